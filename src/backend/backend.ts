@@ -1,0 +1,123 @@
+/**
+ * The Backend interface: the one seam between what users call (ops, layers) and what computes.
+ *
+ * A backend implements a small set of primitive kernels on tensors that already live in the
+ * shared heap. The front end (src/ops) validates shapes, computes output sizes and allocates the
+ * outputs; a backend only computes. Every parameterised kernel takes one parameter object with
+ * plain integers. All float kernels are float32 unless stated.
+ *
+ * Implementations: `reference` (plain TypeScript, the test oracle and fallback) and `wasm`
+ * (AssemblyScript SIMD kernels on a worker pool). A native or WebGPU backend plugs in here.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+
+/** Elementwise functions of one input. `alpha` is the slope of leaky_relu / elu's scale. */
+export type UnaryOp =
+  | 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'elu' | 'selu' | 'leaky_relu' | 'gelu' | 'swish'
+  | 'softplus' | 'exp' | 'log' | 'neg' | 'abs' | 'sqrt' | 'square' | 'reciprocal' | 'sign'
+  | 'relu6' | 'hard_sigmoid';
+/** Activations with a gradient rule in `unaryGrad` (a subset of UnaryOp). */
+export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'elu' | 'selu' | 'leaky_relu' | 'gelu' | 'swish' | 'softplus' | 'relu6' | 'hard_sigmoid';
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow' | 'greater' | 'less' | 'equal';
+export type ReduceOp = 'sum' | 'max' | 'min' | 'mean' | 'prod';
+
+/** Broadcast description computed by the front end: `out` has shape `outShape`, inputs are read through strides (0 on broadcast axes). */
+export interface BroadcastParams {
+  outShape: number[];
+  aStrides: number[];
+  bStrides: number[];
+}
+
+/** out[m, n] (+)= sum_k opA(a)[m, k] * opB(b)[k, n]; a is [m,k] (or [k,m] when transA), b is [k,n] (or [n,k] when transB). */
+export interface MatMulParams {
+  m: number; n: number; k: number;
+  transA: boolean; transB: boolean;
+  /** Add to `out` instead of overwriting it. */
+  accumulate: boolean;
+}
+
+/**
+ * conv2d in NHWC with Keras's kernel layout HWIO ([kH, kW, inC, outC]).
+ * Output position (oy, ox) reads input rows oy*strideH - padTop + ky*dilationH.
+ */
+export interface Conv2DParams {
+  batch: number;
+  inH: number; inW: number; inC: number;
+  outH: number; outW: number; outC: number;
+  kH: number; kW: number;
+  strideH: number; strideW: number;
+  dilationH: number; dilationW: number;
+  padTop: number; padLeft: number;
+  /** Fused epilogue applied after bias (forward only). */
+  activation: Activation;
+  alpha: number;
+}
+
+/** 2-D pooling in NHWC. `count_include_pad` is false, as in Keras's average pooling with 'same'. */
+export interface Pool2DParams {
+  batch: number;
+  inH: number; inW: number; channels: number;
+  outH: number; outW: number;
+  poolH: number; poolW: number;
+  strideH: number; strideW: number;
+  padTop: number; padLeft: number;
+}
+
+export interface AdamParams {
+  lr: number; beta1: number; beta2: number; epsilon: number;
+  /** 1-based step count after this update. */
+  step: number;
+  /** AdamW's decoupled weight decay (0 for Adam). */
+  weightDecay: number;
+  amsgrad: boolean;
+}
+
+export interface SGDParams { lr: number; momentum: number; nesterov: boolean; weightDecay: number }
+
+export interface RMSpropParams { lr: number; rho: number; momentum: number; epsilon: number; centered: boolean }
+
+export interface Backend {
+  readonly name: string;
+  /** Threads the backend computes with. */
+  readonly threads: number;
+  setThreads(n: number): void;
+
+  /** out = f(x) elementwise (any float32 shapes of equal size). */
+  unary(op: UnaryOp, x: Tensor, out: Tensor, alpha: number): void;
+  /** dx = dy * f'(x), given x and y = f(x). */
+  unaryGrad(op: Activation, x: Tensor, y: Tensor, dy: Tensor, dx: Tensor, alpha: number): void;
+  /** out = a op b with broadcasting as described. */
+  binary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor, p: BroadcastParams): void;
+  /** out = x op s (scalar on the right; `reverse` puts it on the left). */
+  binaryScalar(op: BinaryOp, x: Tensor, s: number, out: Tensor, reverse: boolean): void;
+  /** x viewed as [outer, n, inner] reduced over n into out [outer, inner]. */
+  reduce(op: ReduceOp, x: Tensor, out: Tensor, outer: number, n: number, inner: number): void;
+  /** Row-wise softmax of x viewed as [rows, cols]. */
+  softmax(x: Tensor, out: Tensor, rows: number, cols: number): void;
+  /** out = x with axes permuted (general transpose). */
+  transpose(x: Tensor, out: Tensor, perm: number[]): void;
+  /** Copies x into out, converting dtype (float <-> int rounds toward zero like a C cast, uint8 saturates). */
+  cast(x: Tensor, out: Tensor): void;
+
+  matmul(a: Tensor, b: Tensor, out: Tensor, p: MatMulParams): void;
+  /** out = act(x + bias) with bias [c] broadcast over the last axis of x viewed as [rows, c]. `bias` may be null. */
+  biasAct(x: Tensor, bias: Tensor | null, out: Tensor, rows: number, c: number, act: Activation, alpha: number): void;
+
+  conv2d(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2DParams): void;
+  /** dx from dy [N,outH,outW,outC] and w [kH,kW,inC,outC] (p.activation ignored). */
+  conv2dGradInput(dy: Tensor, w: Tensor, dx: Tensor, p: Conv2DParams): void;
+  /** dw [kH,kW,inC,outC] from x and dy (overwrites dw). */
+  conv2dGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: Conv2DParams): void;
+
+  maxPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void;
+  /** dx (overwritten) gets each dy at the first maximal input of its window (TensorFlow's rule). */
+  maxPool2dGrad(x: Tensor, dy: Tensor, dx: Tensor, p: Pool2DParams): void;
+  avgPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void;
+  avgPool2dGrad(dy: Tensor, dx: Tensor, p: Pool2DParams): void;
+
+  /** In-place optimizer updates over whole parameter tensors. */
+  adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vhat: Tensor | null, p: AdamParams): void;
+  sgdUpdate(param: Tensor, grad: Tensor, velocity: Tensor | null, p: SGDParams): void;
+  rmspropUpdate(param: Tensor, grad: Tensor, ms: Tensor, mom: Tensor | null, mg: Tensor | null, p: RMSpropParams): void;
+}

@@ -1,0 +1,60 @@
+/**
+ * The `convnet` command. Each sub-command lives in its own file under ./commands and exports
+ * `command: Command`. Unknown commands and bad arguments exit non-zero with a message.
+ */
+export interface Command {
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** Full help text printed by `convnet <name> --help`. */
+  help: string;
+  /** Runs the command; resolves to the exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+/** Sub-commands, loaded lazily so that `convnet --help` starts fast. */
+const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  bench: () => import('./commands/bench.js'),
+  filter: () => import('./commands/filter.js'),
+  pool: () => import('./commands/pool.js'),
+  check: () => import('./commands/check.js'),
+  download: () => import('./commands/download.js'),
+  summary: () => import('./commands/summary.js'),
+  export: () => import('./commands/export.js'),
+  notebook: () => import('./commands/notebook.js'),
+  sweep: () => import('./commands/sweep.js'),
+  report: () => import('./commands/report.js'),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const lines = ['Usage: convnet <command> [options]', '', 'Commands:'];
+    for (const n of Object.keys(COMMANDS)) {
+      try {
+        const { command } = await COMMANDS[n]();
+        lines.push(`  ${n.padEnd(10)} ${command.summary}`);
+      } catch {
+        lines.push(`  ${n.padEnd(10)} (not available in this build)`);
+      }
+    }
+    lines.push('', 'Run `convnet <command> --help` for the options of a command.');
+    console.log(lines.join('\n'));
+    return name ? 0 : 1;
+  }
+  if (name === '--version') {
+    console.log('0.1.0');
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`convnet: unknown command '${name}'. Run 'convnet --help' for the list of commands.`);
+    return 2;
+  }
+  const { command } = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.help);
+    return 0;
+  }
+  return command.run(rest);
+}

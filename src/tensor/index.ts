@@ -1,0 +1,5 @@
+export { Tensor, tensor, zeros, ones, full, empty, scalar, scope, startScope, endScope, sizeOf, fmtShape } from './tensor.js';
+export type { Nested } from './tensor.js';
+export type { DType, TypedArray } from './dtype.js';
+export { Rng, setSeed, getSeed, rng, rngFor } from './random.js';
+export { heap, fmtBytes } from './heap.js';

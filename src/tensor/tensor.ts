@@ -1,0 +1,282 @@
+/**
+ * Tensor: a shape, a dtype and a block of the shared WebAssembly heap.
+ *
+ * Memory is the engine's job. Tensors made inside `scope(fn)` are released when the scope ends,
+ * unless returned by `fn` or marked with `keep()` (weights, optimizer state). Tensors made outside
+ * any scope are released when they are garbage-collected, or at once by `dispose()`.
+ */
+import { BYTES, DType, TypedArray, typedView, dtypeOfArray, isDType } from './dtype.js';
+import { heap } from './heap.js';
+
+let nextId = 1;
+
+/** A block of heap shared by a tensor and its reshaped views. */
+class Storage {
+  refs = 1;
+  constructor(readonly ptr: number, readonly bytes: number) {}
+}
+
+const registry = typeof FinalizationRegistry !== 'undefined'
+  ? new FinalizationRegistry<number>((ptr) => { heap().release(ptr); })
+  : undefined;
+
+function releaseStorage(s: Storage): void {
+  if (--s.refs === 0) {
+    registry?.unregister(s);
+    heap().release(s.ptr);
+  }
+}
+
+// ---- scopes -------------------------------------------------------------------------------
+const scopes: Tensor[][] = [];
+
+/** Runs `fn`; every tensor it creates is released at the end unless returned or kept. */
+export function scope<T>(fn: () => T): T {
+  scopes.push([]);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    endScope(undefined);
+    throw e;
+  }
+  endScope(result);
+  return result;
+}
+
+/** Opens a scope by hand (for loops that await); close it with `endScope(keep)`. */
+export function startScope(): void { scopes.push([]); }
+
+/** Closes the innermost scope, releasing its tensors except those found in `keep`. */
+export function endScope(keep: unknown): void {
+  const list = scopes.pop();
+  if (!list) throw new Error('convnet: endScope() without startScope()');
+  const kept = new Set<Tensor>();
+  collectTensors(keep, kept);
+  for (const t of list) {
+    if (t.disposed || t.kept) continue;
+    if (kept.has(t)) {
+      // Move the survivor to the enclosing scope so it is released there.
+      if (scopes.length) scopes[scopes.length - 1].push(t);
+      continue;
+    }
+    t.dispose();
+  }
+}
+
+function collectTensors(x: unknown, out: Set<Tensor>, depth = 0): void {
+  if (x == null || depth > 4) return;
+  if (x instanceof Tensor) { out.add(x); return; }
+  if (Array.isArray(x)) { for (const v of x) collectTensors(v, out, depth + 1); return; }
+  if (x instanceof Map) { for (const v of x.values()) collectTensors(v, out, depth + 1); return; }
+  if (typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
+    for (const v of Object.values(x as object)) collectTensors(v, out, depth + 1);
+  }
+}
+
+export type Nested = number | Nested[];
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly size: number;
+  /** Absolute byte offset of element 0 in the heap. */
+  readonly offset: number;
+  /** Released tensors keep their shape but may not be read. */
+  disposed = false;
+  /** Kept tensors survive the scope they were made in. */
+  kept = false;
+  /** Set by autograd on tensors whose gradient is wanted. */
+  requiresGrad = false;
+  /** Optional name (weights carry their Keras path). */
+  name?: string;
+  private readonly storage: Storage;
+
+  /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
+  constructor(shape: readonly number[], dtype: DType, storage?: Storage, offset?: number) {
+    this.shape = Object.freeze(shape.slice());
+    this.dtype = dtype;
+    this.size = sizeOf(this.shape);
+    if (storage) {
+      storage.refs++;
+      this.storage = storage;
+      this.offset = offset!;
+    } else {
+      const bytes = Math.max(1, this.size * BYTES[dtype]);
+      const ptr = heap().alloc(bytes);
+      this.storage = new Storage(ptr, bytes);
+      registry?.register(this.storage, ptr, this.storage);
+      this.offset = ptr;
+    }
+    if (scopes.length) scopes[scopes.length - 1].push(this);
+  }
+
+  get rank(): number { return this.shape.length; }
+
+  /** A live view of the data in the heap. Do not hold it across other allocations (the heap may grow). */
+  view(): TypedArray {
+    this.assertLive('view');
+    return typedView(heap().memory.buffer, this.dtype, this.offset, this.size);
+  }
+  /** Float32 view (throws when the dtype differs). */
+  f32(): Float32Array {
+    if (this.dtype !== 'float32') throw new TypeError(`convnet: expected a float32 tensor, got ${this.dtype} ${fmtShape(this.shape)}`);
+    return this.view() as Float32Array;
+  }
+
+  /** A copy of the data as a typed array. */
+  dataSync(): TypedArray { return this.view().slice(); }
+  /** Same as dataSync, for TF.js users. */
+  async data(): Promise<TypedArray> { return this.dataSync(); }
+
+  /** The data as nested arrays (a number for a scalar). */
+  toArray(): Nested {
+    const v = this.view();
+    if (this.shape.length === 0) return v[0];
+    const build = (dim: number, off: number): Nested[] => {
+      const n = this.shape[dim];
+      const out: Nested[] = new Array(n);
+      if (dim === this.shape.length - 1) {
+        for (let i = 0; i < n; i++) out[i] = v[off + i];
+      } else {
+        const stride = sizeOf(this.shape.slice(dim + 1));
+        for (let i = 0; i < n; i++) out[i] = build(dim + 1, off + i * stride);
+      }
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /** Same data, another shape (no copy). One dimension may be -1. */
+  reshape(shape: readonly number[]): Tensor {
+    this.assertLive('reshape');
+    const s = inferShape(shape, this.size, 'reshape', this.shape);
+    return new Tensor(s, this.dtype, this.storage, this.offset);
+  }
+
+  /** Rows `start` to `end` (exclusive) along the first axis, sharing the data (no copy). */
+  sliceBatch(start: number, end: number): Tensor {
+    this.assertLive('sliceBatch');
+    const n = this.shape[0];
+    if (this.shape.length === 0 || !(Number.isInteger(start) && Number.isInteger(end)) || start < 0 || end > n || start > end) {
+      throw new RangeError(`convnet: sliceBatch(${start}, ${end}) is out of range for shape ${fmtShape(this.shape)}`);
+    }
+    const row = this.size / (n || 1);
+    return new Tensor([end - start, ...this.shape.slice(1)], this.dtype, this.storage, this.offset + start * row * BYTES[this.dtype]);
+  }
+
+  /** A deep copy with its own storage. */
+  clone(): Tensor {
+    const t = new Tensor(this.shape, this.dtype);
+    t.view().set(this.view());
+    return t;
+  }
+
+  /** Keeps this tensor alive past the scope it was made in (weights, state). */
+  keep(): this { this.kept = true; return this; }
+
+  /** Releases the memory now. Safe to call twice. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    releaseStorage(this.storage);
+  }
+
+  assertLive(what: string): void {
+    if (this.disposed) throw new Error(`convnet: ${what}: tensor ${fmtShape(this.shape)} was already released (keep() tensors you need after their scope)`);
+  }
+
+  toString(): string {
+    return `Tensor(${fmtShape(this.shape)}, ${this.dtype})`;
+  }
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Formats a shape like Python: (1, 153, 230, 1), (32,), (). */
+export function fmtShape(shape: readonly (number | null)[]): string {
+  const parts = shape.map((d) => (d === null ? 'None' : String(d)));
+  return parts.length === 1 ? `(${parts[0]},)` : `(${parts.join(', ')})`;
+}
+
+function inferShape(shape: readonly number[], size: number, op: string, from: readonly number[]): number[] {
+  const s = shape.slice();
+  const neg = s.indexOf(-1);
+  if (s.some((d, i) => !Number.isInteger(d) || (d < 0 && i !== neg)) || s.lastIndexOf(-1) !== neg) {
+    throw new RangeError(`convnet: ${op}: invalid shape ${fmtShape(shape)}`);
+  }
+  if (neg >= 0) {
+    const rest = sizeOf(s.filter((_, i) => i !== neg));
+    if (rest === 0 || size % rest !== 0) throw new RangeError(`convnet: ${op}: cannot reshape ${fmtShape(from)} (${size} elements) to ${fmtShape(shape)}`);
+    s[neg] = size / rest;
+  }
+  if (sizeOf(s) !== size) throw new RangeError(`convnet: ${op}: cannot reshape ${fmtShape(from)} (${size} elements) to ${fmtShape(shape)}`);
+  return s;
+}
+
+function validateShape(shape: readonly number[], op: string): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new RangeError(`convnet: ${op}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+}
+
+// ---- creation -----------------------------------------------------------------------------
+
+/** An uninitialised tensor (contents are whatever the heap block held). */
+export function empty(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  validateShape(shape, 'empty');
+  return new Tensor(shape, dtype);
+}
+
+export function full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
+  validateShape(shape, 'full');
+  const t = new Tensor(shape, dtype);
+  t.view().fill(value);
+  return t;
+}
+export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor { return full(shape, 0, dtype); }
+export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor { return full(shape, 1, dtype); }
+export function scalar(value: number, dtype: DType = 'float32'): Tensor { return full([], value, dtype); }
+
+/**
+ * Creates a tensor from nested arrays, a flat array or a typed array.
+ * `tensor([[1, 2], [3, 4]])` has shape [2, 2]; `tensor(new Uint8Array(12), [2, 2, 3])` keeps uint8.
+ */
+export function tensor(values: Nested | TypedArray | readonly number[], shape?: readonly number[], dtype?: DType): Tensor {
+  if (dtype !== undefined && !isDType(dtype)) throw new TypeError(`convnet: tensor: unknown dtype ${JSON.stringify(dtype)} (use float32, int32, uint8 or float64)`);
+  if (ArrayBuffer.isView(values)) {
+    const arr = values as TypedArray;
+    const dt = dtype ?? dtypeOfArray(arr);
+    const s = shape ?? [arr.length];
+    validateShape(s, 'tensor');
+    if (sizeOf(s) !== arr.length) throw new RangeError(`convnet: tensor: ${arr.length} values do not fill shape ${fmtShape(s)}`);
+    const t = new Tensor(s, dt);
+    t.view().set(arr as ArrayLike<number>);
+    return t;
+  }
+  const inferred: number[] = [];
+  let v: unknown = values;
+  while (Array.isArray(v)) { inferred.push(v.length); v = v[0]; }
+  const flat: number[] = [];
+  const walk = (x: unknown, dim: number): void => {
+    if (dim === inferred.length) {
+      if (typeof x !== 'number' && typeof x !== 'boolean') throw new TypeError(`convnet: tensor: expected numbers, found ${JSON.stringify(x)}`);
+      flat.push(Number(x));
+      return;
+    }
+    if (!Array.isArray(x) || x.length !== inferred[dim]) throw new RangeError(`convnet: tensor: ragged nested array at depth ${dim} (expected length ${inferred[dim]})`);
+    for (const e of x) walk(e, dim + 1);
+  };
+  walk(values, 0);
+  const s = shape ?? inferred;
+  validateShape(s, 'tensor');
+  if (sizeOf(s) !== flat.length) throw new RangeError(`convnet: tensor: ${flat.length} values do not fill shape ${fmtShape(s)}`);
+  const t = new Tensor(s, dtype ?? 'float32');
+  t.view().set(flat);
+  return t;
+}
