@@ -1,1 +1,2 @@
-export {};
+export { valueAndGrad, noGrad, isRecording, record } from './tape.js';
+export type { GradFn } from './tape.js';

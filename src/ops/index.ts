@@ -1,1 +1,12 @@
-export {};
+/** The ops users call. Every op checks its arguments, allocates its output and records its gradient. */
+export {
+  add, sub, mul, div, maximum, minimum, pow, greater, less, equal,
+  neg, exp, log, sqrt, square, abs, reciprocal, sign, clip,
+  activation, relu, sigmoid, tanh,
+} from './elementwise.js';
+export { sum, mean, max, min, broadcastTo } from './reduce.js';
+export { matmul, transpose, dense } from './linalg.js';
+export type { MatMulOptions } from './linalg.js';
+export { conv2d, maxPool2d, avgPool2d, conv2dParams, pool2dParams, convOutput } from './conv.js';
+export type { Conv2DOptions, Pool2DOptions, Padding } from './conv.js';
+export { softmax, logSoftmax, stopGradient, dropout, cast, takeRows, concat } from './nn.js';

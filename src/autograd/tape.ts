@@ -1,0 +1,109 @@
+/**
+ * Reverse-mode autograd on a tape. While `valueAndGrad` runs its function, every op whose inputs
+ * include a watched tensor appends a node to the tape with its gradient rule (a closure written
+ * next to the op). The backward pass walks the tape once, in reverse, iteratively: no recursion,
+ * so depth is unlimited.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { fmtShape } from '../tensor/tensor.js';
+import { accumulate } from '../ops/util.js';
+
+/** Given dL/d(output), returns dL/d(input_i) for each input (null where no gradient flows). */
+export type GradFn = (dy: Tensor) => (Tensor | null)[];
+
+interface Node {
+  op: string;
+  inputs: Tensor[];
+  output: Tensor;
+  grad: GradFn;
+}
+
+class Tape {
+  readonly nodes: Node[] = [];
+  readonly watched = new Set<number>();
+}
+
+let active: Tape | null = null;
+
+/** True while ops are being recorded for a gradient. */
+export function isRecording(): boolean { return active !== null; }
+
+/**
+ * Records an op on the active tape when one of its inputs is watched. Called by every
+ * differentiable op right after computing `output`. The rule is only run in the backward pass.
+ */
+export function record(op: string, inputs: Tensor[], output: Tensor, grad: GradFn): void {
+  const tape = active;
+  if (!tape) return;
+  let any = false;
+  for (const t of inputs) if (tape.watched.has(t.id)) { any = true; break; }
+  if (!any) return;
+  tape.watched.add(output.id);
+  tape.nodes.push({ op, inputs, output, grad });
+}
+
+/** Runs `fn` without recording gradients (inference, metrics, optimizer updates). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = active;
+  active = null;
+  try { return fn(); } finally { active = prev; }
+}
+
+/**
+ * Computes `value = f()` and the gradients of `value` (summed, when it is not a scalar)
+ * with respect to each tensor of `wrt`. Gradients are new tensors in the caller's scope; a
+ * parameter that does not influence the value gets zeros.
+ */
+export function valueAndGrad(f: () => Tensor, wrt: Tensor[]): { value: Tensor; grads: Tensor[] } {
+  if (active) throw new Error('convnet: valueAndGrad: nested gradient tapes are not supported');
+  const tape = new Tape();
+  for (const t of wrt) tape.watched.add(t.id);
+  active = tape;
+  let value: Tensor;
+  try {
+    value = f();
+  } finally {
+    active = null;
+  }
+  if (!(value instanceof Tensor)) throw new TypeError('convnet: valueAndGrad: the function must return a Tensor');
+  const grads = backward(tape, value);
+  return {
+    value,
+    grads: wrt.map((t) => grads.get(t.id) ?? zerosLike(t)),
+  };
+}
+
+function backward(tape: Tape, value: Tensor): Map<number, Tensor> {
+  const grads = new Map<number, Tensor>();
+  const seed = new Tensor(value.shape, 'float32');
+  seed.f32().fill(1);
+  grads.set(value.id, seed);
+  for (let i = tape.nodes.length - 1; i >= 0; i--) {
+    const node = tape.nodes[i];
+    const dy = grads.get(node.output.id);
+    if (!dy) continue;
+    const gs = node.grad(dy);
+    for (let j = 0; j < node.inputs.length; j++) {
+      const x = node.inputs[j];
+      const g = gs[j];
+      if (!g || !tape.watched.has(x.id)) continue;
+      if (g.size !== x.size) {
+        throw new Error(`convnet: internal error: gradient of ${node.op} input ${j} has shape ${fmtShape(g.shape)}, expected ${fmtShape(x.shape)}`);
+      }
+      const prev = grads.get(x.id);
+      if (prev) {
+        accumulate(prev, g);
+        g.dispose();
+      } else {
+        grads.set(x.id, g.shape.length === x.shape.length && g.shape.every((d, k) => d === x.shape[k]) ? g : g.reshape(x.shape));
+      }
+    }
+  }
+  return grads;
+}
+
+function zerosLike(t: Tensor): Tensor {
+  const z = new Tensor(t.shape, 'float32');
+  z.f32().fill(0);
+  return z;
+}
