@@ -3,3 +3,5 @@ export type { Nested } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export { Rng, setSeed, getSeed, rng, rngFor } from './random.js';
 export { heap, fmtBytes } from './heap.js';
+export { randomUniform, randomNormal, truncatedNormal, glorotUniform, glorotNormal, heUniform, heNormal, fans } from './init.js';
+export type { RandomOptions } from './init.js';

@@ -74,3 +74,15 @@ test('seeded random streams repeat; shapes print like Python', () => {
   assert.equal(fmtShape([null, 32]), '(None, 32)');
   assert.equal(fmtShape([5]), '(5,)');
 });
+
+import { glorotUniform, heNormal, randomNormal } from '../../src/tensor/index.js';
+test('seeded initializers: Glorot bounds, He spread, repeatable', () => {
+  const g = glorotUniform([3, 3, 32, 64], { seed: 1 }).f32();
+  const l = Math.sqrt(6 / (288 + 576));
+  assert.ok(g.every((v) => v >= -l && v < l));
+  assert.deepEqual(glorotUniform([4, 4], { seed: 3 }).dataSync(), glorotUniform([4, 4], { seed: 3 }).dataSync());
+  const h = heNormal([1000, 10], { seed: 2 }).f32();
+  const sd = Math.sqrt(h.reduce((s, v) => s + v * v, 0) / h.length);
+  assert.ok(Math.abs(sd - Math.sqrt(2 / 1000)) < 0.1 * Math.sqrt(2 / 1000));
+  assert.ok(randomNormal([10], { seed: 1 }).f32().some((v) => v !== 0));
+});
