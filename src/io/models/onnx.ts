@@ -1,0 +1,302 @@
+/**
+ * ONNX export of a Sequential model, written with the hand-made protobuf writer.
+ *
+ * The graph takes the input as the user gives it to convnet (NHWC, batch first) and returns
+ * what `predict` returns. Convolutions and pools run channels-first in ONNX, so a Transpose
+ * goes in where the layout changes; Flatten transposes back first so the features come out in
+ * Keras's height-width-channel order and the Dense kernels are used unchanged.
+ */
+import { ProtoWriter } from './protobuf.js';
+import type { ShapeJSON } from './schema.js';
+
+/** One layer as the exporter sees it: Keras config, weights in Keras order and layouts. */
+export interface OnnxLayerInput {
+  className: string;
+  name: string;
+  config: Record<string, unknown>;
+  weights: { shape: number[]; data: Float32Array }[];
+  /** Output shape with the batch axis (null). */
+  outputShape: ShapeJSON;
+}
+
+export interface OnnxModelInput {
+  name: string;
+  batchInputShape: ShapeJSON;
+  layers: OnnxLayerInput[];
+  producerVersion?: string;
+}
+
+const FLOAT = 1;
+const INT64 = 7;
+const OPSET = 13;
+
+type Layout = 'nhwc' | 'nchw' | 'other';
+
+interface Attr { name: string; i?: number; f?: number; ints?: number[]; s?: string }
+interface Node { op: string; inputs: string[]; outputs: string[]; name: string; attrs: Attr[] }
+interface Init { name: string; dims: number[]; data: Float32Array | BigInt64Array }
+
+function pair(v: unknown, what: string, layer: string): [number, number] {
+  const p = typeof v === 'number' ? [v, v] : Array.isArray(v) ? v : null;
+  if (!p || p.length !== 2) throw new Error(`ONNX export: layer ${layer}: bad ${what} ${JSON.stringify(v)}`);
+  return [Number(p[0]), Number(p[1])];
+}
+
+/** Keras kernel [kh, kw, in, out] -> ONNX [out, in, kh, kw]. */
+function hwioToOihw(data: Float32Array, [kh, kw, ci, co]: number[]): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) {
+    out[((o * ci + i) * kh + y) * kw + x] = data[((y * kw + x) * ci + i) * co + o];
+  }
+  return out;
+}
+
+class GraphBuilder {
+  nodes: Node[] = [];
+  inits: Init[] = [];
+  private n = 0;
+  current = 'input';
+  layout: Layout = 'nhwc';
+  rank: number;
+
+  constructor(rank: number) { this.rank = rank; }
+
+  fresh(base: string): string { return `${base}_${this.n++}`; }
+
+  node(op: string, inputs: string[], attrs: Attr[] = [], name = op): string {
+    const out = this.fresh(name);
+    this.nodes.push({ op, inputs, outputs: [out], name: out, attrs });
+    return out;
+  }
+
+  init(name: string, dims: number[], data: Float32Array | BigInt64Array): string {
+    const n = this.fresh(name);
+    this.inits.push({ name: n, dims, data });
+    return n;
+  }
+
+  /** Puts the running tensor in channels-first layout (rank-4 inputs). */
+  toNCHW(): void {
+    if (this.layout === 'nchw') return;
+    if (this.rank !== 4) throw new Error(`ONNX export: a 2D layer got a rank-${this.rank} input`);
+    this.current = this.node('Transpose', [this.current], [{ name: 'perm', ints: [0, 3, 1, 2] }], 'to_nchw');
+    this.layout = 'nchw';
+  }
+
+  /** Puts the running tensor back in Keras's channels-last layout. */
+  toNHWC(): void {
+    if (this.layout !== 'nchw') return;
+    this.current = this.node('Transpose', [this.current], [{ name: 'perm', ints: [0, 2, 3, 1] }], 'to_nhwc');
+    this.layout = 'nhwc';
+  }
+
+  activation(act: unknown, layer: string): void {
+    const a = typeof act === 'string' ? act : act && typeof act === 'object' ? String((act as { config?: { name?: string }; class_name?: string }).config?.name ?? (act as { class_name?: string }).class_name) : 'linear';
+    const x = this.current;
+    switch (a) {
+      case 'linear': case 'None': case '': return;
+      case 'relu': this.current = this.node('Relu', [x]); return;
+      case 'sigmoid': this.current = this.node('Sigmoid', [x]); return;
+      case 'tanh': this.current = this.node('Tanh', [x]); return;
+      case 'elu': this.current = this.node('Elu', [x], [{ name: 'alpha', f: 1 }]); return;
+      case 'selu': this.current = this.node('Selu', [x]); return;
+      case 'softplus': this.current = this.node('Softplus', [x]); return;
+      case 'softsign': this.current = this.node('Softsign', [x]); return;
+      case 'exponential': this.current = this.node('Exp', [x]); return;
+      case 'leaky_relu': this.current = this.node('LeakyRelu', [x], [{ name: 'alpha', f: 0.2 }]); return;
+      case 'relu6': {
+        const lo = this.init('zero', [], new Float32Array([0]));
+        const hi = this.init('six', [], new Float32Array([6]));
+        this.current = this.node('Clip', [x, lo, hi]);
+        return;
+      }
+      case 'hard_sigmoid': this.current = this.node('HardSigmoid', [x], [{ name: 'alpha', f: 1 / 6 }, { name: 'beta', f: 0.5 }]); return;
+      case 'swish': case 'silu': this.current = this.node('Mul', [x, this.node('Sigmoid', [x])]); return;
+      case 'softmax': {
+        const axis = this.layout === 'nchw' ? 1 : -1;
+        this.current = this.node('Softmax', [x], [{ name: 'axis', i: axis }]);
+        return;
+      }
+      default: throw new Error(`ONNX export: layer ${layer}: activation ${JSON.stringify(a)} has no ONNX translation here`);
+    }
+  }
+}
+
+type LayerExporter = (g: GraphBuilder, l: OnnxLayerInput) => void;
+
+function poolAttrs(l: OnnxLayerInput): Attr[] {
+  const ps = pair(l.config.pool_size, 'pool_size', l.name);
+  const st = l.config.strides == null ? ps : pair(l.config.strides, 'strides', l.name);
+  const attrs: Attr[] = [{ name: 'kernel_shape', ints: ps }, { name: 'strides', ints: st }];
+  if (l.config.padding === 'same') attrs.push({ name: 'auto_pad', s: 'SAME_UPPER' });
+  return attrs;
+}
+
+const EXPORTERS: Record<string, LayerExporter> = {
+  Conv2D(g, l) {
+    g.toNCHW();
+    const [k, b] = l.weights;
+    const w = g.init(`${l.name}_kernel`, [k.shape[3], k.shape[2], k.shape[0], k.shape[1]], hwioToOihw(k.data, k.shape));
+    const inputs = [g.current, w];
+    if (b) inputs.push(g.init(`${l.name}_bias`, b.shape, b.data));
+    const attrs: Attr[] = [
+      { name: 'kernel_shape', ints: [k.shape[0], k.shape[1]] },
+      { name: 'strides', ints: pair(l.config.strides ?? 1, 'strides', l.name) },
+      { name: 'dilations', ints: pair(l.config.dilation_rate ?? 1, 'dilation_rate', l.name) },
+    ];
+    if (l.config.padding === 'same') attrs.push({ name: 'auto_pad', s: 'SAME_UPPER' });
+    g.current = g.node('Conv', inputs, attrs, l.name);
+    g.activation(l.config.activation, l.name);
+  },
+  Dense(g, l) {
+    g.toNHWC();
+    const [k, b] = l.weights;
+    g.current = g.node('MatMul', [g.current, g.init(`${l.name}_kernel`, k.shape, k.data)], [], l.name);
+    if (b) g.current = g.node('Add', [g.current, g.init(`${l.name}_bias`, b.shape, b.data)], [], `${l.name}_bias`);
+    g.activation(l.config.activation, l.name);
+  },
+  MaxPooling2D(g, l) { g.toNCHW(); g.current = g.node('MaxPool', [g.current], poolAttrs(l), l.name); },
+  AveragePooling2D(g, l) { g.toNCHW(); g.current = g.node('AveragePool', [g.current], poolAttrs(l), l.name); },
+  GlobalAveragePooling2D(g, l) { globalPool(g, l, 'GlobalAveragePool'); },
+  GlobalMaxPooling2D(g, l) { globalPool(g, l, 'GlobalMaxPool'); },
+  Flatten(g, l) {
+    g.toNHWC();
+    g.current = g.node('Flatten', [g.current], [{ name: 'axis', i: 1 }], l.name);
+    g.rank = 2; g.layout = 'other';
+  },
+  Dropout() { /* identity at inference */ },
+  SpatialDropout2D() { /* identity at inference */ },
+  GaussianNoise() { /* identity at inference */ },
+  GaussianDropout() { /* identity at inference */ },
+  RandomFlip() { /* identity at inference */ },
+  RandomRotation() { /* identity at inference */ },
+  RandomZoom() { /* identity at inference */ },
+  RandomTranslation() { /* identity at inference */ },
+  RandomContrast() { /* identity at inference */ },
+  Activation(g, l) { g.activation(l.config.activation, l.name); },
+  ReLU(g, l) {
+    const c = l.config;
+    if ((c.negative_slope ?? 0) !== 0 || (c.threshold ?? 0) !== 0) throw new Error(`ONNX export: layer ${l.name}: ReLU with negative_slope/threshold is not supported`);
+    if (c.max_value != null) {
+      const lo = g.init('zero', [], new Float32Array([0]));
+      const hi = g.init('max', [], new Float32Array([Number(c.max_value)]));
+      g.current = g.node('Clip', [g.current, lo, hi], [], l.name);
+    } else g.current = g.node('Relu', [g.current], [], l.name);
+  },
+  LeakyReLU(g, l) { g.current = g.node('LeakyRelu', [g.current], [{ name: 'alpha', f: Number(l.config.negative_slope ?? l.config.alpha ?? 0.3) }], l.name); },
+  Softmax(g, l) { g.toNHWC(); g.current = g.node('Softmax', [g.current], [{ name: 'axis', i: Number(l.config.axis ?? -1) }], l.name); },
+  Rescaling(g, l) {
+    const s = g.init(`${l.name}_scale`, [], new Float32Array([Number(l.config.scale ?? 1)]));
+    const o = g.init(`${l.name}_offset`, [], new Float32Array([Number(l.config.offset ?? 0)]));
+    g.current = g.node('Add', [g.node('Mul', [g.current, s], [], l.name), o], [], `${l.name}_offset`);
+  },
+  BatchNormalization(g, l) {
+    const axis = Number(l.config.axis ?? -1);
+    const ok = axis === -1 || axis === g.rank - 1;
+    if (!ok) throw new Error(`ONNX export: layer ${l.name}: BatchNormalization over axis ${axis} is not supported (only the channel axis)`);
+    if (g.rank === 4) g.toNCHW();
+    else if (g.rank !== 2) throw new Error(`ONNX export: layer ${l.name}: BatchNormalization on rank-${g.rank} inputs is not supported`);
+    const center = l.config.center !== false;
+    const scale = l.config.scale !== false;
+    const ws = l.weights.slice();
+    const c = ws[ws.length - 1].shape[0];
+    const gamma = scale ? ws.shift()! : { shape: [c], data: new Float32Array(c).fill(1) };
+    const beta = center ? ws.shift()! : { shape: [c], data: new Float32Array(c) };
+    const [mean, variance] = ws;
+    g.current = g.node('BatchNormalization', [g.current,
+      g.init(`${l.name}_gamma`, [c], gamma.data), g.init(`${l.name}_beta`, [c], beta.data),
+      g.init(`${l.name}_mean`, [c], mean.data), g.init(`${l.name}_var`, [c], variance.data)],
+    [{ name: 'epsilon', f: Number(l.config.epsilon ?? 1e-3) }], l.name);
+  },
+  ZeroPadding2D(g, l) {
+    g.toNCHW();
+    const p = l.config.padding;
+    let top: number, bottom: number, left: number, right: number;
+    if (typeof p === 'number') { top = bottom = left = right = p; } else if (Array.isArray(p) && Array.isArray(p[0])) {
+      [[top, bottom], [left, right]] = p as [[number, number], [number, number]];
+    } else { [top, left] = pair(p, 'padding', l.name); bottom = top; right = left; }
+    const pads = g.init(`${l.name}_pads`, [8], BigInt64Array.from([0, 0, top, left, 0, 0, bottom, right].map(BigInt)));
+    g.current = g.node('Pad', [g.current, pads], [], l.name);
+  },
+  Reshape(g, l) {
+    g.toNHWC();
+    const target = (l.config.target_shape as number[]).map(Number);
+    const shape = g.init(`${l.name}_shape`, [target.length + 1], BigInt64Array.from([0, ...target].map(BigInt)));
+    g.current = g.node('Reshape', [g.current, shape], [], l.name);
+    g.rank = target.length + 1;
+    g.layout = g.rank === 4 ? 'nhwc' : 'other';
+  },
+};
+
+function globalPool(g: GraphBuilder, l: OnnxLayerInput, op: string): void {
+  g.toNCHW();
+  g.current = g.node(op, [g.current], [], l.name);
+  if (l.config.keepdims) {
+    g.toNHWC();
+  } else {
+    g.current = g.node('Flatten', [g.current], [{ name: 'axis', i: 1 }], `${l.name}_squeeze`);
+    g.rank = 2; g.layout = 'other';
+  }
+}
+
+/** Layer classes the exporter translates. */
+export function onnxSupportedLayers(): string[] { return Object.keys(EXPORTERS).sort(); }
+
+function writeShape(w: ProtoWriter, shape: ShapeJSON): void {
+  // TypeProto { tensor_type = 1 { elem_type = 1, shape = 2 { dim = 1 { dim_value = 1 | dim_param = 2 } } } }
+  w.message(1, (tt) => {
+    tt.int(1, FLOAT);
+    tt.message(2, (sh) => {
+      for (const d of shape) sh.message(1, (dim) => { if (d === null) dim.string(2, 'batch'); else dim.int(1, d); });
+    });
+  });
+}
+
+/** Builds the ONNX model bytes (opset 13, IR version 7). */
+export function exportOnnx(model: OnnxModelInput): Uint8Array {
+  const g = new GraphBuilder(model.batchInputShape.length);
+  for (const l of model.layers) {
+    const ex = EXPORTERS[l.className];
+    if (!ex) throw new Error(`ONNX export: layer ${l.name} of class ${l.className} has no ONNX translation (supported: ${onnxSupportedLayers().join(', ')})`);
+    ex(g, l);
+  }
+  g.toNHWC();
+  if (g.current === 'input') g.current = g.node('Identity', ['input']);
+  const outName = 'output';
+  g.nodes[g.nodes.length - 1].outputs = [outName];
+  const outputShape = model.layers.length ? model.layers[model.layers.length - 1].outputShape : model.batchInputShape;
+
+  const w = new ProtoWriter();
+  w.int(1, 7); // ir_version
+  w.string(2, 'convnet');
+  w.string(3, model.producerVersion ?? '0.1.0');
+  w.message(8, (o) => { o.string(1, ''); o.int(2, OPSET); });
+  w.message(7, (gw) => {
+    for (const n of g.nodes) {
+      gw.message(1, (nw) => {
+        for (const i of n.inputs) nw.string(1, i);
+        for (const o of n.outputs) nw.string(2, o);
+        nw.string(3, n.name);
+        nw.string(4, n.op);
+        for (const a of n.attrs) {
+          nw.message(5, (aw) => {
+            aw.string(1, a.name);
+            if (a.f !== undefined) { aw.float(2, a.f); aw.int(20, 1); } else if (a.i !== undefined) { aw.int(3, a.i); aw.int(20, 2); } else if (a.s !== undefined) { aw.string(4, a.s); aw.int(20, 3); } else if (a.ints) { aw.packedInts(8, a.ints); aw.int(20, 7); }
+          });
+        }
+      });
+    }
+    gw.string(2, model.name);
+    for (const t of g.inits) {
+      gw.message(5, (tw) => {
+        tw.packedInts(1, t.dims);
+        tw.int(2, t.data instanceof Float32Array ? FLOAT : INT64);
+        tw.string(8, t.name);
+        tw.lengthDelimited(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+      });
+    }
+    gw.message(11, (vi) => { vi.string(1, 'input'); vi.message(2, (tw) => writeShape(tw, model.batchInputShape)); });
+    gw.message(12, (vi) => { vi.string(1, outName); vi.message(2, (tw) => writeShape(tw, outputShape)); });
+  });
+  return w.finish();
+}
