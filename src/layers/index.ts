@@ -1,1 +1,40 @@
-export {};
+/**
+ * Keras layers, one family per file. `layers.Conv2D`, `layers.Dense`, ... as in
+ * `import { layers } from 'convnet'`; the classes are exported by name too.
+ */
+import { InputLayer } from './input.js';
+import { Conv2D } from './conv.js';
+import { MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D } from './pooling.js';
+import { Dense, Activation } from './core.js';
+import { Flatten } from './reshaping.js';
+import { Dropout } from './regularization.js';
+import { BatchNormalization } from './normalization.js';
+import { Rescaling } from './preprocessing.js';
+import { RandomFlip, RandomRotation, RandomZoom, RandomTranslation } from './augmentation.js';
+import { registerLayer } from './layer.js';
+
+// Keras's short aliases.
+registerLayer('MaxPool2D', MaxPooling2D);
+registerLayer('AvgPool2D', AveragePooling2D);
+registerLayer('GlobalAvgPool2D', GlobalAveragePooling2D);
+registerLayer('GlobalMaxPool2D', GlobalMaxPooling2D);
+
+export {
+  InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Dense, Activation,
+  Flatten, Dropout, BatchNormalization, Rescaling, RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
+};
+export { Layer, Variable, registerLayer, getLayerClass, registeredLayers, deserializeLayer } from './layer.js';
+export type { Shape, LayerArgs, CallOptions } from './layer.js';
+export { clearSession, toSnakeCase, camelToSnake, snakeToCamel } from './config.js';
+export type { SerializedObject } from './config.js';
+export { initializers, getInitializer, Initializer } from './initializers.js';
+export { regularizers, getRegularizer, Regularizer, L1, L2, L1L2 } from './regularizers.js';
+export { activations, getActivation, ACTIVATION_NAMES } from './activations.js';
+export type { ActivationName } from './activations.js';
+
+/** The layer classes under one name: `new layers.Conv2D(32, [3, 3], { activation: 'relu' })`. */
+export const layers = {
+  InputLayer, Conv2D, MaxPooling2D, MaxPool2D: MaxPooling2D, AveragePooling2D, AvgPool2D: AveragePooling2D,
+  GlobalAveragePooling2D, GlobalAvgPool2D: GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalMaxPool2D: GlobalMaxPooling2D,
+  Dense, Activation, Flatten, Dropout, BatchNormalization, Rescaling, RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
+};

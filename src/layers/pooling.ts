@@ -1,0 +1,100 @@
+/** Pooling layers: MaxPooling2D, AveragePooling2D (window, stride = window by default) and the global ones. */
+import type { Tensor } from '../tensor/index.js';
+import { maxPool2d, avgPool2d, mean, max } from '../ops/index.js';
+import { Layer, layerOptions, positional, registerLayer, type Shape, type LayerArgs } from './layer.js';
+import { intPair, oneOf } from './config.js';
+import { convLength } from './conv.js';
+
+export interface Pooling2DArgs extends LayerArgs {
+  poolSize?: number | [number, number];
+  strides?: number | [number, number] | null;
+  padding?: 'valid' | 'same';
+  dataFormat?: 'channels_last';
+}
+const OWN = ['poolSize', 'strides', 'padding', 'dataFormat'];
+
+abstract class Pooling2D extends Layer {
+  readonly poolSize: [number, number];
+  readonly strides: [number, number];
+  readonly padding: 'valid' | 'same';
+  constructor(a: unknown[], cls: string) {
+    const o = layerOptions(positional(a, ['poolSize', 'strides', 'padding']), OWN, cls);
+    super(o);
+    const w = `${cls} ${this.name}`;
+    this.poolSize = intPair(o.poolSize ?? 2, 'poolSize', w);
+    this.strides = o.strides == null ? [...this.poolSize] : intPair(o.strides, 'strides', w);
+    this.padding = oneOf(o.padding ?? 'valid', ['valid', 'same'] as const, 'padding', w);
+    if (o.dataFormat !== undefined) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', w);
+  }
+  build(inputShape: Shape): void {
+    if (inputShape.length !== 4) throw new RangeError(`convnet: ${this.className} ${this.name} expects 4-D input [batch, height, width, channels], got rank ${inputShape.length}`);
+    this.computeOutputShape(inputShape);
+    super.build(inputShape);
+  }
+  computeOutputShape(s: Shape): Shape {
+    const h = convLength(s[1], this.poolSize[0], this.strides[0], 1, this.padding);
+    const w = convLength(s[2], this.poolSize[1], this.strides[1], 1, this.padding);
+    if ((h !== null && h <= 0) || (w !== null && w <= 0)) {
+      throw new RangeError(`convnet: ${this.className} ${this.name}: a ${this.poolSize.join('x')} pool does not fit the ${s[1]}x${s[2]} input`);
+    }
+    return [s[0], h, w, s[3]];
+  }
+  getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), pool_size: [...this.poolSize], padding: this.padding, strides: [...this.strides], data_format: 'channels_last' };
+  }
+}
+
+/** Maximum over each window. `new MaxPooling2D([2, 2])`. */
+export class MaxPooling2D extends Pooling2D {
+  static readonly className = 'MaxPooling2D';
+  constructor(poolSize?: number | [number, number], strides?: number | [number, number] | null, padding?: 'valid' | 'same', args?: Pooling2DArgs);
+  constructor(args?: Pooling2DArgs);
+  constructor(...a: unknown[]) { super(a, 'MaxPooling2D'); }
+  call(x: Tensor): Tensor { return maxPool2d(x, { poolSize: this.poolSize, strides: this.strides, padding: this.padding }); }
+}
+
+/** Mean over each window (padding not counted, as in Keras). */
+export class AveragePooling2D extends Pooling2D {
+  static readonly className = 'AveragePooling2D';
+  constructor(poolSize?: number | [number, number], strides?: number | [number, number] | null, padding?: 'valid' | 'same', args?: Pooling2DArgs);
+  constructor(args?: Pooling2DArgs);
+  constructor(...a: unknown[]) { super(a, 'AveragePooling2D'); }
+  call(x: Tensor): Tensor { return avgPool2d(x, { poolSize: this.poolSize, strides: this.strides, padding: this.padding }); }
+}
+
+export interface GlobalPooling2DArgs extends LayerArgs { keepdims?: boolean; dataFormat?: 'channels_last' }
+
+abstract class GlobalPooling2D extends Layer {
+  readonly keepdims: boolean;
+  constructor(args: GlobalPooling2DArgs | undefined, cls: string) {
+    const o = layerOptions(args, ['keepdims', 'dataFormat'], cls);
+    super(o);
+    this.keepdims = !!o.keepdims;
+    if (o.dataFormat !== undefined) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', cls);
+  }
+  build(inputShape: Shape): void {
+    if (inputShape.length !== 4) throw new RangeError(`convnet: ${this.className} ${this.name} expects 4-D input [batch, height, width, channels], got rank ${inputShape.length}`);
+    super.build(inputShape);
+  }
+  computeOutputShape(s: Shape): Shape { return this.keepdims ? [s[0], 1, 1, s[3]] : [s[0], s[3]]; }
+  getConfig(): Record<string, unknown> { return { ...super.getConfig(), data_format: 'channels_last', keepdims: this.keepdims }; }
+}
+
+/** Mean over height and width: [N, H, W, C] -> [N, C]. */
+export class GlobalAveragePooling2D extends GlobalPooling2D {
+  static readonly className = 'GlobalAveragePooling2D';
+  constructor(args?: GlobalPooling2DArgs) { super(args, 'GlobalAveragePooling2D'); }
+  call(x: Tensor): Tensor { return mean(x, [1, 2], this.keepdims); }
+}
+
+/** Maximum over height and width: [N, H, W, C] -> [N, C]. */
+export class GlobalMaxPooling2D extends GlobalPooling2D {
+  static readonly className = 'GlobalMaxPooling2D';
+  constructor(args?: GlobalPooling2DArgs) { super(args, 'GlobalMaxPooling2D'); }
+  call(x: Tensor): Tensor { return max(x, [1, 2], this.keepdims); }
+}
+
+registerLayer('MaxPooling2D', MaxPooling2D);
+registerLayer('AveragePooling2D', AveragePooling2D);
+registerLayer('GlobalAveragePooling2D', GlobalAveragePooling2D);
+registerLayer('GlobalMaxPooling2D', GlobalMaxPooling2D);
