@@ -36,7 +36,7 @@ export interface CorrelateOptions {
 }
 
 /** What `correlate` accepts as an array: a Tensor, nested arrays (ints give int32, like NumPy's ints) or a typed array (1-D). */
-export type ArrayLike = Tensor | Nested | TypedArray | readonly number[];
+export type NdArrayLike = Tensor | Nested | TypedArray | readonly number[];
 
 const DBL_EPSILON = 2.220446049250313e-16;
 
@@ -50,16 +50,16 @@ const MODES: Record<NdMode, ModeCode> = {
  * Multidimensional correlation, as `scipy.ndimage.correlate(input, weights, mode=..., cval=..., origin=...)`.
  * `correlate([[4,1,7],[8,3,1],[6,5,7]], [[1,0,-1],[1,0,-1],[1,0,-1]], { mode: 'constant' })` gives an int32 tensor.
  */
-export function correlate(input: ArrayLike, weights: ArrayLike, opts: CorrelateOptions = {}): Tensor {
+export function correlate(input: NdArrayLike, weights: NdArrayLike, opts: CorrelateOptions = {}): Tensor {
   return correlateOrConvolve('correlate', input, weights, opts, false);
 }
 
 /** Multidimensional convolution, as `scipy.ndimage.convolve`: the kernel is flipped on every axis and even sizes shift as SciPy shifts them. */
-export function convolve(input: ArrayLike, weights: ArrayLike, opts: CorrelateOptions = {}): Tensor {
+export function convolve(input: NdArrayLike, weights: NdArrayLike, opts: CorrelateOptions = {}): Tensor {
   return correlateOrConvolve('convolve', input, weights, opts, true);
 }
 
-function correlateOrConvolve(op: string, inputLike: ArrayLike, weightsLike: ArrayLike, opts: CorrelateOptions, convolution: boolean): Tensor {
+function correlateOrConvolve(op: string, inputLike: NdArrayLike, weightsLike: NdArrayLike, opts: CorrelateOptions, convolution: boolean): Tensor {
   const mode = opts.mode ?? 'reflect';
   const code = MODES[mode as NdMode];
   if (code === undefined) {
@@ -101,7 +101,7 @@ function correlateOrConvolve(op: string, inputLike: ArrayLike, weightsLike: Arra
   }
 }
 
-function asTensor(x: ArrayLike, op: string, what: string, owned: Tensor[]): Tensor {
+function asTensor(x: NdArrayLike, op: string, what: string, owned: Tensor[]): Tensor {
   if (x instanceof Tensor) { x.assertLive(op); return x; }
   if (ArrayBuffer.isView(x)) { const t = tensor(x as TypedArray); owned.push(t); return t; }
   if (typeof x === 'number' || Array.isArray(x)) {
@@ -119,7 +119,7 @@ function asTensor(x: ArrayLike, op: string, what: string, owned: Tensor[]): Tens
   throw new TypeError(`convnet: ${op}: ${what} must be a Tensor, nested arrays of numbers or a typed array`);
 }
 
-function asWeights(x: ArrayLike, op: string): { data: Float64Array; shape: number[] } {
+function asWeights(x: NdArrayLike, op: string): { data: Float64Array; shape: number[] } {
   if (x instanceof Tensor) {
     x.assertLive(op);
     return { data: Float64Array.from(x.view() as ArrayLike<number>), shape: x.shape.slice() };
