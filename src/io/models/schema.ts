@@ -100,7 +100,46 @@ export interface ModelSpec {
   compile: CompileSpec | null;
 }
 
+/** Keras version written in metadata.json: the oldest whose reader these files are checked against. */
 export const KERAS_VERSION_WRITTEN = '3.4.1';
+
+// ---- weights between the formats and the runtime ----------------------------------------------
+
+/** A float32 array with its shape (weights in Keras layouts). */
+export interface WeightArray {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Everything a reader found in a file, before any runtime object exists. */
+export interface LoadedModelData {
+  spec: ModelSpec;
+  /** Weights of `spec.layers[i]`, in Keras's saving order (creation order). */
+  weights: WeightArray[][];
+  /** Optimizer variables in Keras 3 order (iterations, learning_rate, then per weight slots), when saved. */
+  optimizerVariables: WeightArray[] | null;
+  /** 'keras', 'h5' or 'tfjs', and the writer's version when known. */
+  format: string;
+  writtenBy: string | null;
+}
+
+/** One layer to save: its Keras serialisation and weights (creation order). */
+export interface SaveLayerData {
+  object: KerasObjectJSON;
+  weights: (WeightArray & { name: string })[];
+}
+
+/** Everything the writers need, taken from the runtime model. */
+export interface SaveModelData {
+  name: string;
+  batchInputShape: ShapeJSON;
+  layers: SaveLayerData[];
+  /** Keras 3 compile config when the model is compiled. */
+  compileConfig: CompileConfigJSON | null;
+  /** Optimizer name (Keras writes it as the `name` attribute of `optimizer/vars`). */
+  optimizerName: string | null;
+  optimizerVariables: { shape: number[]; dtype: 'float32' | 'int64'; data: Float32Array }[] | null;
+}
 
 // ---- writing: the conservative Keras 3 key sets --------------------------------------------------
 
@@ -132,6 +171,10 @@ export const KERAS3_LAYER_KEYS: Record<string, string[]> = {
   Reshape: [...BASE, 'target_shape'],
   ZeroPadding2D: [...BASE, 'padding', 'data_format'],
   Rescaling: [...BASE, 'scale', 'offset'],
+  RandomFlip: [...BASE, 'mode', 'seed'],
+  RandomRotation: [...BASE, 'factor', 'fill_mode', 'interpolation', 'seed', 'fill_value'],
+  RandomZoom: [...BASE, 'height_factor', 'width_factor', 'fill_mode', 'interpolation', 'seed', 'fill_value'],
+  RandomTranslation: [...BASE, 'height_factor', 'width_factor', 'fill_mode', 'interpolation', 'seed', 'fill_value'],
   BatchNormalization: [...BASE, 'axis', 'momentum', 'epsilon', 'center', 'scale', 'beta_initializer', 'gamma_initializer',
     'moving_mean_initializer', 'moving_variance_initializer', 'beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint'],
 };
