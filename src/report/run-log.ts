@@ -1,0 +1,42 @@
+/**
+ * The record a run keeps as it goes: each output is appended to `run.json` at once (written
+ * atomically), so a report built or served in the middle of a run shows everything so far.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from './files.js';
+import { RUN_FILE } from './build.js';
+import type { HistoryFile, Lang, RunManifest, Section } from './types.js';
+
+export class RunLog {
+  readonly manifest: RunManifest;
+
+  constructor(readonly dir: string, init: { kind: RunManifest['kind']; title: string; lang: Lang }) {
+    mkdirSync(dir, { recursive: true });
+    this.manifest = { ...init, createdAt: new Date().toISOString(), status: 'running', sections: [] };
+    this.flush();
+  }
+
+  /** Adds one output and saves the manifest. */
+  add(section: Section): void {
+    this.manifest.sections.push(section);
+    this.flush();
+  }
+
+  /** Saves a history file (Keras's `history` dict) under `src`, relative to the run folder. */
+  writeHistory(src: string, history: Record<string, number[]>): void {
+    const epochs = Math.max(0, ...Object.values(history).map((v) => v.length));
+    const file: HistoryFile = { epochs, history };
+    writeFileAtomic(join(this.dir, src), JSON.stringify(file));
+  }
+
+  finish(status: 'finished' | 'failed', error?: string): void {
+    this.manifest.status = status;
+    if (error) this.manifest.error = error;
+    this.flush();
+  }
+
+  private flush(): void {
+    writeFileAtomic(join(this.dir, RUN_FILE), JSON.stringify(this.manifest, null, 1));
+  }
+}
