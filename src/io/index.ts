@@ -1,1 +1,2 @@
-export {};
+export { imread, imsave, ImageReadError, DEFAULT_MAX_PIXELS } from './image.js';
+export type { ImreadOptions, ImsaveOptions } from './image.js';

@@ -1,0 +1,250 @@
+/**
+ * Images in and out: `imread` decodes JPEG, PNG, WebP, GIF (first frame), TIFF (through sharp /
+ * libvips) and BMP (a small decoder here, as libvips has none) into tensors; `imsave` writes PNG,
+ * JPEG, WebP or TIFF.
+ *
+ * `imread(path, { asGray: true })` follows scikit-image's `imread(path, as_gray=True)` (0.19):
+ * - a colour image becomes float [H, W]: each channel scaled by `x * (1 / 255)` in float64,
+ *   RGBA first blended onto white (`rgba2rgb`: clip((1 - a) + a * c, 0, 1)), then the luminance
+ *   0.2125 R + 0.7154 G + 0.0721 B (`rgb2gray`), rounded once to float32;
+ * - a grayscale file is returned as it is stored, uint8 [H, W] with values 0..255, exactly as
+ *   scikit-image does ("images that are already in gray-scale format are not converted").
+ */
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import sharp from 'sharp';
+import { Tensor, tensor, fmtShape } from '../tensor/index.js';
+
+export interface ImreadOptions {
+  /** scikit-image's `as_gray`: colour images become float32 luminance [H, W] in [0, 1]. */
+  asGray?: boolean;
+  /** Keep the alpha channel of RGBA images ([H, W, 4]); by default it is dropped. Ignored with asGray. */
+  alpha?: boolean;
+  /** Refuse images with more pixels than this (decompression bombs). Default 2^28 (about 268 megapixels). */
+  maxPixels?: number;
+}
+
+export interface ImsaveOptions {
+  /** JPEG / WebP quality, 1-100 (default 95). */
+  quality?: number;
+}
+
+/** An image file that could not be read: `path` names the file, `reason` says why. */
+export class ImageReadError extends Error {
+  constructor(readonly path: string, readonly reason: string) {
+    super(`convnet: cannot read image '${path}': ${reason}`);
+    this.name = 'ImageReadError';
+  }
+}
+
+export const DEFAULT_MAX_PIXELS = 2 ** 28;
+
+/** Decoded pixels before conversion: interleaved 8-bit channels. */
+interface Decoded { data: Uint8Array; width: number; height: number; channels: number }
+
+/**
+ * Reads an image file. Colour images give a uint8 tensor [H, W, 3] ([H, W, 4] with `alpha`),
+ * grayscale files uint8 [H, W]; `asGray` gives float32 luminance as scikit-image computes it.
+ */
+export async function imread(path: string, opts: ImreadOptions = {}): Promise<Tensor> {
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const img = await decodeFile(path, maxPixels);
+  const { data, width: W, height: H } = img;
+  let channels = img.channels;
+  let px = data;
+  // Gray + alpha: scikit-image has no meaning for it; keep the gray channel.
+  if (channels === 2) { px = pickChannels(data, 2, [0]); channels = 1; }
+  if (channels === 1) return tensor(px, [H, W], 'uint8');
+  if (opts.asGray) return tensor(rgbToGray(px, H * W, channels), [H, W], 'float32');
+  if (channels === 4 && !opts.alpha) { px = pickChannels(px, 4, [0, 1, 2]); channels = 3; }
+  return tensor(px, [H, W, channels], 'uint8');
+}
+
+function pickChannels(data: Uint8Array, from: number, keep: number[]): Uint8Array {
+  const n = data.length / from;
+  const out = new Uint8Array(n * keep.length);
+  for (let i = 0; i < n; i++) for (let k = 0; k < keep.length; k++) out[i * keep.length + k] = data[i * from + keep[k]];
+  return out;
+}
+
+/** scikit-image's rgba2rgb (white background) and rgb2gray, in float64, rounded once to float32. */
+function rgbToGray(data: Uint8Array, n: number, channels: number): Float32Array {
+  const out = new Float32Array(n);
+  const s = 1 / 255;
+  for (let i = 0; i < n; i++) {
+    const o = i * channels;
+    let r = data[o] * s, g = data[o + 1] * s, b = data[o + 2] * s;
+    if (channels === 4) {
+      const a = data[o + 3] * s;
+      r = clip01((1 - a) * 1 + a * r);
+      g = clip01((1 - a) * 1 + a * g);
+      b = clip01((1 - a) * 1 + a * b);
+    }
+    out[i] = r * 0.2125 + g * 0.7154 + b * 0.0721;
+  }
+  return out;
+}
+
+function clip01(x: number): number { return x < 0 ? 0 : x > 1 ? 1 : x; }
+
+async function decodeFile(path: string, maxPixels: number): Promise<Decoded> {
+  let buf: Buffer;
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw new ImageReadError(path, 'it is a directory, not an image file');
+    buf = await readFile(path);
+  } catch (e: any) {
+    if (e instanceof ImageReadError) throw e;
+    if (e?.code === 'ENOENT') throw new ImageReadError(path, 'no such file (check the path)');
+    if (e?.code === 'EACCES') throw new ImageReadError(path, 'permission denied');
+    throw new ImageReadError(path, e?.message ?? String(e));
+  }
+  if (buf.length === 0) throw new ImageReadError(path, 'the file is empty (0 bytes)');
+  if (buf.length >= 2 && buf[0] === 0x42 && buf[1] === 0x4d) return decodeBmp(buf, path, maxPixels);
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(buf, { limitInputPixels: false }).metadata();
+  } catch (e: any) {
+    throw new ImageReadError(path, classifySharpError(String(e?.message ?? e)));
+  }
+  const w = meta.width ?? 0, h = meta.height ?? 0;
+  checkPixels(path, w, h, maxPixels);
+  try {
+    let pipe = sharp(buf, { limitInputPixels: maxPixels, failOn: 'warning', pages: 1, page: 0 });
+    // libvips would expand a grayscale file to sRGB; keep its single channel (and alpha) as stored.
+    if ((meta.channels ?? 3) <= 2) pipe = pipe.toColourspace('b-w');
+    const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels };
+  } catch (e: any) {
+    throw new ImageReadError(path, classifySharpError(String(e?.message ?? e)));
+  }
+}
+
+function checkPixels(path: string, w: number, h: number, maxPixels: number): void {
+  if (w * h > maxPixels) {
+    throw new ImageReadError(path, `the image is ${w} x ${h} = ${w * h} pixels, over the limit of ${maxPixels} ` +
+      `(a guard against decompression bombs); pass { maxPixels } to read it anyway`);
+  }
+}
+
+function classifySharpError(msg: string): string {
+  if (/unsupported image format/i.test(msg)) return 'not an image, or a format convnet cannot read (JPEG, PNG, WebP, GIF, BMP and TIFF are supported)';
+  if (/pixel limit/i.test(msg)) return `the image is over the pixel limit (a guard against decompression bombs); pass { maxPixels } to read it anyway`;
+  if (/premature end|truncated|unexpected end|end of (file|stream)|not enough data|read error|incomplete|corrupt|invalid|bad /i.test(msg)) {
+    return `the file is truncated or corrupt (${msg.trim().split('\n')[0]})`;
+  }
+  return `the decoder failed: ${msg.trim().split('\n')[0]}`;
+}
+
+// ---- BMP -----------------------------------------------------------------------------------
+
+/** Uncompressed Windows bitmaps: 1/4/8-bit palette, 16/24/32-bit, BI_RGB or BI_BITFIELDS. */
+function decodeBmp(buf: Buffer, path: string, maxPixels: number): Decoded {
+  const bad = (why: string): never => { throw new ImageReadError(path, why); };
+  if (buf.length < 26) bad('the file is truncated or corrupt (BMP header cut short)');
+  const dataOff = buf.readUInt32LE(10);
+  const hdr = buf.readUInt32LE(14);
+  let width: number, height: number, bpp: number, compression = 0, colors = 0;
+  if (hdr === 12) {
+    width = buf.readUInt16LE(18); height = buf.readInt16LE(20); bpp = buf.readUInt16LE(24);
+  } else {
+    if (buf.length < 54) bad('the file is truncated or corrupt (BMP header cut short)');
+    width = buf.readInt32LE(18); height = buf.readInt32LE(22); bpp = buf.readUInt16LE(28);
+    compression = buf.readUInt32LE(30); colors = buf.readUInt32LE(46);
+  }
+  const topDown = height < 0;
+  height = Math.abs(height);
+  if (width <= 0 || height === 0) bad(`the BMP header gives an invalid size ${width} x ${height}`);
+  checkPixels(path, width, height, maxPixels);
+  if (compression !== 0 && compression !== 3) bad(`compressed BMP (compression ${compression}) is not supported; save it as PNG`);
+  let masks = [0x00ff0000, 0x0000ff00, 0x000000ff, 0];
+  if (bpp === 16 && compression === 0) masks = [0x7c00, 0x03e0, 0x001f, 0];
+  if (compression === 3) {
+    const at = 54; // right after BITMAPINFOHEADER, or inside a V4/V5 header at the same place
+    if (buf.length < at + 12) bad('the file is truncated or corrupt (BMP bit masks cut short)');
+    masks = [buf.readUInt32LE(at), buf.readUInt32LE(at + 4), buf.readUInt32LE(at + 8), hdr >= 56 ? buf.readUInt32LE(at + 12) : 0];
+  }
+  let palette: Uint8Array | null = null;
+  let gray = false;
+  if (bpp <= 8) {
+    const n = colors || 1 << bpp;
+    const entry = hdr === 12 ? 3 : 4;
+    const at = 14 + hdr;
+    if (buf.length < at + n * entry) bad('the file is truncated or corrupt (BMP palette cut short)');
+    palette = new Uint8Array(n * 3);
+    gray = true;
+    for (let i = 0; i < n; i++) {
+      const b = buf[at + i * entry], g = buf[at + i * entry + 1], r = buf[at + i * entry + 2];
+      palette.set([r, g, b], i * 3);
+      if (r !== g || g !== b) gray = false;
+    }
+  } else if (bpp !== 16 && bpp !== 24 && bpp !== 32) {
+    bad(`BMP with ${bpp} bits per pixel is not supported`);
+  }
+  const rowBytes = Math.floor((width * bpp + 31) / 32) * 4;
+  if (dataOff + rowBytes * height > buf.length) bad(`the file is truncated or corrupt (${buf.length} bytes, the pixel data needs ${dataOff + rowBytes * height})`);
+  const hasAlpha = bpp === 32 && masks[3] !== 0;
+  const channels = gray ? 1 : hasAlpha ? 4 : 3;
+  const out = new Uint8Array(width * height * channels);
+  const fieldOf = (m: number) => {
+    if (m === 0) return { shift: 0, max: 0 };
+    let shift = 0; while (((m >>> shift) & 1) === 0) shift++;
+    return { shift, max: m >>> shift };
+  };
+  const fields = masks.map(fieldOf);
+  for (let y = 0; y < height; y++) {
+    const row = dataOff + (topDown ? y : height - 1 - y) * rowBytes;
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * channels;
+      if (palette) {
+        const idx = bpp === 8 ? buf[row + x] : bpp === 4 ? (buf[row + (x >> 1)] >> (x & 1 ? 0 : 4)) & 15 : (buf[row + (x >> 3)] >> (7 - (x & 7))) & 1;
+        const pi = Math.min(idx, palette.length / 3 - 1) * 3;
+        if (gray) out[o] = palette[pi];
+        else { out[o] = palette[pi]; out[o + 1] = palette[pi + 1]; out[o + 2] = palette[pi + 2]; }
+      } else if (bpp === 24) {
+        const p = row + x * 3;
+        out[o] = buf[p + 2]; out[o + 1] = buf[p + 1]; out[o + 2] = buf[p];
+      } else {
+        const v = bpp === 32 ? buf.readUInt32LE(row + x * 4) : buf.readUInt16LE(row + x * 2);
+        for (let c = 0; c < channels; c++) {
+          const f = fields[c];
+          out[o + c] = f.max === 0 ? 255 : Math.round((((v & masks[c]) >>> 0) >>> f.shift) * 255 / f.max);
+        }
+      }
+    }
+  }
+  return { data: out, width, height, channels };
+}
+
+// ---- writing -------------------------------------------------------------------------------
+
+/**
+ * Writes a tensor as an image; the format follows the extension (.png, .jpg/.jpeg, .webp, .tif/.tiff).
+ * Accepts [H, W], [H, W, 1|3|4] or a batch of one [1, H, W, C]. uint8 is written as is; floats are
+ * taken as [0, 1], clipped and scaled to 0..255 (rounded); int32 is clipped to 0..255.
+ */
+export async function imsave(path: string, image: Tensor, opts: ImsaveOptions = {}): Promise<void> {
+  image.assertLive('imsave');
+  let shape = image.shape.slice();
+  if (shape.length === 4 && shape[0] === 1) shape = shape.slice(1);
+  if (shape.length === 2) shape = [...shape, 1];
+  if (shape.length !== 3 || ![1, 3, 4].includes(shape[2])) {
+    throw new RangeError(`convnet: imsave('${path}'): expected an image [H, W], [H, W, 1|3|4] or [1, H, W, C], got ${fmtShape(image.shape)}`);
+  }
+  const [H, W, C] = shape;
+  const src = image.view();
+  const px = new Uint8Array(src.length);
+  if (image.dtype === 'uint8') px.set(src);
+  else if (image.dtype === 'int32') for (let i = 0; i < src.length; i++) px[i] = Math.min(255, Math.max(0, src[i]));
+  else for (let i = 0; i < src.length; i++) { const v = src[i]; px[i] = v > 1 ? 255 : v > 0 ? Math.round(v * 255) : 0; }
+  const ext = extname(path).toLowerCase();
+  const quality = opts.quality ?? 95;
+  let pipe = sharp(Buffer.from(px.buffer, px.byteOffset, px.byteLength), { raw: { width: W, height: H, channels: C as 1 | 3 | 4 } });
+  if (C === 1) pipe = pipe.toColourspace('b-w');
+  if (ext === '.png') pipe = pipe.png();
+  else if (ext === '.jpg' || ext === '.jpeg') pipe = pipe.jpeg({ quality });
+  else if (ext === '.webp') pipe = pipe.webp({ quality });
+  else if (ext === '.tif' || ext === '.tiff') pipe = pipe.tiff();
+  else throw new RangeError(`convnet: imsave('${path}'): unknown extension '${ext}'; use .png, .jpg, .webp or .tif`);
+  await writeFile(path, await pipe.toBuffer());
+}
