@@ -13,6 +13,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import sharp from 'sharp';
+import type { Metadata } from 'sharp';
 import { Tensor, tensor, fmtShape } from '../tensor/index.js';
 
 export interface ImreadOptions {
@@ -101,7 +102,7 @@ async function decodeFile(path: string, maxPixels: number): Promise<Decoded> {
   }
   if (buf.length === 0) throw new ImageReadError(path, 'the file is empty (0 bytes)');
   if (buf.length >= 2 && buf[0] === 0x42 && buf[1] === 0x4d) return decodeBmp(buf, path, maxPixels);
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(buf, { limitInputPixels: false }).metadata();
   } catch (e: any) {
