@@ -1,0 +1,372 @@
+/**
+ * DirectoryIterator: Keras's `flow_from_directory` iterator. Same files, same subsets, same batch
+ * order and augmentation parameters for a given seed (NumPy's RandomState seeded with
+ * `seed + total_batches_seen` before each batch, as Keras's `Iterator.__getitem__` does), with images
+ * decoded in worker threads ahead of training and bad files reported and skipped instead of crashing.
+ */
+import { join } from 'node:path';
+import { empty, rng, type Tensor } from '../tensor/index.js';
+import type { Batch, BatchIterator } from './types.js';
+import type { ImageDataGenerator } from './generator.js';
+import type { TransformParams } from './augment.js';
+import { NumpyRandomState } from './numpy_random.js';
+import { listDirectory, splitRange, type ListingNote } from './listing.js';
+import { readHeader, mapLimit, DEFAULT_MAX_PIXELS } from './header.js';
+import { checkInterpolation, channelsOf, type ColorMode, type DecodeOptions, type Interpolation } from './decode.js';
+import { DecodePool, defaultWorkers } from './pool.js';
+import { MemoryCache, FileCache, cacheKey, type ImageCache } from './cache.js';
+import { normalizeOptions } from './options.js';
+import type { ImageResult } from './process.js';
+
+export type ClassMode = 'binary' | 'categorical' | 'sparse' | 'input' | null;
+
+export interface FlowFromDirectoryOptions {
+  /** [height, width], default [256, 256]. */
+  targetSize?: [number, number];
+  colorMode?: ColorMode;
+  /** Class sub-folders to use, in label order (default: every sub-folder, sorted). */
+  classes?: string[] | null;
+  classMode?: ClassMode;
+  batchSize?: number;
+  shuffle?: boolean;
+  seed?: number | null;
+  followLinks?: boolean;
+  subset?: 'training' | 'validation' | null;
+  interpolation?: Interpolation;
+  /** Centre-crop to the target's aspect ratio before resizing. */
+  keepAspectRatio?: boolean;
+  /** Decode workers (default: one per core; 0 decodes on the main thread). */
+  workers?: number;
+  /** Batches decoded ahead of the one asked for (default 2). */
+  prefetch?: number;
+  /** true: keep decoded images in memory; a path: keep them in that file. */
+  cache?: boolean | string;
+  /** Images with more pixels are left out (default Pillow's limit, 89,478,485). */
+  maxPixels?: number;
+  /** Print the scan summary (default true). */
+  verbose?: boolean;
+  /** Where messages go (default console.log). */
+  log?: (line: string) => void;
+}
+
+const KNOWN = ['targetSize', 'colorMode', 'classes', 'classMode', 'batchSize', 'shuffle', 'seed', 'followLinks', 'subset',
+  'interpolation', 'keepAspectRatio', 'workers', 'prefetch', 'cache', 'maxPixels', 'verbose', 'log'];
+const UNSUPPORTED = {
+  saveToDir: 'saving augmented images is not implemented', savePrefix: 'saving augmented images is not implemented',
+  saveFormat: 'saving augmented images is not implemented', dataFormat: "only 'channels_last' is supported",
+};
+const CLASS_MODES = ['binary', 'categorical', 'sparse', 'input', null];
+
+/** A file left out while scanning, or dropped during an epoch. */
+export interface SkippedFile { path: string; reason: string }
+
+interface Plan {
+  indices: Int32Array;
+  params: (TransformParams | null)[];
+  /** RNG state and batch count right after planning, for onEpochEnd. */
+  rngState: NumpyRandomState;
+  total: number;
+  images: Promise<(ImageResult | null)[]>;
+}
+
+export class DirectoryIterator implements BatchIterator {
+  readonly directory: string;
+  readonly classIndices: Record<string, number>;
+  readonly numClasses: number;
+  /** Keras's filenames: '<class>/<file>', in class then walk order. */
+  readonly filenames: string[];
+  readonly filepaths: string[];
+  /** Class index of each file. */
+  readonly classes: Int32Array;
+  readonly samples: number;
+  readonly batchSize: number;
+  readonly length: number;
+  readonly shuffle: boolean;
+  readonly seed: number | null;
+  readonly subset: 'training' | 'validation' | null;
+  readonly targetSize: [number, number];
+  readonly colorMode: ColorMode;
+  readonly classMode: ClassMode;
+  readonly interpolation: Interpolation;
+  readonly keepAspectRatio: boolean;
+  /** [height, width, channels] of each image in a batch. */
+  readonly imageShape: [number, number, number];
+  /** Files left out by the scan, with the reason. */
+  readonly skipped: SkippedFile[];
+  /** Files that failed to decode during an epoch (reported once, then skipped). */
+  readonly failed = new Map<number, string>();
+  /** Folder-level notes from the scan (unreadable folders, links not followed, loops, hidden folders). */
+  readonly notes: ListingNote[];
+  totalBatchesSeen = 0;
+  /** The current epoch's order (null until the first batch). */
+  indexArray: Int32Array | null = null;
+
+  private readonly gen: ImageDataGenerator;
+  private readonly rs: NumpyRandomState;
+  private readonly pool: DecodePool;
+  private readonly prefetch: number;
+  private readonly cache: ImageCache | null;
+  private readonly decodeOpts: DecodeOptions;
+  private readonly log: (line: string) => void;
+  private plans = new Map<number, Plan>();
+  private lastConsumed: { rngState: NumpyRandomState; total: number } | null = null;
+
+  private constructor(init: {
+    directory: string; gen: ImageDataGenerator; classNames: string[]; filenames: string[]; filepaths: string[]; classes: Int32Array;
+    o: Required<Omit<FlowFromDirectoryOptions, 'seed' | 'classes' | 'subset' | 'cache' | 'classMode' | 'log'>> & { seed: number | null; subset: 'training' | 'validation' | null; classMode: ClassMode };
+    skipped: SkippedFile[]; notes: ListingNote[]; cache: ImageCache | null; log: (line: string) => void;
+  }) {
+    const { o } = init;
+    this.directory = init.directory;
+    this.gen = init.gen;
+    this.classIndices = Object.fromEntries(init.classNames.map((c, i) => [c, i]));
+    this.numClasses = init.classNames.length;
+    this.filenames = init.filenames;
+    this.filepaths = init.filepaths;
+    this.classes = init.classes;
+    this.samples = init.filenames.length;
+    this.batchSize = o.batchSize;
+    this.length = Math.ceil(this.samples / this.batchSize);
+    this.shuffle = o.shuffle;
+    this.seed = o.seed;
+    this.subset = o.subset;
+    this.targetSize = o.targetSize;
+    this.colorMode = o.colorMode;
+    this.classMode = o.classMode;
+    this.interpolation = o.interpolation;
+    this.keepAspectRatio = o.keepAspectRatio;
+    this.imageShape = [o.targetSize[0], o.targetSize[1], channelsOf(o.colorMode)];
+    this.skipped = init.skipped;
+    this.notes = init.notes;
+    this.cache = init.cache;
+    this.log = init.log;
+    // Unseeded iterators still repeat under setSeed(): the state is drawn from the global generator.
+    this.rs = new NumpyRandomState(o.seed === null ? rng().nextU32() : 0);
+    this.pool = new DecodePool(this.samples > 0 ? o.workers : 0);
+    this.prefetch = o.prefetch;
+    this.decodeOpts = { targetSize: o.targetSize, colorMode: o.colorMode, interpolation: o.interpolation, keepAspectRatio: o.keepAspectRatio, maxPixels: o.maxPixels };
+  }
+
+  /** Scans the folder (see ImageDataGenerator.flowFromDirectory). */
+  static async create(directory: string, gen: ImageDataGenerator, options: FlowFromDirectoryOptions | Record<string, unknown>): Promise<DirectoryIterator> {
+    const u = normalizeOptions<FlowFromDirectoryOptions>(options, KNOWN, 'flowFromDirectory', UNSUPPORTED);
+    const targetSize = u.targetSize ?? [256, 256];
+    if (!Array.isArray(targetSize) || targetSize.length !== 2 || !targetSize.every((d) => Number.isInteger(d) && d > 0)) {
+      throw new RangeError(`convnet: flowFromDirectory: targetSize must be [height, width] with positive integers, got ${JSON.stringify(targetSize)}`);
+    }
+    const colorMode = u.colorMode ?? 'rgb';
+    if (!['rgb', 'rgba', 'grayscale'].includes(colorMode)) throw new RangeError(`convnet: flowFromDirectory: colorMode must be 'rgb', 'rgba' or 'grayscale', got '${colorMode}'`);
+    const classMode = u.classMode === undefined ? 'categorical' : u.classMode;
+    if (!CLASS_MODES.includes(classMode)) throw new RangeError(`convnet: flowFromDirectory: classMode must be one of 'binary', 'categorical', 'sparse', 'input' or null, got '${classMode}'`);
+    const batchSize = u.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new RangeError(`convnet: flowFromDirectory: batchSize must be a positive integer, got ${batchSize}`);
+    const subset = u.subset ?? null;
+    if (subset !== null && subset !== 'training' && subset !== 'validation') throw new RangeError(`convnet: flowFromDirectory: subset must be 'training' or 'validation', got '${subset}'`);
+    const seed = u.seed ?? null;
+    if (seed !== null && !(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) throw new RangeError(`convnet: flowFromDirectory: seed must be an integer between 0 and 2**32 - 1, got ${seed}`);
+    const interpolation = checkInterpolation(u.interpolation ?? 'nearest');
+    const workers = u.workers ?? defaultWorkers();
+    const maxPixels = u.maxPixels ?? DEFAULT_MAX_PIXELS;
+    const verbose = u.verbose ?? true;
+    const log = u.log ?? ((l: string) => console.log(l));
+    const say = (l: string) => { if (verbose) log(l); };
+
+    const listing = await listDirectory(directory, { classes: u.classes ?? null, followLinks: u.followLinks ?? false });
+    const candidates: { path: string; filename: string; classIndex: number }[] = [];
+    for (const files of listing.perClass) {
+      const [a, b] = splitRange(files.length, gen.validationSplit, subset);
+      candidates.push(...files.slice(a, b));
+    }
+    const headers = await mapLimit(candidates, 32, (f) => readHeader(f.path, maxPixels));
+    const skipped: SkippedFile[] = [];
+    const keep = candidates.filter((f, i) => {
+      const h = headers[i];
+      if (h.ok) return true;
+      const hidden = /(^|\/)\./.test(f.filename.split('/').pop()!);
+      skipped.push({ path: f.path, reason: hidden ? `hidden file, ${h.reason}` : h.reason });
+      return false;
+    });
+
+    for (const h of listing.hiddenClassDirs) say(`Ignoring hidden folder '${h}' in ${directory} (not a class; pass classes to use it).`);
+    if (listing.classNames.length === 0) {
+      say(`No class sub-folders in ${directory}: flowFromDirectory expects one sub-folder of images per class.`);
+    } else {
+      listing.perClass.forEach((files, ci) => { if (files.length === 0) say(`Class folder '${listing.classNames[ci]}' has no images.`); });
+    }
+    for (const n of listing.notes) say(`Note: ${n.path}: ${n.message}`);
+    if (skipped.length) {
+      const counts = new Map<string, number>();
+      for (const s of skipped) { const k = s.reason.replace(/ \(.*$/, ''); counts.set(k, (counts.get(k) ?? 0) + 1); }
+      const summary = [...counts].map(([k, n]) => `${n} ${k}`).join(', ');
+      say(`Skipped ${skipped.length} file${skipped.length === 1 ? '' : 's'} that cannot be read as images (${summary}); see iterator.skipped or run \`convnet check ${directory}\`.`);
+    }
+    say(`Found ${keep.length} images belonging to ${listing.classNames.length} classes.`);
+
+    const imageBytes = targetSize[0] * targetSize[1] * channelsOf(colorMode);
+    let cache: ImageCache | null = null;
+    if (u.cache === true) cache = new MemoryCache();
+    else if (typeof u.cache === 'string' && u.cache) {
+      const key = cacheKey({ files: keep.map((f) => f.path), targetSize, colorMode, interpolation, keepAspectRatio: u.keepAspectRatio ?? false });
+      cache = await FileCache.open(u.cache, keep.length, imageBytes, key);
+    }
+    return new DirectoryIterator({
+      directory, gen, classNames: listing.classNames,
+      filenames: keep.map((f) => f.filename), filepaths: keep.map((f) => f.path), classes: Int32Array.from(keep, (f) => f.classIndex),
+      o: {
+        targetSize: [targetSize[0], targetSize[1]], colorMode, classMode, batchSize, shuffle: u.shuffle ?? true, seed, followLinks: u.followLinks ?? false,
+        subset, interpolation, keepAspectRatio: u.keepAspectRatio ?? false, workers, prefetch: u.prefetch ?? 2, maxPixels, verbose,
+      },
+      skipped, notes: listing.notes, cache, log,
+    });
+  }
+
+  /** Keras's `labels`: the class index of every file. */
+  get labels(): Int32Array { return this.classes; }
+
+  private setIndexArray(): void {
+    this.indexArray = this.shuffle ? this.rs.permutation(this.samples) : Int32Array.from({ length: this.samples }, (_, i) => i);
+  }
+
+  /** Keras's `__getitem__` bookkeeping: reseed, count the batch, pick its indices and draw its augmentations. */
+  private plan(index: number): Plan {
+    if (this.seed !== null) this.rs.seed((this.seed + this.totalBatchesSeen) % 4294967296);
+    this.totalBatchesSeen++;
+    if (!this.indexArray) this.setIndexArray();
+    const indices = this.indexArray!.slice(this.batchSize * index, this.batchSize * (index + 1));
+    const [h, w] = this.targetSize;
+    const aug = this.gen.augments;
+    const params = Array.from(indices, () => {
+      const p = this.gen.getRandomTransform(this.rs, h, w);
+      return aug ? p : null;
+    });
+    const images = Promise.all(Array.from(indices, (j, k) => this.loadImage(j, params[k])));
+    // A plan nobody awaits must not surface as an unhandled rejection.
+    images.catch(() => {});
+    const rngState = new NumpyRandomState(0);
+    copyState(this.rs, rngState);
+    return { indices, params, rngState, total: this.totalBatchesSeen, images };
+  }
+
+  private async loadImage(j: number, params: TransformParams | null): Promise<ImageResult | null> {
+    if (this.failed.has(j)) return null;
+    const cached = this.cache ? await this.cache.get(j) : null;
+    const [h, w, c] = this.imageShape;
+    if (cached && !params) return { ok: true, raw: cached, out: null, height: h, width: w, channels: c };
+    const r = await this.pool.run({
+      path: this.filepaths[j], pixels: cached ?? undefined, decode: this.decodeOpts, params,
+      augment: this.gen.augment, keepRaw: !!this.cache && !cached,
+    });
+    if (!r.ok) {
+      if (!this.failed.has(j)) {
+        this.failed.set(j, r.error);
+        this.log(`convnet: skipping ${this.filepaths[j]}: cannot decode (${r.error}); reported once, the epoch goes on.`);
+      }
+      return null;
+    }
+    if (r.height !== h || r.width !== w || r.channels !== c) {
+      this.failed.set(j, `decoded to ${r.height}x${r.width}x${r.channels}, expected ${h}x${w}x${c}`);
+      return null;
+    }
+    if (this.cache && !cached && r.raw) await this.cache.set(j, r.raw);
+    return r;
+  }
+
+  /** Batch `index` of the current epoch: x float32 [B, H, W, C] (rescaled), y per classMode. */
+  async getBatch(index: number): Promise<Batch> {
+    if (!Number.isInteger(index) || index < 0 || index >= this.length) {
+      throw new RangeError(`convnet: getBatch(${index}): the iterator has ${this.length} batches (0 to ${this.length - 1})`);
+    }
+    let plan = this.plans.get(index);
+    if (plan) this.plans.delete(index);
+    else {
+      // Asked out of order: forget what was prefetched for other positions, as Keras would not have drawn it.
+      if (this.plans.size) this.rewind();
+      plan = this.plan(index);
+    }
+    this.lastConsumed = { rngState: plan.rngState, total: plan.total };
+    // Prefetch the next batches of this epoch, planned in order so the draws stay Keras's.
+    for (let k = index + 1; k <= Math.min(this.length - 1, index + this.prefetch); k++) {
+      if (!this.plans.has(k)) this.plans.set(k, this.plan(k));
+    }
+    const images = await plan.images;
+    return this.assemble(plan.indices, images);
+  }
+
+  private assemble(indices: Int32Array, images: (ImageResult | null)[]): Batch {
+    const [h, w, c] = this.imageShape;
+    const per = h * w * c;
+    const rows: { j: number; data: Float32Array }[] = [];
+    for (let k = 0; k < indices.length; k++) {
+      const r = images[k];
+      if (!r || !r.ok) continue;
+      let f = r.out ?? Float32Array.from(r.raw!);
+      f = this.gen.standardize(f, this.imageShape);
+      rows.push({ j: indices[k], data: f });
+    }
+    const b = rows.length;
+    const x = empty([b, h, w, c], 'float32');
+    const xv = x.f32();
+    rows.forEach((r, i) => xv.set(r.data, i * per));
+    let y: Tensor | null = null;
+    switch (this.classMode) {
+      case 'binary': case 'sparse': {
+        y = empty([b], 'float32');
+        const yv = y.f32();
+        rows.forEach((r, i) => { yv[i] = this.classes[r.j]; });
+        break;
+      }
+      case 'categorical': {
+        y = empty([b, this.numClasses], 'float32');
+        const yv = y.f32();
+        yv.fill(0);
+        rows.forEach((r, i) => { yv[i * this.numClasses + this.classes[r.j]] = 1; });
+        break;
+      }
+      case 'input': y = x.clone(); break;
+      default: y = null;
+    }
+    return { x, y };
+  }
+
+  /** Drops prefetched plans and puts the RNG back where the last batch handed out left it. */
+  private rewind(): void {
+    this.plans.clear();
+    if (this.lastConsumed) {
+      copyState(this.lastConsumed.rngState, this.rs);
+      this.totalBatchesSeen = this.lastConsumed.total;
+    }
+  }
+
+  /** Keras's `on_epoch_end`: the next epoch's order, drawn from the state the last batch left. */
+  onEpochEnd(): void {
+    this.rewind();
+    this.setIndexArray();
+    void this.cache?.flush();
+  }
+
+  /** Keras's `reset`: forgets batches prefetched but not handed out. */
+  reset(): void { this.rewind(); }
+
+  /** Stops the decode workers and closes a file cache. The iterator still works afterwards, decoding on the main thread. */
+  async close(): Promise<void> {
+    this.plans.clear();
+    await this.pool.close();
+    await this.cache?.close();
+  }
+
+  /** Batches of one epoch in order (getBatch(0..length-1)), then onEpochEnd(). */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
+    for (let i = 0; i < this.length; i++) yield await this.getBatch(i);
+    this.onEpochEnd();
+  }
+
+  /** The absolute path of file `i` (for messages). */
+  pathOf(i: number): string { return this.filepaths[i] ?? join(this.directory, this.filenames[i]); }
+}
+
+function copyState(from: NumpyRandomState, to: NumpyRandomState): void {
+  const f = from as unknown as { mt: Uint32Array; pos: number };
+  const t = to as unknown as { mt: Uint32Array; pos: number };
+  t.mt.set(f.mt);
+  t.pos = f.pos;
+}

@@ -1,0 +1,188 @@
+/**
+ * ImageDataGenerator: Keras's configuration of rescaling, normalisation and random augmentation,
+ * and `flowFromDirectory`, which scans a folder of class sub-folders into a DirectoryIterator.
+ */
+import type { Tensor } from '../tensor/index.js';
+import type { NumpyRandomState } from './numpy_random.js';
+import { randomTransform, applyTransform, augments, type AugmentConfig, type FillMode, type ShiftRange, type TransformParams } from './augment.js';
+import { normalizeOptions } from './options.js';
+import { DirectoryIterator, type FlowFromDirectoryOptions } from './directory_iterator.js';
+
+export interface ImageDataGeneratorOptions {
+  /** Multiplies every value after augmentation (Keras applies it in `standardize`), e.g. 1 / 255. */
+  rescale?: number | null;
+  /** Fraction of each class kept apart as the 'validation' subset (the first files of each class). */
+  validationSplit?: number;
+  /** Degrees: rotation drawn uniformly from [-r, r]. */
+  rotationRange?: number;
+  /** Fraction of the width (< 1), pixels (>= 1), or a list of pixel shifts. */
+  widthShiftRange?: ShiftRange;
+  heightShiftRange?: ShiftRange;
+  /** Degrees, counter-clockwise shear. */
+  shearRange?: number;
+  /** z for [1 - z, 1 + z], or [lower, upper]. */
+  zoomRange?: number | [number, number];
+  channelShiftRange?: number;
+  horizontalFlip?: boolean;
+  verticalFlip?: boolean;
+  brightnessRange?: [number, number] | null;
+  fillMode?: FillMode;
+  cval?: number;
+  /** 1 (linear, Keras's default) or 0 (nearest) for the affine augmentations. */
+  interpolationOrder?: 0 | 1;
+  samplewiseCenter?: boolean;
+  samplewiseStdNormalization?: boolean;
+  featurewiseCenter?: boolean;
+  featurewiseStdNormalization?: boolean;
+  /** Called on each image (float32 [h, w, c], values 0..255) after augmentation, before rescale. */
+  preprocessingFunction?: ((image: Float32Array, shape: [number, number, number]) => Float32Array | void) | null;
+  dataFormat?: 'channels_last';
+  dtype?: 'float32';
+}
+
+const KNOWN = ['rescale', 'validationSplit', 'rotationRange', 'widthShiftRange', 'heightShiftRange', 'shearRange', 'zoomRange',
+  'channelShiftRange', 'horizontalFlip', 'verticalFlip', 'brightnessRange', 'fillMode', 'cval', 'interpolationOrder',
+  'samplewiseCenter', 'samplewiseStdNormalization', 'featurewiseCenter', 'featurewiseStdNormalization',
+  'preprocessingFunction', 'dataFormat', 'dtype'];
+const UNSUPPORTED = {
+  zcaWhitening: 'ZCA whitening is not implemented',
+  zcaEpsilon: 'ZCA whitening is not implemented',
+};
+
+export class ImageDataGenerator {
+  readonly rescale: number | null;
+  readonly validationSplit: number;
+  readonly augment: AugmentConfig;
+  readonly samplewiseCenter: boolean;
+  readonly samplewiseStdNormalization: boolean;
+  readonly featurewiseCenter: boolean;
+  readonly featurewiseStdNormalization: boolean;
+  readonly preprocessingFunction: ImageDataGeneratorOptions['preprocessingFunction'];
+  /** Per-channel mean and std set by `fit`. */
+  mean: Float32Array | null = null;
+  std: Float32Array | null = null;
+
+  /** Options in camelCase (`rescale`, `validationSplit`, `rotationRange`...) or Keras's snake_case. */
+  constructor(options: ImageDataGeneratorOptions | Record<string, unknown> = {}) {
+    const o = normalizeOptions<ImageDataGeneratorOptions>(options, KNOWN, 'ImageDataGenerator', UNSUPPORTED);
+    if (o.dataFormat !== undefined && o.dataFormat !== 'channels_last') throw new Error(`convnet: ImageDataGenerator: only data_format 'channels_last' is supported, got '${o.dataFormat}'`);
+    if (o.dtype !== undefined && o.dtype !== 'float32') throw new Error(`convnet: ImageDataGenerator: only dtype 'float32' is supported, got '${o.dtype}'`);
+    this.rescale = o.rescale ?? null;
+    const vs = o.validationSplit ?? 0;
+    if (vs && !(vs > 0 && vs < 1)) throw new RangeError(`convnet: ImageDataGenerator: validationSplit must be strictly between 0 and 1, got ${vs}`);
+    this.validationSplit = vs;
+    let zoom: [number, number];
+    const zr = o.zoomRange ?? 0;
+    if (typeof zr === 'number') zoom = [1 - zr, 1 + zr];
+    else if (Array.isArray(zr) && zr.length === 2) zoom = [zr[0], zr[1]];
+    else throw new RangeError(`convnet: ImageDataGenerator: zoomRange must be a number or [lower, upper], got ${JSON.stringify(zr)}`);
+    const fill = o.fillMode ?? 'nearest';
+    if (!['nearest', 'constant', 'reflect', 'wrap'].includes(fill)) throw new RangeError(`convnet: ImageDataGenerator: fillMode must be one of nearest, constant, reflect, wrap; got '${fill}'`);
+    const br = o.brightnessRange ?? null;
+    if (br !== null && !(Array.isArray(br) && br.length === 2)) throw new RangeError(`convnet: ImageDataGenerator: brightnessRange must be [lower, upper], got ${JSON.stringify(br)}`);
+    const order = o.interpolationOrder ?? 1;
+    if (order !== 0 && order !== 1) throw new RangeError(`convnet: ImageDataGenerator: interpolationOrder must be 0 or 1, got ${order}`);
+    this.augment = {
+      rotationRange: o.rotationRange ?? 0,
+      widthShiftRange: o.widthShiftRange ?? 0,
+      heightShiftRange: o.heightShiftRange ?? 0,
+      shearRange: o.shearRange ?? 0,
+      zoomRange: zoom,
+      channelShiftRange: o.channelShiftRange ?? 0,
+      horizontalFlip: o.horizontalFlip ?? false,
+      verticalFlip: o.verticalFlip ?? false,
+      brightnessRange: br,
+      fillMode: fill,
+      cval: o.cval ?? 0,
+      interpolationOrder: order,
+    };
+    this.samplewiseCenter = o.samplewiseCenter ?? false;
+    this.samplewiseStdNormalization = o.samplewiseStdNormalization ?? false;
+    this.featurewiseCenter = o.featurewiseCenter ?? false;
+    this.featurewiseStdNormalization = o.featurewiseStdNormalization ?? false;
+    this.preprocessingFunction = o.preprocessingFunction ?? null;
+  }
+
+  /** True when some augmentation is configured. */
+  get augments(): boolean { return augments(this.augment); }
+
+  /** Keras's `get_random_transform` for an image of height x width, drawing from `rs`. */
+  getRandomTransform(rs: NumpyRandomState, height: number, width: number): TransformParams {
+    return randomTransform(this.augment, rs, height, width);
+  }
+
+  /** Keras's `apply_transform` on one image [h, w, c]. */
+  applyTransform(image: ArrayLike<number>, shape: [number, number, number], params: TransformParams): Float32Array {
+    return applyTransform(image, shape[0], shape[1], shape[2], params, this.augment);
+  }
+
+  /** Keras's `standardize`, in place on one image [h, w, c]: preprocessing function, rescale, normalisation. */
+  standardize(x: Float32Array, shape: [number, number, number]): Float32Array {
+    if (this.preprocessingFunction) {
+      const r = this.preprocessingFunction(x, shape);
+      if (r) {
+        if (r.length !== x.length) throw new Error(`convnet: preprocessingFunction returned ${r.length} values for an image of ${x.length}`);
+        x = r;
+      }
+    }
+    if (this.rescale) {
+      const s = Math.fround(this.rescale);
+      for (let i = 0; i < x.length; i++) x[i] *= s;
+    }
+    if (this.samplewiseCenter || this.samplewiseStdNormalization) {
+      let m = 0;
+      for (const v of x) m += v;
+      m /= x.length;
+      if (this.samplewiseCenter) for (let i = 0; i < x.length; i++) x[i] -= m;
+      if (this.samplewiseStdNormalization) {
+        let mm = 0;
+        for (const v of x) mm += v;
+        mm /= x.length;
+        let s = 0;
+        for (const v of x) s += (v - mm) * (v - mm);
+        const sd = Math.sqrt(s / x.length) + 1e-6;
+        for (let i = 0; i < x.length; i++) x[i] /= sd;
+      }
+    }
+    const c = shape[2];
+    if (this.featurewiseCenter) {
+      if (!this.mean) warnOnce('featurewiseCenter is set but fit() was not called; no centering applied');
+      else for (let i = 0; i < x.length; i++) x[i] -= this.mean[i % c];
+    }
+    if (this.featurewiseStdNormalization) {
+      if (!this.std) warnOnce('featurewiseStdNormalization is set but fit() was not called; no normalisation applied');
+      else for (let i = 0; i < x.length; i++) x[i] /= this.std[i % c] + 1e-6;
+    }
+    return x;
+  }
+
+  /** Computes the per-channel mean and std used by featurewiseCenter / featurewiseStdNormalization from x [N, H, W, C]. */
+  fit(x: Tensor): void {
+    if (x.shape.length !== 4) throw new RangeError(`convnet: ImageDataGenerator.fit expects [N, H, W, C] images, got shape [${x.shape.join(', ')}]`);
+    const c = x.shape[3];
+    const v = x.f32();
+    const n = v.length / c;
+    const mean = new Float64Array(c), sq = new Float64Array(c);
+    for (let i = 0; i < v.length; i++) mean[i % c] += v[i];
+    for (let k = 0; k < c; k++) mean[k] /= n;
+    for (let i = 0; i < v.length; i++) { const d = v[i] - mean[i % c]; sq[i % c] += d * d; }
+    this.mean = this.featurewiseCenter ? Float32Array.from(mean) : null;
+    this.std = this.featurewiseStdNormalization ? Float32Array.from(sq, (s) => Math.sqrt(s / n)) : null;
+  }
+
+  /**
+   * Scans `directory` (one sub-folder per class) and returns an iterator over batches of its images,
+   * like Keras's `flow_from_directory`. Prints "Found N images belonging to K classes."
+   */
+  flowFromDirectory(directory: string, options: FlowFromDirectoryOptions | Record<string, unknown> = {}): Promise<DirectoryIterator> {
+    return DirectoryIterator.create(directory, this, options);
+  }
+
+  /** snake_case alias of flowFromDirectory. */
+  flow_from_directory(directory: string, options: FlowFromDirectoryOptions | Record<string, unknown> = {}): Promise<DirectoryIterator> {
+    return this.flowFromDirectory(directory, options);
+  }
+}
+
+const warned = new Set<string>();
+function warnOnce(msg: string): void { if (!warned.has(msg)) { warned.add(msg); console.warn(`convnet: ImageDataGenerator: ${msg}`); } }
