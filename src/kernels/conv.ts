@@ -1,0 +1,235 @@
+// conv2d in NHWC with HWIO kernels, forward and both gradients, as GEMMs over im2col tiles.
+// A tile holds at most MC rows of the im2col matrix, never the whole batch's (4 GiB heap).
+//
+// Parameter block: 0 batch, 1 inH, 2 inW, 3 inC, 4 outH, 5 outW, 6 outC, 7 kH, 8 kW,
+// 9 strideH, 10 strideW, 11 dilationH, 12 dilationW, 13 padTop, 14 padLeft, 15 activation,
+// 16 alpha (f32), 17 first input, 18 second input, 19 bias, 20 output, 21 scratch,
+// 22 scratch bytes per part, 23 columns of B packed at once (a multiple of NR).
+import { pi, pu, pf, partStart, copyF32, zeroF32, actRows, A_RELU, A_LINEAR } from './common';
+import { gemmBlock, packB, MR, NR, MC } from './gemm';
+
+/** Deepest k block of a conv GEMM. */
+const KCMAX = 384;
+/** Pixels per reduction block of the filter gradient. */
+const KCP = 256;
+
+function kBlock(K: i32): i32 {
+  const nb = (K + KCMAX - 1) / KCMAX;
+  return (K + nb - 1) / nb;
+}
+
+/**
+ * Row r of the im2col matrix of x, columns [pc, pc+kc), written to dst: one output pixel's
+ * receptive field, channels fastest, zeros where the window leaves the image.
+ */
+// @ts-ignore: decorator
+@inline function im2colRow(p: usize, x: usize, r: i32, pc: i32, kc: i32, dst: usize): void {
+  const inH = pi(p, 1), inW = pi(p, 2), inC = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), kW = pi(p, 8);
+  const hw = outH * outW;
+  const b = r / hw, rem = r - b * hw, oy = rem / outW, ox = rem - oy * outW;
+  const iy0 = oy * pi(p, 9) - pi(p, 13), ix0 = ox * pi(p, 10) - pi(p, 14);
+  const dH = pi(p, 11), dW = pi(p, 12);
+  let s = pc / inC, icOff = pc - s * inC, kk = 0;
+  while (kk < kc) {
+    const ky = s / kW, kx = s - ky * kW;
+    const len = min(inC - icOff, kc - kk);
+    const iy = iy0 + ky * dH, ix = ix0 + kx * dW;
+    const d = dst + (<usize>kk << 2);
+    if (<u32>iy < <u32>inH && <u32>ix < <u32>inW) {
+      copyF32(d, x + ((<usize>((b * inH + iy) * inW + ix) * inC + icOff) << 2), len);
+    } else zeroF32(d, len);
+    kk += len; s++; icOff = 0;
+  }
+}
+
+/** Forward: out = act(im2col(x) * w + bias). Params 17 x, 18 w, 19 bias (or 0), 20 out. */
+export function k_conv2d(p: usize, part: i32, parts: i32): void {
+  const batch = pi(p, 0), inC = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
+  const kH = pi(p, 7), kW = pi(p, 8), act = pi(p, 15), alpha = pf(p, 16);
+  const x = pu(p, 17), w = pu(p, 18), bias = pu(p, 19), out = pu(p, 20);
+  const M = batch * outH * outW, K = kH * kW * inC, N = outC;
+  const m0 = partStart(M, part, parts, MR), m1 = partStart(M, part + 1, parts, MR);
+  if (m0 >= m1) return;
+  const nc = pi(p, 23);
+  const scratch = pu(p, 21) + <usize>part * pu(p, 22);
+  const pb = scratch;
+  const pstride: usize = (<usize>K * NR) << 2;
+  const at = pb + ((<usize>K * ((nc + NR - 1) / NR * NR)) << 2);
+  const KC = kBlock(K);
+  const tile = at + ((<usize>MC * KC) << 2);
+  const ldc: usize = <usize>N << 2;
+  for (let jc = 0; jc < N; jc += nc) {
+    const jn = min(N, jc + nc);
+    packB(w, <usize>N << 2, 4, 0, K, jc, jn, pb);
+    for (let ic = m0; ic < m1; ic += MC) {
+      const mc = min(MC, m1 - ic);
+      for (let pc = 0; pc < K; pc += KC) {
+        const kc = min(KC, K - pc);
+        for (let i = 0; i < mc; i++) im2colRow(p, x, ic + i, pc, kc, at + ((<usize>i * kc) << 2));
+        const last = pc + kc >= K;
+        gemmBlock(mc, kc, at, <usize>kc << 2, pb + ((<usize>pc * NR) << 2), pstride, jc, jn,
+          out + <usize>ic * ldc, ldc, pc > 0 ? 1 : 0, last ? bias : 0, last && act == A_RELU ? 1 : 0, tile);
+      }
+      if (act != A_LINEAR && act != A_RELU) actRows(act, alpha, out + <usize>ic * ldc + (<usize>jc << 2), mc, jn - jc, ldc);
+    }
+  }
+}
+
+/**
+ * Gradient w.r.t. the input, gathered (no scatter, so parts never collide): dx pixel (iy, ix)
+ * takes dy at oy = (iy + padTop - ky*dH) / strideH wherever that divides and is inside.
+ * Params 17 dy, 18 w, 20 dx.
+ */
+export function k_conv2d_grad_input(p: usize, part: i32, parts: i32): void {
+  const batch = pi(p, 0), inH = pi(p, 1), inW = pi(p, 2), inC = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
+  const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
+  const padTop = pi(p, 13), padLeft = pi(p, 14);
+  const dy = pu(p, 17), w = pu(p, 18), dx = pu(p, 20);
+  const M = batch * inH * inW, K = kH * kW * outC, N = inC;
+  const m0 = partStart(M, part, parts, MR), m1 = partStart(M, part + 1, parts, MR);
+  if (m0 >= m1) return;
+  const nc = pi(p, 23);
+  const scratch = pu(p, 21) + <usize>part * pu(p, 22);
+  const pb = scratch;
+  const pstride: usize = (<usize>K * NR) << 2;
+  const at = pb + ((<usize>K * ((nc + NR - 1) / NR * NR)) << 2);
+  const KC = kBlock(K);
+  const tile = at + ((<usize>MC * KC) << 2);
+  const ldc: usize = <usize>N << 2;
+  const hw = inH * inW;
+  for (let jc = 0; jc < N; jc += nc) {
+    const jn = min(N, jc + nc);
+    // B[(s, oc), ic] = w[s, ic, oc]: the kernel with its two channel axes swapped.
+    let dst = pb;
+    for (let j = jc; j < jn; j += NR) {
+      for (let s = 0; s < kH * kW; s++) {
+        for (let oc = 0; oc < outC; oc++) {
+          for (let jj = 0; jj < NR; jj++) {
+            let v: f32 = 0;
+            if (j + jj < jn) v = load<f32>(w + ((<usize>(s * inC + j + jj) * outC + oc) << 2));
+            store<f32>(dst + (<usize>jj << 2), v);
+          }
+          dst += NR << 2;
+        }
+      }
+    }
+    for (let ic = m0; ic < m1; ic += MC) {
+      const mc = min(MC, m1 - ic);
+      for (let pc = 0; pc < K; pc += KC) {
+        const kc = min(KC, K - pc);
+        for (let i = 0; i < mc; i++) {
+          const r = ic + i;
+          const b = r / hw, rem = r - b * hw, iy = rem / inW, ix = rem - iy * inW;
+          const row = at + ((<usize>i * kc) << 2);
+          let s = pc / outC, ocOff = pc - s * outC, kk = 0;
+          while (kk < kc) {
+            const ky = s / kW, kx = s - ky * kW;
+            const len = min(outC - ocOff, kc - kk);
+            const ty = iy + padTop - ky * dH, tx = ix + padLeft - kx * dW;
+            const oy = ty / sH, ox = tx / sW;
+            const d = row + (<usize>kk << 2);
+            if (ty >= 0 && tx >= 0 && oy * sH == ty && ox * sW == tx && oy < outH && ox < outW) {
+              copyF32(d, dy + ((<usize>((b * outH + oy) * outW + ox) * outC + ocOff) << 2), len);
+            } else zeroF32(d, len);
+            kk += len; s++; ocOff = 0;
+          }
+        }
+        gemmBlock(mc, kc, at, <usize>kc << 2, pb + ((<usize>pc * NR) << 2), pstride, jc, jn,
+          dx + <usize>ic * ldc, ldc, pc > 0 ? 1 : 0, 0, 0, tile);
+      }
+    }
+  }
+}
+
+/** Bytes at the start of each part's scratch holding its partial filter gradient [outC, K]. */
+export function gradFilterPartialBytes(K: i32, outC: i32): usize {
+  return ((<usize>K * outC + 15) & ~15) << 2;
+}
+
+/**
+ * Filter gradient, phase 1: each part sums dy^T * im2col(x) over its own range of output pixels
+ * into a partial [outC, K] at the start of its scratch. Params 17 x, 18 dy.
+ */
+export function k_conv2d_grad_filter(p: usize, part: i32, parts: i32): void {
+  const batch = pi(p, 0), inH = pi(p, 1), inW = pi(p, 2), inC = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
+  const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
+  const padTop = pi(p, 13), padLeft = pi(p, 14);
+  const x = pu(p, 17), dy = pu(p, 18);
+  const P = batch * outH * outW, K = kH * kW * inC;
+  const q0 = partStart(P, part, parts, 1), q1 = partStart(P, part + 1, parts, 1);
+  const scratch = pu(p, 21) + <usize>part * pu(p, 22);
+  const ct = scratch;
+  const at = ct + gradFilterPartialBytes(K, outC);
+  const panel = at + ((<usize>outC * KCP) << 2);
+  const tile = panel + ((<usize>KCP * NR) << 2);
+  const offs = tile + 128; // per column of a panel: ky*dH, kx*dW, channel
+  const ldc: usize = <usize>K << 2;
+  if (q0 >= q1) { zeroF32(ct, K * outC); return; }
+  const hw = outH * outW;
+  const fast = inC % NR == 0;
+  for (let pp = q0; pp < q1; pp += KCP) {
+    const kc = min(KCP, q1 - pp);
+    // A = dy^T for this block of pixels: [outC, kc].
+    for (let t = 0; t < kc; t++) {
+      const src = dy + ((<usize>(pp + t) * outC) << 2);
+      for (let oc = 0; oc < outC; oc++) store<f32>(at + ((<usize>oc * kc + t) << 2), load<f32>(src + (<usize>oc << 2)));
+    }
+    for (let j = 0; j < K; j += NR) {
+      const jw = min(NR, K - j);
+      for (let jj = 0; jj < NR; jj++) {
+        const kidx = min(j + jj, K - 1);
+        const s = kidx / inC, ic = kidx - s * inC, ky = s / kW, kx = s - ky * kW;
+        store<i32>(offs + (<usize>jj * 12), ky * dH);
+        store<i32>(offs + (<usize>jj * 12) + 4, kx * dW);
+        store<i32>(offs + (<usize>jj * 12) + 8, ic);
+      }
+      // B panel: im2col(x) rows pp..pp+kc, columns j..j+NR.
+      let r = pp;
+      let b = r / hw, rem = r - b * hw, oy = rem / outW, ox = rem - oy * outW;
+      let dst = panel;
+      for (let t = 0; t < kc; t++) {
+        const iy0 = oy * sH - padTop, ix0 = ox * sW - padLeft;
+        const base = x + ((<usize>b * inH * inW * inC) << 2);
+        if (fast) {
+          const iy = iy0 + load<i32>(offs), ix = ix0 + load<i32>(offs, 4);
+          if (<u32>iy < <u32>inH && <u32>ix < <u32>inW) {
+            const src = base + ((<usize>(iy * inW + ix) * inC + load<i32>(offs, 8)) << 2);
+            v128.store(dst, v128.load(src));
+            v128.store(dst, v128.load(src, 16), 16);
+          } else {
+            v128.store(dst, f32x4.splat(0));
+            v128.store(dst, f32x4.splat(0), 16);
+          }
+        } else {
+          for (let jj = 0; jj < NR; jj++) {
+            const o = offs + (<usize>jj * 12);
+            const iy = iy0 + load<i32>(o), ix = ix0 + load<i32>(o, 4);
+            let v: f32 = 0;
+            if (jj < jw && <u32>iy < <u32>inH && <u32>ix < <u32>inW) v = load<f32>(base + ((<usize>(iy * inW + ix) * inC + load<i32>(o, 8)) << 2));
+            store<f32>(dst + (<usize>jj << 2), v);
+          }
+        }
+        dst += NR << 2;
+        if (++ox == outW) { ox = 0; if (++oy == outH) { oy = 0; b++; } }
+      }
+      gemmBlock(outC, kc, at, <usize>kc << 2, panel, 0, j, j + jw, ct, ldc, pp > q0 ? 1 : 0, 0, 0, tile);
+    }
+  }
+}
+
+/**
+ * Filter gradient, phase 2: dw[k, oc] = sum over the phase-1 parts, in part order, of their
+ * partial [oc, k]. Params: 0 K, 1 outC, 2 scratch, 3 scratch bytes per part, 4 phase-1 parts, 5 dw.
+ */
+export function k_conv2d_grad_filter_sum(p: usize, part: i32, parts: i32): void {
+  const K = pi(p, 0), outC = pi(p, 1), scratch = pu(p, 2), stride = pu(p, 3), n = pi(p, 4), dw = pu(p, 5);
+  const k0 = partStart(K, part, parts, 1), k1 = partStart(K, part + 1, parts, 1);
+  for (let k = k0; k < k1; k++) {
+    for (let oc = 0; oc < outC; oc++) {
+      let s: f32 = 0;
+      const off: usize = (<usize>oc * K + k) << 2;
+      for (let t = 0; t < n; t++) s += load<f32>(scratch + <usize>t * stride + off);
+      store<f32>(dw + ((<usize>k * outC + oc) << 2), s);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+// 2-D max and average pooling in NHWC, forward and backward, f32x4 across channels.
+//
+// Parameter block: 0 batch, 1 inH, 2 inW, 3 channels, 4 outH, 5 outW, 6 poolH, 7 poolW,
+// 8 strideH, 9 strideW, 10 padTop, 11 padLeft, 12 x (or dy for avg backward), 13 out (or dy),
+// 14 dx, 15 split rows (1: parts are output rows; 0: parts are whole images, for overlapping
+// windows, so backward parts never add into the same dx element).
+import { pi, pu, partStart } from './common';
+
+/** Forward max (mode 0) or average (mode 1). Params 12 x, 13 out. Parts: output rows. */
+function poolForward(p: usize, part: i32, parts: i32, avg: bool): void {
+  const batch = pi(p, 0), inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5);
+  const pH = pi(p, 6), pW = pi(p, 7), sH = pi(p, 8), sW = pi(p, 9), padTop = pi(p, 10), padLeft = pi(p, 11);
+  const x = pu(p, 12), out = pu(p, 13);
+  const rows = batch * outH;
+  const r0 = partStart(rows, part, parts, 1), r1 = partStart(rows, part + 1, parts, 1);
+  const rowBytes: usize = (<usize>inW * C) << 2;
+  for (let r = r0; r < r1; r++) {
+    const b = r / outH, oy = r - b * outH;
+    const ys = oy * sH - padTop;
+    const y0 = max(ys, 0), y1 = min(ys + pH, inH);
+    const img = x + <usize>b * inH * rowBytes;
+    for (let ox = 0; ox < outW; ox++) {
+      const xs = ox * sW - padLeft;
+      const x0 = max(xs, 0), x1 = min(xs + pW, inW);
+      const dst = out + ((<usize>(r * outW + ox) * C) << 2);
+      const cnt = <f32>((y1 - y0) * (x1 - x0));
+      let c = 0;
+      for (; c + 4 <= C; c += 4) {
+        let m = avg ? f32x4.splat(0) : f32x4.splat(-Infinity);
+        for (let y = y0; y < y1; y++) {
+          const src = img + <usize>y * rowBytes + (<usize>c << 2);
+          for (let xx = x0; xx < x1; xx++) {
+            const v = v128.load(src + ((<usize>xx * C) << 2));
+            if (avg) m = f32x4.add(m, v);
+            else m = v128.bitselect(v, m, v128.or(f32x4.gt(v, m), f32x4.ne(v, v)));
+          }
+        }
+        if (avg) m = f32x4.div(m, f32x4.splat(cnt));
+        v128.store(dst + (<usize>c << 2), m);
+      }
+      for (; c < C; c++) {
+        let m: f32 = avg ? 0 : -Infinity;
+        for (let y = y0; y < y1; y++) {
+          for (let xx = x0; xx < x1; xx++) {
+            const v = load<f32>(img + <usize>y * rowBytes + ((<usize>xx * C + c) << 2));
+            if (avg) m += v;
+            else if (v > m || v != v) m = v;
+          }
+        }
+        store<f32>(dst + (<usize>c << 2), avg ? m / cnt : m);
+      }
+    }
+  }
+}
+
+export function k_max_pool(p: usize, part: i32, parts: i32): void { poolForward(p, part, parts, false); }
+export function k_avg_pool(p: usize, part: i32, parts: i32): void { poolForward(p, part, parts, true); }
+
+/**
+ * Backward, adding into dx (zeroed beforehand). Max: each dy goes to the first maximal input of
+ * its window (TensorFlow's rule). Avg: dy / count to every input of the window.
+ * Params 12 x (max only), 13 dy, 14 dx.
+ */
+function poolBackward(p: usize, part: i32, parts: i32, avg: bool): void {
+  const batch = pi(p, 0), inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5);
+  const pH = pi(p, 6), pW = pi(p, 7), sH = pi(p, 8), sW = pi(p, 9), padTop = pi(p, 10), padLeft = pi(p, 11);
+  const x = pu(p, 12), dy = pu(p, 13), dx = pu(p, 14), splitRows = pi(p, 15);
+  let r0: i32, r1: i32;
+  if (splitRows) { r0 = partStart(batch * outH, part, parts, 1); r1 = partStart(batch * outH, part + 1, parts, 1); }
+  else { r0 = partStart(batch, part, parts, 1) * outH; r1 = partStart(batch, part + 1, parts, 1) * outH; }
+  const rowBytes: usize = (<usize>inW * C) << 2;
+  for (let r = r0; r < r1; r++) {
+    const b = r / outH, oy = r - b * outH;
+    const ys = oy * sH - padTop;
+    const y0 = max(ys, 0), y1 = min(ys + pH, inH);
+    const imgOff = <usize>b * inH * rowBytes;
+    for (let ox = 0; ox < outW; ox++) {
+      const xs = ox * sW - padLeft;
+      const x0 = max(xs, 0), x1 = min(xs + pW, inW);
+      const g = dy + ((<usize>(r * outW + ox) * C) << 2);
+      if (avg) {
+        const cnt = <f32>((y1 - y0) * (x1 - x0));
+        for (let y = y0; y < y1; y++) {
+          for (let xx = x0; xx < x1; xx++) {
+            const d = dx + imgOff + <usize>y * rowBytes + ((<usize>xx * C) << 2);
+            let c = 0;
+            for (; c + 4 <= C; c += 4) {
+              const q = d + (<usize>c << 2);
+              v128.store(q, f32x4.add(v128.load(q), f32x4.div(v128.load(g + (<usize>c << 2)), f32x4.splat(cnt))));
+            }
+            for (; c < C; c++) {
+              const q = d + (<usize>c << 2);
+              store<f32>(q, load<f32>(q) + load<f32>(g + (<usize>c << 2)) / cnt);
+            }
+          }
+        }
+        continue;
+      }
+      const ww = x1 - x0;
+      let c = 0;
+      for (; c + 4 <= C; c += 4) {
+        let m = f32x4.splat(-Infinity);
+        let at = i32x4.splat(-1);
+        let q = 0;
+        for (let y = y0; y < y1; y++) {
+          const src = x + imgOff + <usize>y * rowBytes + (<usize>c << 2);
+          for (let xx = x0; xx < x1; xx++) {
+            const v = v128.load(src + ((<usize>xx * C) << 2));
+            const upd = v128.or(f32x4.gt(v, m), i32x4.lt_s(at, i32x4.splat(0)));
+            m = v128.bitselect(v, m, upd);
+            at = v128.bitselect(i32x4.splat(q), at, upd);
+            q++;
+          }
+        }
+        const gv = v128.load(g + (<usize>c << 2));
+        addAt(dx + imgOff, rowBytes, C, c, x0, y0, ww, i32x4.extract_lane(at, 0), f32x4.extract_lane(gv, 0));
+        addAt(dx + imgOff, rowBytes, C, c + 1, x0, y0, ww, i32x4.extract_lane(at, 1), f32x4.extract_lane(gv, 1));
+        addAt(dx + imgOff, rowBytes, C, c + 2, x0, y0, ww, i32x4.extract_lane(at, 2), f32x4.extract_lane(gv, 2));
+        addAt(dx + imgOff, rowBytes, C, c + 3, x0, y0, ww, i32x4.extract_lane(at, 3), f32x4.extract_lane(gv, 3));
+      }
+      for (; c < C; c++) {
+        let m: f32 = -Infinity;
+        let at = -1, q = 0;
+        for (let y = y0; y < y1; y++) {
+          for (let xx = x0; xx < x1; xx++) {
+            const v = load<f32>(x + imgOff + <usize>y * rowBytes + ((<usize>xx * C + c) << 2));
+            if (v > m || at < 0) { m = v; at = q; }
+            q++;
+          }
+        }
+        addAt(dx + imgOff, rowBytes, C, c, x0, y0, ww, at, load<f32>(g + (<usize>c << 2)));
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function addAt(img: usize, rowBytes: usize, C: i32, c: i32, x0: i32, y0: i32, ww: i32, q: i32, g: f32): void {
+  if (q < 0) return;
+  const y = y0 + q / ww, xx = x0 + q % ww;
+  const d = img + <usize>y * rowBytes + ((<usize>xx * C + c) << 2);
+  store<f32>(d, load<f32>(d) + g);
+}
+
+export function k_max_pool_grad(p: usize, part: i32, parts: i32): void { poolBackward(p, part, parts, false); }
+export function k_avg_pool_grad(p: usize, part: i32, parts: i32): void { poolBackward(p, part, parts, true); }
