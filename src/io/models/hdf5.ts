@@ -62,12 +62,23 @@ let fileCounter = 0;
 /** Paths the HDF5 library tried to open besides the file being read (external references). */
 let foreignOpens: string[] = [];
 let allowedPath = '';
+/** True while reading an untrusted file: HDF5's own diagnostics are dropped. */
+let quietDiagnostics = false;
 
 async function loadH5(): Promise<{ h5: H5wasm; mod: H5Mod }> {
   if (!loading) {
     loading = (async () => {
       // The ESM build keeps its files in memory (MEMFS) even under Node, which is the sandbox.
-      const h5 = (await import('h5wasm')).default;
+      // It binds its stderr to console.error when evaluated: route that through a filter so the
+      // library's diagnostics for a refused file do not flood the terminal (the error says it all).
+      const consoleError = console.error;
+      console.error = (...args: unknown[]) => { if (!quietDiagnostics) consoleError.apply(console, args); };
+      let h5: H5wasm;
+      try {
+        h5 = (await import('h5wasm')).default;
+      } finally {
+        console.error = consoleError;
+      }
       const mod = await h5.ready;
       const fs = mod.FS as any;
       const open = fs.open;
@@ -143,6 +154,7 @@ export async function readH5(bytes: Uint8Array, what: string, limits: H5Limits =
   fs.writeFile(path, bytes);
   foreignOpens = [];
   allowedPath = path;
+  quietDiagnostics = true;
   let file: InstanceType<H5wasm['File']> | null = null;
   let objects = 0;
   let totalBytes = 0;
@@ -212,6 +224,7 @@ export async function readH5(bytes: Uint8Array, what: string, limits: H5Limits =
   } finally {
     try { file?.close(); } catch { /* already reported */ }
     allowedPath = '';
+    quietDiagnostics = false;
     try { fs.unlink(path); } catch { /* gone */ }
   }
 }

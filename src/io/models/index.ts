@@ -1,1 +1,264 @@
-export {};
+/**
+ * Model files: `saveModel(model, path, opts)` and `loadModel(path, opts)`.
+ *
+ * | format | save | load |
+ * | --- | --- | --- |
+ * | `.keras` (Keras 3 zip: config.json, model.weights.h5, metadata.json) | yes | Keras 3, Keras 2.13-2.15 |
+ * | legacy whole-model `.h5` | - | Keras 2.x and Keras 3 legacy saves |
+ * | TF.js layers (`model.json` + shards; a folder, or `tfjs://dir`) | yes | yes |
+ * | `.onnx` | yes (export) | - |
+ *
+ * The format code (`keras.ts`, `legacy_h5.ts`, `tfjs.ts`, `onnx.ts`) works on the typed JSON of
+ * `schema.ts` and plain arrays; only this file touches layers, models and optimizers.
+ */
+import { join, extname } from 'node:path';
+import { tensor, fmtShape } from '../../tensor/index.js';
+import { deserializeLayer, type Layer, type Variable } from '../../layers/index.js';
+import { writeFileAtomic, readFileLimited, isDirectory } from './files.js';
+import { readKerasArchive, writeKerasArchive, type ReadLimits } from './keras.js';
+import { readLegacyH5, isHdf5 } from './legacy_h5.js';
+import { readTfjs, writeTfjs } from './tfjs.js';
+import { exportOnnx } from './onnx.js';
+import { UnsafeFileError } from './zip.js';
+import type { CompileConfigJSON, LoadedModelData, SaveModelData, ShapeJSON, KerasObjectJSON, WeightArray } from './schema.js';
+
+export { UnsafeFileError } from './zip.js';
+export { exportOnnx, onnxSupportedLayers } from './onnx.js';
+export type { LoadedModelData, SaveModelData, ModelSpec, KerasObjectJSON, TfjsModelJSON, CompileConfigJSON } from './schema.js';
+
+export type ModelFormat = 'keras' | 'tfjs' | 'onnx' | 'h5';
+
+export interface SaveOptions {
+  /** Overrides the format chosen from the path (`.keras`, `.onnx`, a folder or `tfjs://` for TF.js). */
+  format?: ModelFormat;
+  /** Leave the optimizer state out of a .keras file (default: included when the model is compiled). */
+  includeOptimizer?: boolean;
+}
+
+export interface LoadOptions extends ReadLimits {
+  /** Compile the model with the file's training configuration (default true). */
+  compile?: boolean;
+  /** Largest file read, in bytes (default 2 GiB). */
+  maxFileBytes?: number;
+  /** Where warnings go (default console.warn). */
+  warn?: (message: string) => void;
+}
+
+/** What this file needs from a Sequential model (the contract in DEVELOPING.md). */
+interface ModelLike {
+  name: string;
+  layers: Layer[];
+  optimizer?: OptimizerLike | null;
+  compileConfig?: Record<string, unknown> | null;
+  compile?(args: Record<string, unknown>): void;
+  build?(shape: ShapeJSON): void;
+  trainableWeights?: Variable[];
+}
+interface OptimizerLike {
+  name: string;
+  className: string;
+  serialize(): KerasObjectJSON;
+  variables(): Variable[];
+  build(vars: Variable[]): void;
+  built: boolean;
+}
+
+function stripScheme(path: string): string { return path.replace(/^tfjs:\/\//, ''); }
+
+function formatForSave(path: string, opts: SaveOptions): ModelFormat {
+  if (opts.format) return opts.format;
+  if (path.startsWith('tfjs://')) return 'tfjs';
+  const ext = extname(path).toLowerCase();
+  if (ext === '.keras') return 'keras';
+  if (ext === '.onnx') return 'onnx';
+  if (ext === '.h5') throw new Error(`convnet: saving the legacy .h5 format is not supported; use a .keras path (Keras 3's format)`);
+  if (ext === '' || path.endsWith('/')) return 'tfjs';
+  throw new Error(`convnet: cannot tell the format from ${JSON.stringify(path)}: use .keras, .onnx, a folder (TF.js) or pass { format }`);
+}
+
+function batchInputShape(model: ModelLike): ShapeJSON {
+  const first = model.layers[0];
+  const s = first?.batchInputShape ?? first?.buildInputShape ?? null;
+  if (!s || !model.layers.every((l) => l.built)) {
+    throw new Error(`convnet: model "${model.name}" is not built yet: give the first layer an inputShape or call predict once before saving`);
+  }
+  return [null, ...s.slice(1)];
+}
+
+function weightArray(v: Variable): WeightArray & { name: string } {
+  const t = v.value;
+  const data = t.dtype === 'float32' ? (t.dataSync() as Float32Array) : Float32Array.from(t.dataSync() as ArrayLike<number>);
+  return { name: v.name, shape: t.shape.slice(), data };
+}
+
+/** Takes what the writers need from a runtime model. */
+export function modelData(model: ModelLike, includeOptimizer = true): SaveModelData {
+  const layers = model.layers.filter((l) => l.className !== 'InputLayer');
+  const data: SaveModelData = {
+    name: model.name,
+    batchInputShape: batchInputShape(model),
+    layers: layers.map((l) => ({ object: l.serialize() as KerasObjectJSON, weights: l.variables.map(weightArray) })),
+    compileConfig: null,
+    optimizerName: null,
+    optimizerVariables: null,
+  };
+  const opt = model.optimizer;
+  if (model.compileConfig && opt) {
+    data.compileConfig = {
+      optimizer: opt.serialize(), loss: null, loss_weights: null, metrics: null, weighted_metrics: null,
+      run_eagerly: false, steps_per_execution: 1, jit_compile: false,
+      ...(model.compileConfig as Partial<CompileConfigJSON>),
+    } as CompileConfigJSON;
+    data.compileConfig.optimizer = opt.serialize();
+    if (includeOptimizer) {
+      data.optimizerName = opt.name;
+      data.optimizerVariables = opt.variables().map((v, i) => ({
+        shape: v.value.shape.slice(),
+        // Keras keeps `iterations` as int64; every other optimizer variable is float32.
+        dtype: i === 0 ? 'int64' : 'float32',
+        data: Float32Array.from(v.value.dataSync() as ArrayLike<number>),
+      }));
+    }
+  }
+  return data;
+}
+
+/**
+ * Saves a model: `.keras` (Keras 3, with optimizer state), a folder or `tfjs://dir` (TF.js
+ * layers format), or `.onnx`. Every file is written under a temporary name and renamed.
+ */
+export async function saveModel(model: ModelLike, path: string, opts: SaveOptions = {}): Promise<void> {
+  const format = formatForSave(path, opts);
+  const data = modelData(model, opts.includeOptimizer !== false);
+  if (format === 'keras') {
+    await writeFileAtomic(path, await writeKerasArchive(data));
+  } else if (format === 'onnx') {
+    await writeFileAtomic(path, onnxBytes(data));
+  } else if (format === 'tfjs') {
+    const dir = stripScheme(path);
+    const { modelJson, shards } = writeTfjs(data);
+    for (const [name, bytes] of shards) await writeFileAtomic(join(dir, name), bytes);
+    // model.json last: a reader never sees it point at shards not yet written.
+    await writeFileAtomic(join(dir, 'model.json'), JSON.stringify(modelJson));
+  } else {
+    throw new Error(`convnet: cannot save format ${JSON.stringify(format)}`);
+  }
+}
+
+/** ONNX bytes for a model's data (the export command and `.onnx` saves). */
+export function onnxBytes(data: SaveModelData): Uint8Array {
+  let shape: ShapeJSON = data.batchInputShape;
+  const layers = data.layers.map((l) => {
+    const layer = deserializeLayer({ class_name: l.object.class_name, config: l.object.config });
+    shape = layer.computeOutputShape(shape);
+    layer.dispose();
+    return { className: l.object.class_name, name: String(l.object.config.name), config: l.object.config, weights: l.weights, outputShape: shape };
+  });
+  return exportOnnx({ name: data.name, batchInputShape: data.batchInputShape, layers });
+}
+
+/** Reads any supported file into format-neutral data (no model built). */
+export async function readModelData(path: string, opts: LoadOptions = {}): Promise<LoadedModelData> {
+  const maxBytes = opts.maxFileBytes ?? 2 ** 31;
+  const what = path;
+  const p = stripScheme(path);
+  if (path.startsWith('tfjs://') || (await isDirectory(p)) || extname(p).toLowerCase() === '.json') {
+    const jsonPath = (await isDirectory(p)) ? join(p, 'model.json') : p;
+    const dir = (await isDirectory(p)) ? p : join(jsonPath, '..');
+    const text = new TextDecoder().decode(await readFileLimited(jsonPath, 64 * 2 ** 20, what));
+    let json: unknown;
+    try { json = JSON.parse(text); } catch (e) { throw new UnsafeFileError(`${what}: model.json is not valid JSON (${(e as Error).message})`); }
+    return readTfjs(json, (rel) => readFileLimited(join(dir, rel), maxBytes, `${what}: ${rel}`), what, maxBytes);
+  }
+  const bytes = await readFileLimited(p, maxBytes, what);
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return readKerasArchive(bytes, what, opts);
+  if (isHdf5(bytes)) return readLegacyH5(bytes, what, opts);
+  throw new UnsafeFileError(`${what}: not a model file convnet reads (.keras zip, Keras .h5, or a TF.js folder)`);
+}
+
+/** Copies the file's weights into the layers, naming any layer or weight that does not match. */
+function assignWeights(layers: Layer[], weights: WeightArray[][], what: string): void {
+  layers.forEach((layer, i) => {
+    const vars = layer.variables;
+    const w = weights[i] ?? [];
+    if (vars.length !== w.length) {
+      throw new RangeError(`${what}: layer "${layer.name}" (${layer.className}) has ${vars.length} weights (${vars.map((v) => `${v.name} ${fmtShape(v.shape)}`).join(', ') || 'none'}), the file has ${w.length} (${w.map((x) => fmtShape(x.shape)).join(', ') || 'none'})`);
+    }
+    vars.forEach((v, j) => {
+      const s = w[j].shape;
+      if (s.length !== v.shape.length || s.some((d, k) => d !== v.shape[k])) {
+        throw new RangeError(`${what}: weight ${v.path} of layer "${layer.name}" (${layer.className}) has shape ${fmtShape(v.shape)} in the model, ${fmtShape(s)} in the file`);
+      }
+      v.assign(tensor(w[j].data, s));
+    });
+  });
+}
+
+function restoreOptimizer(model: ModelLike, saved: WeightArray[], warn: (m: string) => void, what: string): void {
+  const opt = model.optimizer;
+  if (!opt) return;
+  const trainable = model.trainableWeights ?? model.layers.flatMap((l) => l.trainableWeights);
+  if (!opt.built) opt.build(trainable);
+  let vars = opt.variables();
+  let src = saved;
+  // Keras 2.13-2.15 saved no learning_rate variable: line the rest up after it.
+  if (src.length === vars.length - 1 && vars[1]?.name === 'learning_rate') { vars = [vars[0], ...vars.slice(2)]; }
+  if (src.length !== vars.length) {
+    warn(`${what}: skipping the optimizer state: the optimizer has ${vars.length} variables, the file has ${src.length}`);
+    return;
+  }
+  for (let i = 0; i < vars.length; i++) {
+    const v = vars[i];
+    const s = src[i];
+    if (s.data.length !== v.size) {
+      warn(`${what}: skipping the optimizer state: variable ${i} (${v.path}) has shape ${fmtShape(v.shape)}, the file ${fmtShape(s.shape)}`);
+      return;
+    }
+  }
+  vars.forEach((v, i) => v.value.view().set(v.value.dtype === 'float32' ? src[i].data : Int32Array.from(src[i].data, Math.round)));
+}
+
+/**
+ * Loads a model saved by convnet, Keras 3, Keras 2.13-2.15 (.keras), Keras's legacy .h5, or
+ * TF.js (a folder with model.json). Restores the architecture, weights, compile settings and,
+ * from .keras files, the optimizer state. Untrusted files are safe to open: nothing in a file
+ * runs code, and malformed or hostile content is refused with a message naming it.
+ */
+export async function loadModel(path: string, opts: LoadOptions = {}): Promise<any> {
+  const warn = opts.warn ?? ((m: string) => console.warn(`convnet: ${m}`));
+  const data = await readModelData(path, opts);
+  return buildModel(data, path, opts, warn);
+}
+
+/** Builds a runtime Sequential from format-neutral data. */
+export async function buildModel(data: LoadedModelData, what: string, opts: LoadOptions = {}, warn: (m: string) => void = (m) => console.warn(`convnet: ${m}`)): Promise<any> {
+  const models: any = await import('../../models/index.js');
+  const Sequential = models.Sequential;
+  if (!Sequential) throw new Error('convnet: the models module has no Sequential yet');
+  const { spec } = data;
+  const layers: Layer[] = spec.layers.map((l, i) => {
+    try {
+      return deserializeLayer({ class_name: l.class_name, config: l.config });
+    } catch (e) {
+      throw new Error(`${what}: layer ${i} (${l.class_name} ${JSON.stringify(l.config.name ?? '')}): ${(e as Error).message.replace(/^convnet: /, '')}`);
+    }
+  });
+  const model: ModelLike = new Sequential({ name: spec.name });
+  if (!spec.batchInputShape) throw new Error(`${what}: the file gives no input shape`);
+  for (const l of layers) (model as any).add(l);
+  if (model.build) model.build(spec.batchInputShape);
+  else {
+    let shape = spec.batchInputShape;
+    for (const l of layers) { l.build(shape); shape = l.computeOutputShape(shape); }
+  }
+  assignWeights(layers, data.weights, what);
+  if (spec.compile && opts.compile !== false && model.compile) {
+    try {
+      model.compile({ optimizer: spec.compile.optimizer, loss: spec.compile.loss, metrics: spec.compile.metrics });
+    } catch (e) {
+      warn(`${what}: the model was loaded uncompiled: ${(e as Error).message.replace(/^convnet: /, '')}`);
+    }
+    if (data.optimizerVariables && model.optimizer) restoreOptimizer(model, data.optimizerVariables, warn, what);
+  }
+  return model;
+}

@@ -412,7 +412,8 @@ function normalizeOptimizer(o: unknown): KerasObjectJSON | string | null {
     config[k] = v;
   }
   if (typeof config.name === 'string') config.name = config.name.toLowerCase();
-  return { module: 'keras.optimizers', class_name: o.class_name, config, registered_name: null };
+  // The TF.js converter writes 'Custom>Adam' for Keras 2.11+ optimizers.
+  return { module: 'keras.optimizers', class_name: o.class_name.replace(/^Custom>/, ''), config, registered_name: null };
 }
 
 /** Compile settings from a Keras 3/2.13+ `compile_config` or a legacy `training_config`. */
