@@ -45,7 +45,7 @@ function drawShift(rs: NumpyRandomState, range: ShiftRange, size: number): numbe
   if (Array.isArray(range) || Number.isInteger(range)) {
     // Keras's try branch: an int or a list picks a value, then a sign.
     t = choice(rs, range);
-    t *= choice(rs, [-1, 1]);
+    t = t * choice(rs, [-1, 1]) + 0; // + 0: Python ints have no -0
   } else {
     t = rs.uniform(-range, range);
   }

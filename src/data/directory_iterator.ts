@@ -62,7 +62,7 @@ export interface SkippedFile { path: string; reason: string }
 
 interface Plan {
   indices: Int32Array;
-  params: (TransformParams | null)[];
+  params: TransformParams[];
   /** RNG state and batch count right after planning, for onEpochEnd. */
   rngState: NumpyRandomState;
   total: number;
@@ -98,6 +98,8 @@ export class DirectoryIterator implements BatchIterator {
   /** Folder-level notes from the scan (unreadable folders, links not followed, loops, hidden folders). */
   readonly notes: ListingNote[];
   totalBatchesSeen = 0;
+  /** The sample indices and augmentation parameters of the batch handed out last (for inspection and tests). */
+  lastBatch: { index: number; indices: Int32Array; params: TransformParams[] } | null = null;
   /** The current epoch's order (null until the first batch). */
   indexArray: Int32Array | null = null;
 
@@ -235,11 +237,9 @@ export class DirectoryIterator implements BatchIterator {
     const indices = this.indexArray!.slice(this.batchSize * index, this.batchSize * (index + 1));
     const [h, w] = this.targetSize;
     const aug = this.gen.augments;
-    const params = Array.from(indices, () => {
-      const p = this.gen.getRandomTransform(this.rs, h, w);
-      return aug ? p : null;
-    });
-    const images = Promise.all(Array.from(indices, (j, k) => this.loadImage(j, params[k])));
+    // Drawn even without augmentation (Keras draws the flips anyway), so the RNG stays in step.
+    const params = Array.from(indices, () => this.gen.getRandomTransform(this.rs, h, w));
+    const images = Promise.all(Array.from(indices, (j, k) => this.loadImage(j, aug ? params[k] : null)));
     // A plan nobody awaits must not surface as an unhandled rejection.
     images.catch(() => {});
     const rngState = new NumpyRandomState(0);
@@ -284,6 +284,7 @@ export class DirectoryIterator implements BatchIterator {
       plan = this.plan(index);
     }
     this.lastConsumed = { rngState: plan.rngState, total: plan.total };
+    this.lastBatch = { index, indices: plan.indices, params: plan.params };
     // Prefetch the next batches of this epoch, planned in order so the draws stay Keras's.
     for (let k = index + 1; k <= Math.min(this.length - 1, index + this.prefetch); k++) {
       if (!this.plans.has(k)) this.plans.set(k, this.plan(k));

@@ -104,11 +104,16 @@ export async function readHeader(path: string, maxPixels = DEFAULT_MAX_PIXELS): 
       if (tail[tail.length - 1] !== 0x3b) return { ok: false, reason: `truncated GIF (${st.size} bytes, no trailer)` };
     } else if (format === 'bmp') {
       const declared = le32s(head, 2) >>> 0;
-      size = { width: Math.abs(le32s(head, 18)), height: Math.abs(le32s(head, 22)) };
+      size = le32s(head, 14) === 12 ? { width: le16(head, 18), height: le16(head, 20) } : { width: Math.abs(le32s(head, 18)), height: Math.abs(le32s(head, 22)) };
       if (declared > st.size) return { ok: false, reason: `truncated BMP (${st.size} of ${declared} bytes)` };
+    } else if (format === 'pnm') {
+      const p = pnmHeader(head);
+      if (!p) return { ok: false, reason: 'damaged PNM header' };
+      size = { width: p.width, height: p.height };
+      if (p.dataBytes && p.offset + p.dataBytes > st.size) return { ok: false, reason: `truncated PNM (${st.size} of ${p.offset + p.dataBytes} bytes)` };
     }
     if (!size) {
-      // TIFF, WebP, PNM, and JPEGs with huge metadata before the frame: ask libvips (header only).
+      // TIFF, WebP, and JPEGs with huge metadata before the frame: ask libvips (header only).
       try {
         const m = await sharp(path, { limitInputPixels: false }).metadata();
         size = { width: m.width ?? 0, height: m.height ?? 0 };
@@ -131,6 +136,29 @@ export async function readHeader(path: string, maxPixels = DEFAULT_MAX_PIXELS): 
   } finally {
     await fh?.close().catch(() => {});
   }
+}
+
+/** Width, height and (binary kinds) the size of the pixel data of a PNM file. */
+function pnmHeader(b: Uint8Array): { width: number; height: number; offset: number; dataBytes: number } | null {
+  let i = 2;
+  const tok = (): number => {
+    for (;;) {
+      while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
+      if (b[i] === 0x23) { while (i < b.length && b[i] !== 0x0a) i++; continue; }
+      break;
+    }
+    let v = '';
+    while (i < b.length && b[i] >= 0x30 && b[i] <= 0x39) v += String.fromCharCode(b[i++]);
+    return v ? Number(v) : NaN;
+  };
+  const kind = b[1] - 0x30;
+  const width = tok(), height = tok();
+  const maxval = kind === 1 || kind === 4 ? 1 : tok();
+  if (!(width > 0 && height > 0 && maxval > 0)) return null;
+  const offset = i + 1;
+  const ch = kind === 6 ? 3 : 1;
+  const dataBytes = kind === 4 ? Math.ceil(width / 8) * height : kind >= 5 ? width * height * ch * (maxval > 255 ? 2 : 1) : 0;
+  return { width, height, offset, dataBytes };
 }
 
 export function firstLine(s: string): string { return String(s).split('\n')[0].trim(); }
