@@ -82,7 +82,7 @@ export function varyingParams(records: TrialRecord[]): string[] {
 /** Flat rows for the sweep chart: each trial's config plus its accuracies. */
 export function sweepRows(records: TrialRecord[]): Record<string, ParamValue | null>[] {
   return records.map((r) => ({
-    trial: r.index,
+    trial: r.index + 1,
     ...Object.fromEntries(Object.entries(r.config).map(([k, v]) => [k, typeof v === 'boolean' ? String(v) : v])),
     best_val_accuracy: r.bestValAccuracy,
     final_val_accuracy: r.finalValAccuracy,

@@ -5,7 +5,7 @@
  * `live.json` and redraws the curves as epochs finish.
  */
 import { ASSETS_DIR, VENDOR_SCRIPTS } from './assets.js';
-import { confusionSpec, curvesSpec, historyRows, sweepSpec, type VegaLiteSpec } from './charts.js';
+import { confusionSpec, curvesSpec, historyRows, sweepSpec, varyingParams, type VegaLiteSpec } from './charts.js';
 import type { HistoryFile, Lang, RunManifest, TrialRecord } from './types.js';
 
 const STRINGS = {
@@ -68,10 +68,10 @@ export function rankTrials(records: TrialRecord[]): TrialRecord[] {
 /** Ranking table rows, shared by the page and the terminal. */
 export function rankingTable(records: TrialRecord[], lang: Lang = 'en'): { columns: string[]; rows: (string | number)[][] } {
   const s = reportStrings(lang);
-  const keys: string[] = [];
-  for (const r of records) for (const k of Object.keys(r.config)) if (!keys.includes(k)) keys.push(k);
+  // Only the parameters that differ between trials: the others say nothing about the ranking.
+  const keys = varyingParams(records);
   const rows = rankTrials(records).map((r, i) => [
-    i + 1, r.index, ...keys.map((k) => String(r.config[k] ?? '')), Number(r.bestValAccuracy.toFixed(4)),
+    i + 1, r.index + 1, ...keys.map((k) => String(r.config[k] ?? '')), Number(r.bestValAccuracy.toFixed(4)),
     Number(r.finalValAccuracy.toFixed(4)), r.bestEpoch, r.params, Number(r.seconds.toFixed(1)),
   ]);
   return { columns: [s.rank, s.trial, ...keys, s.best, s.final, s.epoch, s.params, s.time], rows };

@@ -55,7 +55,7 @@ test('ranking puts the best trial first; torn lines in results.jsonl are skipped
     assert.equal(recs.length, 2);
     assert.equal(warnings.length, 1);
     const t = rankingTable(recs);
-    assert.deepEqual(t.rows.map((r) => r[1]), [1, 0]);
+    assert.deepEqual(t.rows.map((r) => r[1]), [2, 1]);
     assert.equal(t.columns[2], 'a');
     // A sweep folder with only results.jsonl still gets a report.
     assert.match(readFileSync(buildReport(dir), 'utf8'), /Ranking/);
