@@ -45,7 +45,7 @@ export async function writeImage(path: string, h: number, w: number, seed: numbe
   if (ext === 'bmp') writeFileSync(path, bmp24(px, w, h));
   else if (ext === 'ppm') writeFileSync(path, ppm(px, w, h));
   else if (ext === 'png') await img.png().toFile(path);
-  else if (ext === 'tif' || ext === 'tiff') await img.tiff().toFile(path);
+  else if (ext === 'tif' || ext === 'tiff') await img.tiff({ compression: 'lzw' }).toFile(path);
   else await img.jpeg({ quality: 95 }).toFile(path);
 }
 
