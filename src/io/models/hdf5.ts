@@ -236,6 +236,7 @@ export async function writeH5(root: H5WriteGroup): Promise<Uint8Array> {
   const path = `/convnet-write-${process.pid}-${++fileCounter}.h5`;
   allowedPath = path;
   const file = new h5.File(path, 'w');
+  let closed = false;
   try {
     const fill = (g: any, node: H5WriteGroup) => {
       for (const [k, v] of Object.entries(node.attrs ?? {})) g.create_attribute(k, v);
@@ -252,9 +253,10 @@ export async function writeH5(root: H5WriteGroup): Promise<Uint8Array> {
     };
     fill(file, root);
     file.close();
+    closed = true;
     return fs.readFile(path) as Uint8Array;
   } finally {
-    try { file.close(); } catch { /* closed */ }
+    if (!closed) try { file.close(); } catch { /* the error above says more */ }
     allowedPath = '';
     try { fs.unlink(path); } catch { /* gone */ }
   }

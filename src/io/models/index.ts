@@ -50,6 +50,7 @@ interface ModelLike {
   layers: Layer[];
   optimizer?: OptimizerLike | null;
   compileConfig?: Record<string, unknown> | null;
+  inputShape?: ShapeJSON | null;
   compile?(args: Record<string, unknown>): void;
   build?(shape: ShapeJSON): void;
   trainableWeights?: Variable[];
@@ -78,7 +79,7 @@ function formatForSave(path: string, opts: SaveOptions): ModelFormat {
 
 function batchInputShape(model: ModelLike): ShapeJSON {
   const first = model.layers[0];
-  const s = first?.batchInputShape ?? first?.buildInputShape ?? null;
+  const s = model.inputShape ?? first?.batchInputShape ?? first?.buildInputShape ?? null;
   if (!s || !model.layers.every((l) => l.built)) {
     throw new Error(`convnet: model "${model.name}" is not built yet: give the first layer an inputShape or call predict once before saving`);
   }
