@@ -341,7 +341,7 @@ export function niceTicks(lo: number, hi: number, maxTicks: number): number[] {
   let step = mag * 10;
   for (const m of [1, 2, 2.5, 5, 10]) { if (m * mag >= raw) { step = m * mag; break; } }
   const ticks: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) ticks.push(Math.round(v / step) * step);
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) ticks.push(Math.round(v / step) * step + 0); // + 0 turns -0 into 0
   return ticks;
 }
 
