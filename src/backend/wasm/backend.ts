@@ -64,6 +64,14 @@ export class WasmBackend implements Backend {
 
   get threads(): number { return this.nThreads; }
 
+  /** Resolves once the workers for the current thread count have started (calls work before, on fewer threads). */
+  async ready(timeoutMs = 10000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.pool.readyWorkers < Math.min(this.nThreads - 1, this.pool.workerCount) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
   setThreads(n: number): void {
     const shared = typeof SharedArrayBuffer !== 'undefined' && this.memory.buffer instanceof SharedArrayBuffer;
     this.nThreads = shared ? Math.max(1, Math.min(MAX_PARTS, Math.floor(n))) : 1;
