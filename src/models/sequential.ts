@@ -431,9 +431,11 @@ export class Sequential implements CallbackModel {
     }
 
     const history = new History();
+    const user = (opts.callbacks ?? []).map(toCallback);
+    // As in Keras, a ProgbarLogger given by the user replaces the default one.
     const cbs: Callback[] = [
-      ...(verbose ? [new ProgbarLogger(verbose as 1 | 2)] : []),
-      ...(opts.callbacks ?? []).map(toCallback),
+      ...(verbose && !user.some((c) => c instanceof ProgbarLogger) ? [new ProgbarLogger(verbose as 1 | 2)] : []),
+      ...user,
       history,
     ];
     const params = { epochs, steps, verbose };
