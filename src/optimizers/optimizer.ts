@@ -69,7 +69,10 @@ export abstract class Optimizer {
 
   /** The learning rate the next update uses. */
   get learningRate(): number {
-    return this.lr instanceof LearningRateSchedule ? this.lr.call(this.iterations) : this.lrVar!.value.view()[0];
+    if (this.lr instanceof LearningRateSchedule) return this.lr.call(this.iterations);
+    // The float32 variable may have been restored from a file; otherwise keep the exact number given.
+    const v = this.lrVar!.value.view()[0];
+    return v === Math.fround(this.lr) ? this.lr : v;
   }
   /** Sets a constant learning rate (ReduceLROnPlateau, LearningRateScheduler); replaces a schedule. */
   set learningRate(v: number) {
