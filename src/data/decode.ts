@@ -59,8 +59,9 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
     px = r.data; w = r.width; h = r.height; c = r.channels;
   } else {
     // failOn 'error' decodes what Pillow also decodes (a JPEG missing a few trailing bytes) but refuses
-    // what cannot be read; limitInputPixels guards against decompression bombs.
-    let img = sharp(buf, { failOn: 'error', limitInputPixels: opts.maxPixels, sequentialRead: true }).autoOrient();
+    // what cannot be read; limitInputPixels guards against decompression bombs; ignoreIcc because
+    // Pillow (so Keras) does no colour management either.
+    let img = sharp(buf, { failOn: 'error', limitInputPixels: opts.maxPixels, sequentialRead: true, ignoreIcc: true }).autoOrient();
     if (smooth) img = await smoothResize(img, buf, opts);
     img = img.toColourspace('srgb');
     img = opts.colorMode === 'rgba' ? img.ensureAlpha() : img.removeAlpha();
