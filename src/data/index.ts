@@ -4,7 +4,8 @@ export { ImageDataGenerator, type ImageDataGeneratorOptions } from './generator.
 export { DirectoryIterator, type FlowFromDirectoryOptions, type ClassMode, type SkippedFile } from './directory_iterator.js';
 export { NumpyRandomState } from './numpy_random.js';
 export { listDirectory, WHITE_LIST_FORMATS } from './listing.js';
-export { readHeader, DEFAULT_MAX_PIXELS, type HeaderResult } from './header.js';
-export { decodeImage, type ColorMode, type Interpolation, type DecodeOptions } from './decode.js';
+export { readHeader, type HeaderResult } from './header.js';
+export { decodeImage, type ColorMode as ImageColorMode, type Interpolation as ResizeInterpolation, type DecodeOptions } from './decode.js';
 export { checkDirectory, type CheckReport } from './check.js';
-export type { TransformParams, FillMode } from './augment.js';
+export { downloadFile, unzipSafe } from './download.js';
+export type { TransformParams, FillMode as AugmentFillMode } from './augment.js';
