@@ -1,0 +1,82 @@
+/** `convnet notebook`: the whole notebook, on your photos or on built-in data. */
+import type { Command } from '../main.js';
+import { parseArgs, UsageError } from '../args.js';
+
+const HELP = `Usage: convnet notebook [--data DIR] [--image house.jpg] [--out DIR] [--epochs N] [--batch-size N]
+                        [--target-size N] [--lang en|es] [--force] [--serve] [--port N]
+
+Runs every step of the notebook in order and writes its outputs and an index.html report to --out:
+  1. a 5x5 matrix correlated with the vertical-edge filter (printed)
+  2. the photo in gray beside each of the three filters' activation maps (three figures)
+  3. max and average pooling of the Laplacian map, three times, with the shapes
+  4. "Found N images belonging to 2 classes." for the training and validation subsets
+  5. the model's summary, training with Keras's progress display, cnn-dogs-cats.keras saved and loaded back
+  6. a 2x4 grid of validation images titled "Prediction: 0.34"
+  7. loss and accuracy curves, the confusion matrix and the most confidently wrong images
+
+Options:
+  --data DIR          a folder with one sub-folder of images per class (e.g. PetImages/ from 'convnet download').
+                      Without it, convnet generates a small built-in set (2,000 images of bars, lying or
+                      standing) and runs in a few minutes: target size 32, 6 epochs, batch size 32.
+  --image FILE        the photo for the filter demos (default: a generated house picture)
+  --out DIR           output folder (default convnet-out/notebook); an existing one needs --force
+  --epochs N          training epochs (default 10; 6 on the built-in set)
+  --batch-size N      batch size (default 128; 32 on the built-in set)
+  --target-size N     images are resized to N x N (default 150; 32 on the built-in set)
+  --lang en|es        language of titles and messages ("Prediction" / "Predicción")
+  --force             write into an existing output folder (convnet deletes nothing)
+  --serve             also serve the report on http://127.0.0.1:PORT while it runs (curves update live)
+  --port N            port for --serve (default 8765)
+`;
+
+export const command: Command = {
+  name: 'notebook',
+  summary: 'run the whole notebook (built-in data when no --data) and write a report',
+  help: HELP,
+  async run(argv) {
+    let parsed;
+    try {
+      parsed = parseArgs(argv, {
+        data: { type: 'string' }, image: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'number' },
+        batchSize: { type: 'number' }, targetSize: { type: 'number' }, lang: { type: 'string' }, force: { type: 'boolean' },
+        seed: { type: 'number' }, serve: { type: 'boolean' }, port: { type: 'number', default: 8765 },
+      }, 'notebook');
+      if (parsed.positionals.length) throw new UsageError(`convnet notebook: unexpected argument '${parsed.positionals[0]}'. Run 'convnet notebook --help'.`);
+    } catch (e) {
+      console.error((e as Error).message);
+      return 2;
+    }
+    const o = parsed.options;
+    const { runNotebook, DEFAULT_OUT } = await import('../../notebook/runner.js');
+    const { notebookSteps } = await import('../../notebook/steps.js');
+    let server: { url: string; close(): Promise<void> } | undefined;
+    const steps = notebookSteps();
+    if (o.serve) {
+      // Start serving once the output folder is prepared (the runner's first step runs after that).
+      const { serveReport } = await import('../../report/serve.js');
+      steps.unshift({
+        name: 'serve',
+        async run(ctx) {
+          server = await serveReport(ctx.o.out, { port: o.port });
+          console.log(`Serving the report on ${server.url} (Ctrl-C to stop)`);
+        },
+      });
+    }
+    try {
+      await runNotebook({
+        data: o.data, image: o.image, out: o.out ?? DEFAULT_OUT, epochs: o.epochs, batchSize: o.batchSize,
+        targetSize: o.targetSize, lang: o.lang, force: o.force, seed: o.seed,
+      }, steps);
+    } catch (e) {
+      await server?.close();
+      console.error(`convnet notebook: ${(e as Error).message}`);
+      return 1;
+    }
+    if (server) {
+      console.log(`The run is over; still serving ${server.url} until Ctrl-C.`);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      await server.close();
+    }
+    return 0;
+  },
+};
