@@ -136,3 +136,18 @@ test('checkDirectory lists every problem file with its reason, and decode failur
   assert.match(deep.problems.find((p) => p.path.endsWith('damaged.png'))!.reason, /cannot decode/);
   assert.deepEqual(deep.counts, { a: 6, b: 4, c_empty: 0 });
 });
+
+test('convnet check prints each problem file with its reason and exits 1', async () => {
+  const { command } = await import('../../src/cli/commands/check.js');
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => lines.push(a.join(' '));
+  let code: number;
+  try { code = await command.run([root]); } finally { console.log = log; }
+  assert.equal(code, 1);
+  const text = lines.join('\n');
+  assert.match(text, /empty\.jpg: empty file \(0 bytes\)/);
+  assert.match(text, /truncated\.jpg: truncated JPEG/);
+  assert.match(text, /ignored: .*Thumbs\.db: Windows thumbnail cache/);
+  assert.match(text, /11 usable images in 3 classes \(a: 6, b: 5, c_empty: 0\); 7 problem files, 2 ignored\./);
+});

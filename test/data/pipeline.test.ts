@@ -83,3 +83,17 @@ test('cache: true and a cache file give the same batches and skip decoding on la
   await Promise.all([plain.close(), mem.close(), again.close(), fresh.close()]);
   cleanup(dir);
 });
+
+test("affine augmentations match Keras's scipy.ndimage version (order 1) for every fill mode", async () => {
+  const { readFileSync } = await import('node:fs');
+  const { FIXTURES } = await import('./helpers.js');
+  const fx = JSON.parse(readFileSync(join(FIXTURES, 'affine.json'), 'utf8'));
+  const [h, w, c] = fx.shape;
+  for (const cs of fx.cases) {
+    const p = { ...id, ...cs.params };
+    const out = applyTransform(Float32Array.from(fx.image), h, w, c, p, { fillMode: cs.mode, cval: fx.cval, interpolationOrder: 1 });
+    let worst = 0;
+    out.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - cs.out[i])); });
+    assert.ok(worst < 1e-3, `${JSON.stringify(cs.params)} ${cs.mode}: max difference ${worst}`);
+  }
+});
