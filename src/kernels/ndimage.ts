@@ -12,6 +12,8 @@
  * converted once to float64 into a scratch block, each extended on the left and right by the
  * column map (so every tap of every output reads in bounds, whatever the mode); the taps then
  * become constant byte offsets into that scratch, and SIMD makes 16 outputs at a time.
+ * A call computes part `part` of `parts` (a band of rows each, results independent of the split),
+ * the thread pool's convention, so the rows can be spread over threads.
  */
 
 // Parameter block, one i32 each (cval is the f64 at byte 64).
@@ -24,7 +26,7 @@ const P_TAP_OFF = 5;   // i32 per tap: byte offset of its input in the scratch, 
 const P_WEIGHTS = 6;   // f64 per tap
 const P_ROW_MAP = 7;   // i32 per virtual row v in [0, rows + kH - 1): source row, or -1 for cval
 const P_COL_MAP = 8;   // i32 per padded column p in [0, width + kW - 1): source column, or -1 for cval
-const P_SCRATCH = 9;   // (band + kH - 1) padded float64 rows
+const P_SCRATCH = 9;   // per part, (band + kH - 1) padded float64 rows
 const P_BAND = 10;     // output rows per band
 const P_KH = 11;       // kernel rows
 const P_CX = 12;       // padded columns left of column 0 (the kernel's anchor column)
@@ -76,7 +78,7 @@ const CVAL_BYTE = 64;
   }
 }
 
-@inline function correlate2d(p: usize, isF32: bool): void {
+@inline function correlate2d(p: usize, part: i32, parts: i32, isF32: bool): void {
   const out = <usize>param(p, P_OUT);
   const rows = param(p, P_ROWS);
   const width = param(p, P_WIDTH);
@@ -84,12 +86,14 @@ const CVAL_BYTE = 64;
   const tapOff = <usize>param(p, P_TAP_OFF);
   const wts = <usize>param(p, P_WEIGHTS);
   const rowMap = <usize>param(p, P_ROW_MAP);
-  const scratch = <usize>param(p, P_SCRATCH);
   const band = param(p, P_BAND);
   const kh = param(p, P_KH);
   const stride = <usize>(width + param(p, P_KW) - 1) << 3;
-  for (let y0 = 0; y0 < rows; y0 += band) {
-    const bandRows = min(band, rows - y0);
+  // Part `part` of `parts` computes rows [first, last) with its own scratch rows.
+  const first = <i32>(<i64>rows * part / parts), last = <i32>(<i64>rows * (part + 1) / parts);
+  const scratch = <usize>param(p, P_SCRATCH) + <usize>part * <usize>(band + kh - 1) * stride;
+  for (let y0 = first; y0 < last; y0 += band) {
+    const bandRows = min(band, last - y0);
     for (let j = 0; j < bandRows + kh - 1; j++) {
       extendRow(p, scratch + <usize>j * stride, load<i32>(at(rowMap, y0 + j, 2)), isF32);
     }
@@ -138,7 +142,7 @@ const CVAL_BYTE = 64;
   }
 }
 
-/** float32 image -> float32 output. */
-export function correlate2d_f32(p: usize): void { correlate2d(p, true); }
+/** float32 image -> float32 output; rows split into `parts` (the thread pool's calling convention). */
+export function correlate2d_f32(p: usize, part: i32, parts: i32): void { correlate2d(p, part, parts, true); }
 /** float64 image -> float64 output. */
-export function correlate2d_f64(p: usize): void { correlate2d(p, false); }
+export function correlate2d_f64(p: usize, part: i32, parts: i32): void { correlate2d(p, part, parts, false); }

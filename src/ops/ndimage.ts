@@ -260,18 +260,25 @@ function storer(dtype: DType, dst: TypedArray): (i: number, v: number) => void {
 // ---- the WebAssembly SIMD kernel for 2-D float images ---------------------------------------
 
 interface NdimageKernels {
-  correlate2d_f32(params: number): void;
-  correlate2d_f64(params: number): void;
+  correlate2d_f32(params: number, part: number, parts: number): void;
+  correlate2d_f64(params: number, part: number, parts: number): void;
 }
 let kernels: NdimageKernels | null | undefined;
 let wasmDisabled = false;
 let wasmCalls = 0;
+let wasmParts = 1;
 
 /** Whether build/ndimage.wasm is loaded (false when it was not built or cannot load here). */
 export function ndimageWasmAvailable(): boolean { return loadKernels() !== null; }
 
 /** How many correlations the WebAssembly kernel computed so far (tests check the fast path ran). */
 export function ndimageWasmCalls(): number { return wasmCalls; }
+
+/**
+ * Splits each WebAssembly correlation into `n` row bands run one after the other (default 1): the
+ * calling convention a thread pool uses; tests check the split changes nothing.
+ */
+export function setNdimageParts(n: number): void { wasmParts = Math.max(1, Math.floor(n)); }
 
 /** Turns the WebAssembly kernel off (true) or back on, e.g. to compare both paths. */
 export function setNdimageWasm(enabled: boolean): void { wasmDisabled = !enabled; }
@@ -316,7 +323,8 @@ function correlate2dWasm(input: Tensor, out: Tensor, weights: Float64Array, ky: 
   const rowMapAt = align16(weightsAt + n * 8);
   const colMapAt = align16(rowMapAt + vrows * 4);
   const scratchAt = align16(colMapAt + padded * 4);
-  const bytes = scratchAt + (band + kh - 1) * padded * 8;
+  const parts = Math.min(wasmParts, rows);
+  const bytes = scratchAt + parts * (band + kh - 1) * padded * 8;
   const hp = heap();
   const ptr = hp.alloc(bytes);
   try {
@@ -333,7 +341,8 @@ function correlate2dWasm(input: Tensor, out: Tensor, weights: Float64Array, ky: 
     p.set([input.offset, out.offset, rows, width, n, ptr + tapOffAt, ptr + weightsAt, ptr + rowMapAt,
       ptr + colMapAt, ptr + scratchAt, band, kh, cx, kw]);
     new Float64Array(buf, ptr + 64, 1)[0] = cval;
-    if (dt === 'float32') k.correlate2d_f32(ptr); else k.correlate2d_f64(ptr);
+    const fn = dt === 'float32' ? k.correlate2d_f32 : k.correlate2d_f64;
+    for (let part = 0; part < parts; part++) fn(ptr, part, parts);
     wasmCalls++;
   } finally {
     hp.release(ptr);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { correlate, convolve, ndimageWasmAvailable, ndimageWasmCalls, setNdimageWasm } from '../../src/ops/ndimage.js';
+import { correlate, convolve, ndimageWasmAvailable, ndimageWasmCalls, setNdimageParts, setNdimageWasm } from '../../src/ops/ndimage.js';
 import type { NdMode } from '../../src/ops/ndimage.js';
 import { tensor } from '../../src/tensor/index.js';
 import type { DType } from '../../src/tensor/index.js';
@@ -36,9 +36,10 @@ function decode(b64: string, dtype: DType): ArrayLike<number> {
   }
 }
 
-function runCases(label: string, wasm: boolean): void {
+function runCases(label: string, wasm: boolean, parts = 1): void {
   test(`${label}: ${fixtures.cases.length} random cases match scipy ${fixtures.scipy} bit for bit`, () => {
     setNdimageWasm(wasm);
+    setNdimageParts(parts);
     const calls0 = ndimageWasmCalls();
     let failures = 0;
     const messages: string[] = [];
@@ -65,12 +66,14 @@ function runCases(label: string, wasm: boolean): void {
     const calls = ndimageWasmCalls() - calls0;
     if (wasm) assert.ok(calls > 100, `the WebAssembly kernel ran only ${calls} times`);
     else assert.equal(calls, 0);
+    setNdimageParts(1);
   });
 }
 
 runCases('TypeScript loop', false);
 if (ndimageWasmAvailable()) {
   runCases('WebAssembly SIMD kernel for 1-D/2-D floats, TypeScript loop for the rest', true);
+  runCases('WebAssembly kernel split in 3 row parts (the thread pool convention)', true, 3);
 } else {
   test('WebAssembly SIMD kernel', (t) => { t.skip('build/ndimage.wasm is not built: run npm run build:ndimage'); });
 }
