@@ -39,6 +39,11 @@ export interface TrialOutcome {
 
 export type TrialRunner = (ctx: TrialContext) => Promise<TrialOutcome>;
 
+/** Thrown by a trial runner when the user stops training (Ctrl-C): the sweep stops too, and a rerun resumes. */
+export class TrialInterrupted extends Error {
+  constructor() { super('interrupted'); this.name = 'TrialInterrupted'; }
+}
+
 export interface SweepOptions {
   data: string;
   out: string;
@@ -58,6 +63,7 @@ export interface SweepResult {
   best: TrialRecord | undefined;
   reportPath: string;
   failed: { index: number; error: string }[];
+  interrupted: boolean;
 }
 
 /** The largest number of 2x2 poolings an input of this size survives. */
@@ -90,7 +96,7 @@ export function summarizeHistory(history: Record<string, number[]>): { best: num
 
 /** Formats rows as an aligned text table. */
 export function textTable(columns: string[], rows: (string | number)[][]): string {
-  const cells = [columns, ...rows.map((r) => r.map((c) => (typeof c === 'number' && !Number.isInteger(c) ? c.toFixed(4) : String(c))))];
+  const cells = [columns, ...rows.map((r) => r.map((c) => String(c)))];
   const widths = columns.map((_, j) => Math.max(...cells.map((r) => String(r[j]).length)));
   const line = (r: (string | number)[]) => r.map((c, j) => String(c).padStart(widths[j])).join('  ');
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
@@ -134,6 +140,7 @@ export async function runSweep(o: SweepOptions, runTrial: TrialRunner, log: (lin
   const bestInfoPath = join(o.out, 'best.json');
   let bestScore = readJson<{ bestValAccuracy: number }>(bestInfoPath)?.bestValAccuracy ?? -Infinity;
   const failed: SweepResult['failed'] = [];
+  let interrupted = false;
 
   for (let i = 0; i < plan.length; i++) {
     if (done.has(ids[i])) continue;
@@ -144,6 +151,11 @@ export async function runSweep(o: SweepOptions, runTrial: TrialRunner, log: (lin
     try {
       outcome = await runTrial({ index: i, total: plan.length, config, settings, data, log });
     } catch (e) {
+      if (e instanceof TrialInterrupted) {
+        log(`Interrupted during trial ${i + 1}: it is not recorded. Rerun the same command to resume.`);
+        interrupted = true;
+        break;
+      }
       const msg = (e as Error).message ?? String(e);
       log(`Trial ${i + 1} failed: ${msg} (not recorded; a rerun tries it again)`);
       failed.push({ index: i, error: msg });
@@ -175,9 +187,10 @@ export async function runSweep(o: SweepOptions, runTrial: TrialRunner, log: (lin
   const ranked = rankTrials(records);
   const t = rankingTable(records, o.lang ?? 'en');
   log(`\n${textTable(t.columns, t.rows)}`);
-  if (ranked[0]) log(`\nBest: trial ${ranked[0].index} with val_accuracy ${ranked[0].bestValAccuracy.toFixed(4)}: ${JSON.stringify(ranked[0].config)}`);
-  run.finish(failed.length ? 'failed' : 'finished', failed.length ? `${failed.length} trial(s) failed` : undefined);
+  if (ranked[0]) log(`\nBest: trial ${ranked[0].index + 1} with val_accuracy ${ranked[0].bestValAccuracy.toFixed(4)}: ${JSON.stringify(ranked[0].config)}`);
+  run.finish(failed.length || interrupted ? 'failed' : 'finished',
+    interrupted ? 'interrupted; rerun the same command to resume' : failed.length ? `${failed.length} trial(s) failed` : undefined);
   const reportPath = buildReport(o.out);
   log(`Report: ${reportPath}`);
-  return { records, best: ranked[0], reportPath, failed };
+  return { records, best: ranked[0], reportPath, failed, interrupted };
 }

@@ -71,8 +71,8 @@ export function rankingTable(records: TrialRecord[], lang: Lang = 'en'): { colum
   // Only the parameters that differ between trials: the others say nothing about the ranking.
   const keys = varyingParams(records);
   const rows = rankTrials(records).map((r, i) => [
-    i + 1, r.index + 1, ...keys.map((k) => String(r.config[k] ?? '')), Number(r.bestValAccuracy.toFixed(4)),
-    Number(r.finalValAccuracy.toFixed(4)), r.bestEpoch, r.params, Number(r.seconds.toFixed(1)),
+    i + 1, r.index + 1, ...keys.map((k) => String(r.config[k] ?? '')), r.bestValAccuracy.toFixed(4),
+    r.finalValAccuracy.toFixed(4), r.bestEpoch, r.params, r.seconds.toFixed(1),
   ]);
   return { columns: [s.rank, s.trial, ...keys, s.best, s.final, s.epoch, s.params, s.time], rows };
 }
@@ -148,7 +148,7 @@ export function renderReport(input: ReportInput): string {
 <style>
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; color: #222; }
 h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2rem; }
-pre { background: #f6f8fa; padding: 0.8rem; overflow-x: auto; font-size: 13px; line-height: 1.35; }
+pre { background: #f6f8fa; padding: 0.8rem; overflow-x: auto; font-size: 13px; line-height: 1.15; }
 figure { margin: 0; } img { max-width: 100%; border: 1px solid #eee; }
 table { border-collapse: collapse; font-size: 13px; margin: 0.5rem 0; } th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
 th { background: #f0f0f0; } .row { display: flex; gap: 2rem; align-items: flex-start; flex-wrap: wrap; }

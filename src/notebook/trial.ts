@@ -1,0 +1,45 @@
+/** The sweep's real trainer: one configuration, trained with the data pipeline for the sweep's epochs. */
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { ImageDataGenerator } from '../data/index.js';
+import { setSeed } from '../tensor/random.js';
+import { compiledModel } from './model.js';
+import { TrialInterrupted, type TrialRunner } from './sweep.js';
+
+export interface TrialRunnerOptions {
+  /** Folder for the decoded-image caches shared by all trials (the files are decoded once per target size). */
+  cacheDir?: string;
+  /** Keras's verbose for fit: 'auto' (bar on a terminal, a line per epoch otherwise), 0, 1 or 2. */
+  verbose?: 0 | 1 | 2 | 'auto';
+}
+
+/** Trains each trial from the same seed, so a configuration's result does not depend on its place in the plan. */
+export function defaultTrialRunner(opts: TrialRunnerOptions = {}): TrialRunner {
+  return async (ctx) => {
+    const { config, settings } = ctx;
+    setSeed(settings.seed);
+    const size = settings.targetSize;
+    const gen = new ImageDataGenerator({ rescale: 1 / 255, validationSplit: 0.2 });
+    if (opts.cacheDir) mkdirSync(opts.cacheDir, { recursive: true });
+    const flow = (subset: 'training' | 'validation') => gen.flowFromDirectory(ctx.data.dir, {
+      targetSize: [size, size], batchSize: config.batchSize, classMode: 'binary', seed: settings.seed, shuffle: true, subset,
+      cache: opts.cacheDir ? join(opts.cacheDir, `${subset}-${size}.cache`) : false, log: ctx.log, verbose: ctx.index === 0,
+    });
+    const train = await flow('training');
+    const val = await flow('validation');
+    try {
+      const model = compiledModel(config, size, settings.seed);
+      const h = await model.fit(train, { epochs: settings.epochs, validationData: val, verbose: opts.verbose ?? 'auto' });
+      if (model.interrupted) { model.dispose(); throw new TrialInterrupted(); }
+      return {
+        history: h.history,
+        params: model.countParams(),
+        saveModel: (path) => model.save(path),
+        dispose: () => model.dispose(),
+      };
+    } finally {
+      await train.close();
+      await val.close();
+    }
+  };
+}
