@@ -421,13 +421,15 @@ export class Sequential implements CallbackModel {
     if (steps <= 0) throw new RangeError('convnet: fit: the training data is empty');
 
     // Checks before any computation: input shape, labels, loss against output.
-    const first = await train.getBatch(0);
+    // The first batch is checked here and then trained on (not fetched twice).
+    let first: Batch | null = await train.getBatch(0);
     try {
       if (!this.built) this.build([null, ...first.x.shape.slice(1)]);
       this.checkInput(first.x.shape);
       this.checkLabels(first.y ? first.y.shape : null, 'fit');
-    } finally {
+    } catch (e) {
       first.x.dispose(); first.y?.dispose();
+      throw e;
     }
 
     const history = new History();
@@ -458,7 +460,8 @@ export class Sequential implements CallbackModel {
         for (const c of cbs) await c.onEpochBegin(epoch);
         let lossTotal = 0, seen = 0, nanAt = -1;
         for (let b = 0; b < steps; b++) {
-          const batch: Batch = await train.getBatch(b);
+          const batch: Batch = first ?? await train.getBatch(b);
+          first = null;
           try {
             for (const c of cbs) await c.onTrainBatchBegin(b);
             if (!batch.y) throw new RangeError('convnet: fit: a batch came without labels (y)');
@@ -493,6 +496,7 @@ export class Sequential implements CallbackModel {
       for (const c of cbs) await c.onTrainEnd();
     } finally {
       process.removeListener('SIGINT', onSigint);
+      if (first) { first.x.dispose(); first.y?.dispose(); }
     }
     return history;
   }
