@@ -9,7 +9,7 @@ import { filtersPerBlock, NOTEBOOK_CONFIG, type TrialConfig } from './space.js';
  * Dense(denseUnits, relu), Dense(1, sigmoid). With `NOTEBOOK_CONFIG` at 150x150 this is the
  * notebook's model: 830,849 parameters.
  */
-export function buildModel(config: TrialConfig = NOTEBOOK_CONFIG, targetSize = 150, seed?: number): Sequential {
+export function modelFromConfig(config: TrialConfig = NOTEBOOK_CONFIG, targetSize = 150, seed?: number): Sequential {
   const model = new Sequential();
   const input = { inputShape: [targetSize, targetSize, 3] };
   if (config.augmentation) {
@@ -33,7 +33,7 @@ export function buildModel(config: TrialConfig = NOTEBOOK_CONFIG, targetSize = 1
 }
 
 /** The optimizer a configuration names, at its learning rate. */
-export function buildOptimizer(config: TrialConfig): Optimizer {
+export function optimizerFromConfig(config: TrialConfig): Optimizer {
   const learningRate = config.learningRate;
   switch (config.optimizer) {
     case 'adam': return new Adam({ learningRate });
@@ -45,8 +45,8 @@ export function buildOptimizer(config: TrialConfig): Optimizer {
 }
 
 /** Builds and compiles (binary cross-entropy, accuracy). */
-export function compiledModel(config: TrialConfig = NOTEBOOK_CONFIG, targetSize = 150, seed?: number): Sequential {
-  const model = buildModel(config, targetSize, seed);
-  model.compile({ optimizer: buildOptimizer(config), loss: 'binary_crossentropy', metrics: ['accuracy'] });
+export function compiledModelFromConfig(config: TrialConfig = NOTEBOOK_CONFIG, targetSize = 150, seed?: number): Sequential {
+  const model = modelFromConfig(config, targetSize, seed);
+  model.compile({ optimizer: optimizerFromConfig(config), loss: 'binary_crossentropy', metrics: ['accuracy'] });
   return model;
 }

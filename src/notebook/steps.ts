@@ -11,7 +11,7 @@ import { getFilter } from '../ops/filters.js';
 import { tensor, type Tensor } from '../tensor/index.js';
 import { figure } from '../viz/index.js';
 import type { NotebookContext, NotebookStep } from './runner.js';
-import { compiledModel } from './model.js';
+import { compiledModelFromConfig } from './model.js';
 import { NOTEBOOK_CONFIG } from './space.js';
 
 /** The notebook's 5x5 example matrix. */
@@ -109,7 +109,7 @@ const dataStep: NotebookStep = {
 const summaryStep: NotebookStep = {
   name: 'summary',
   async run(ctx) {
-    const model = compiledModel(NOTEBOOK_CONFIG, ctx.o.targetSize, ctx.o.seed);
+    const model = compiledModelFromConfig(NOTEBOOK_CONFIG, ctx.o.targetSize, ctx.o.seed);
     model.summary((l) => ctx.log(l));
     ctx.state.model = model;
     ctx.run.add({ type: 'text', title: ctx.t.summary, text: ctx.transcript() });
@@ -213,7 +213,12 @@ const evaluationStep: NotebookStep = {
     const val = await gen.flowFromDirectory(o.dataDir, {
       targetSize: [o.targetSize, o.targetSize], batchSize: o.batchSize, classMode: 'binary', shuffle: false, subset: 'validation', verbose: false,
     });
-    const p = (await ctx.state.model!.predict(val, { verbose: 0 })).dataSync();
+    let p: ArrayLike<number>;
+    try {
+      p = (await ctx.state.model!.predict(val, { verbose: 0 })).dataSync();
+    } finally {
+      await val.close();
+    }
     const labels = val.classes;
     const names = Object.keys(val.classIndices).sort((a, b) => val.classIndices[a] - val.classIndices[b]);
     const m = names.map(() => names.map(() => 0));
@@ -251,7 +256,17 @@ const evaluationStep: NotebookStep = {
   },
 };
 
+/** Stops the decode workers and frees what the steps kept. */
+const closeStep: NotebookStep = {
+  name: 'close',
+  async run(ctx) {
+    await ctx.state.train?.close();
+    await ctx.state.validation?.close();
+    ctx.state.laplacian?.dispose();
+  },
+};
+
 /** Every step of the notebook, in order. */
 export function notebookSteps(): NotebookStep[] {
-  return [correlateStep, filtersStep, poolingStep, dataStep, summaryStep, trainStep, saveLoadStep, predictionsStep, evaluationStep];
+  return [correlateStep, filtersStep, poolingStep, dataStep, summaryStep, trainStep, saveLoadStep, predictionsStep, evaluationStep, closeStep];
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { ImageDataGenerator } from '../data/index.js';
 import { setSeed } from '../tensor/random.js';
-import { compiledModel } from './model.js';
+import { compiledModelFromConfig } from './model.js';
 import { TrialInterrupted, type TrialRunner } from './sweep.js';
 
 export interface TrialRunnerOptions {
@@ -28,7 +28,7 @@ export function defaultTrialRunner(opts: TrialRunnerOptions = {}): TrialRunner {
     const train = await flow('training');
     const val = await flow('validation');
     try {
-      const model = compiledModel(config, size, settings.seed);
+      const model = compiledModelFromConfig(config, size, settings.seed);
       const h = await model.fit(train, { epochs: settings.epochs, validationData: val, verbose: opts.verbose ?? 'auto' });
       if (model.interrupted) { model.dispose(); throw new TrialInterrupted(); }
       return {
