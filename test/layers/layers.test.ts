@@ -135,3 +135,12 @@ test('RandomFlip flips left-right exactly; augmentation is repeatable with a see
   // A zoom factor of 0 is the identity.
   assert.deepEqual(new layers.RandomZoom([0, 0]).apply(img, { training: true }).dataSync(), img.dataSync());
 });
+
+test('InputLayer: batch_shape config as Keras 3 writes it', () => {
+  clearSession();
+  const i = new layers.InputLayer({ inputShape: [28, 28, 1] });
+  assert.deepEqual(i.getConfig(), { batch_shape: [null, 28, 28, 1], dtype: 'float32', sparse: false, ragged: false, name: 'input_layer', optional: false });
+  const back = deserializeLayer({ class_name: 'InputLayer', config: i.getConfig() });
+  assert.deepEqual(back.batchInputShape, [null, 28, 28, 1]);
+  assert.throws(() => new layers.InputLayer({}), /needs inputShape/);
+});
