@@ -97,3 +97,21 @@ test("affine augmentations match Keras's scipy.ndimage version (order 1) for eve
     assert.ok(worst < 1e-3, `${JSON.stringify(cs.params)} ${cs.mode}: max difference ${worst}`);
   }
 });
+
+test('memory stays bounded: only `prefetch` batches are held ahead; Node exits without close()', async () => {
+  const gen = new ImageDataGenerator({ rescale: 1 / 255 });
+  const it = await gen.flowFromDirectory(root, { targetSize: [12, 16], batchSize: 2, seed: 1, prefetch: 3, verbose: false });
+  for (let i = 0; i < it.length; i++) {
+    const b = await it.getBatch(i);
+    assert.ok((it as any).plans.size <= 3);
+    b.x.dispose(); b.y?.dispose();
+  }
+  await it.close();
+  const { spawnSync } = await import('node:child_process');
+  const script = `const { ImageDataGenerator } = await import(${JSON.stringify(new URL('../../src/data/index.ts', import.meta.url).href)});
+const it = await new ImageDataGenerator().flowFromDirectory(${JSON.stringify(root)}, { targetSize: [8, 8], batchSize: 4, workers: 2, verbose: false });
+await it.getBatch(0); console.log('done');`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /done/);
+});
