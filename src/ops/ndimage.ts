@@ -141,7 +141,7 @@ function normalizeOrigin(origin: number | readonly number[], rank: number, op: s
 }
 
 /** Index that input position `i` (possibly outside [0, len)) reads in a given mode, or -1 for cval. */
-export function mapIndex(i: number, len: number, mode: ModeCode): number {
+function mapIndex(i: number, len: number, mode: ModeCode): number {
   if (i >= 0 && i < len) return i;
   switch (mode) {
     case 'constant': return -1;
