@@ -29,16 +29,21 @@ function kBlock(K: i32): i32 {
   const b = r / hw, rem = r - b * hw, oy = rem / outW, ox = rem - oy * outW;
   const iy0 = oy * pi(p, 9) - pi(p, 13), ix0 = ox * pi(p, 10) - pi(p, 14);
   const dH = pi(p, 11), dW = pi(p, 12);
+  // With dilationW 1, a whole kernel row inside the image is one run of kW*inC floats.
+  const rowRun = dW == 1 && ix0 >= 0 && ix0 + kW <= inW;
   let s = pc / inC, icOff = pc - s * inC, kk = 0;
   while (kk < kc) {
     const ky = s / kW, kx = s - ky * kW;
-    const len = min(inC - icOff, kc - kk);
+    let len = min(inC - icOff, kc - kk);
     const iy = iy0 + ky * dH, ix = ix0 + kx * dW;
+    if (rowRun) len = min((kW - kx) * inC - icOff, kc - kk);
     const d = dst + (<usize>kk << 2);
     if (<u32>iy < <u32>inH && <u32>ix < <u32>inW) {
       copyF32(d, x + ((<usize>((b * inH + iy) * inW + ix) * inC + icOff) << 2), len);
     } else zeroF32(d, len);
-    kk += len; s++; icOff = 0;
+    kk += len; icOff += len;
+    const ds = icOff / inC;
+    s += ds; icOff -= ds * inC;
   }
 }
 
@@ -163,6 +168,7 @@ export function k_conv2d_grad_filter(p: usize, part: i32, parts: i32): void {
   const panel = at + ((<usize>outC * KCP) << 2);
   const tile = panel + ((<usize>KCP * NR) << 2);
   const offs = tile + 128; // per column of a panel: ky*dH, kx*dW, channel
+  const col = offs + 128;   // im2col rows of the block when channels are not a multiple of NR
   const ldc: usize = <usize>K << 2;
   if (q0 >= q1) { zeroF32(ct, K * outC); return; }
   const hw = outH * outW;
@@ -174,6 +180,7 @@ export function k_conv2d_grad_filter(p: usize, part: i32, parts: i32): void {
       const src = dy + ((<usize>(pp + t) * outC) << 2);
       for (let oc = 0; oc < outC; oc++) store<f32>(at + ((<usize>oc * kc + t) << 2), load<f32>(src + (<usize>oc << 2)));
     }
+    if (!fast) for (let t = 0; t < kc; t++) im2colRow(p, x, pp + t, 0, K, col + ((<usize>t * K) << 2));
     for (let j = 0; j < K; j += NR) {
       const jw = min(NR, K - j);
       for (let jj = 0; jj < NR; jj++) {
@@ -201,12 +208,16 @@ export function k_conv2d_grad_filter(p: usize, part: i32, parts: i32): void {
             v128.store(dst, f32x4.splat(0), 16);
           }
         } else {
-          for (let jj = 0; jj < NR; jj++) {
-            const o = offs + (<usize>jj * 12);
-            const iy = iy0 + load<i32>(o), ix = ix0 + load<i32>(o, 4);
-            let v: f32 = 0;
-            if (jj < jw && <u32>iy < <u32>inH && <u32>ix < <u32>inW) v = load<f32>(base + ((<usize>(iy * inW + ix) * inC + load<i32>(o, 8)) << 2));
-            store<f32>(dst + (<usize>jj << 2), v);
+          const src = col + ((<usize>t * K + j) << 2);
+          if (jw == NR) {
+            v128.store(dst, v128.load(src));
+            v128.store(dst, v128.load(src, 16), 16);
+          } else {
+            for (let jj = 0; jj < NR; jj++) {
+              let v: f32 = 0;
+              if (jj < jw) v = load<f32>(src + (<usize>jj << 2));
+              store<f32>(dst + (<usize>jj << 2), v);
+            }
           }
         }
         dst += NR << 2;

@@ -286,7 +286,7 @@ export class WasmBackend implements Backend {
     if (K === 0 || N === 0) return;
     if (P === 0) { this.fill(dw.offset, dw.size, 0); return; }
     const partial = roundUp(K * N, 16) * 4;
-    const perPart = roundUp(partial + N * KCP * 4 + KCP * NR * 4 + 128 + 128, 64);
+    const perPart = roundUp(partial + N * KCP * 4 + KCP * NR * 4 + 128 + 128 + (p.inC % NR === 0 ? 0 : KCP * K * 4), 64);
     const parts = this.parts(2 * P * K * N, SMALL_FLOPS, P);
     const scratch = this.scratch(perPart * parts);
     this.convParams(p);
