@@ -10,3 +10,5 @@ export type { MatMulOptions } from './linalg.js';
 export { conv2d, maxPool2d, avgPool2d, conv2dParams, pool2dParams, convOutput } from './conv.js';
 export type { Conv2DOptions, Pool2DOptions, Padding } from './conv.js';
 export { softmax, logSoftmax, stopGradient, dropout, cast, takeRows, concat } from './nn.js';
+export * from './ndimage.js';
+export * from './filters.js';
