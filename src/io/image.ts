@@ -7,8 +7,11 @@
  * - a colour image becomes float [H, W]: each channel scaled by `x * (1 / 255)` in float64,
  *   RGBA first blended onto white (`rgba2rgb`: clip((1 - a) + a * c, 0, 1)), then the luminance
  *   0.2125 R + 0.7154 G + 0.0721 B (`rgb2gray`), rounded once to float32;
- * - a grayscale file is returned as it is stored, uint8 [H, W] with values 0..255, exactly as
- *   scikit-image does ("images that are already in gray-scale format are not converted").
+ * - a grayscale file becomes float32 [H, W] in [0, 1] too, scaled as scikit-image's
+ *   `img_as_float` scales it (`x * (1 / 255)` in float64). (scikit-image itself hands such a file
+ *   back as stored, uint8 0..255; convnet keeps one scale for every `asGray` image, so that
+ *   filters, figures and models see the same numbers whatever the file's colour type.)
+ * Without `asGray`, a grayscale file stays one channel: uint8 [H, W].
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -45,7 +48,7 @@ interface Decoded { data: Uint8Array; width: number; height: number; channels: n
 
 /**
  * Reads an image file. Colour images give a uint8 tensor [H, W, 3] ([H, W, 4] with `alpha`),
- * grayscale files uint8 [H, W]; `asGray` gives float32 luminance as scikit-image computes it.
+ * grayscale files uint8 [H, W]; `asGray` gives float32 [H, W] in [0, 1] (luminance as scikit-image computes it).
  */
 export async function imread(path: string, opts: ImreadOptions = {}): Promise<Tensor> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
@@ -55,7 +58,12 @@ export async function imread(path: string, opts: ImreadOptions = {}): Promise<Te
   let px = data;
   // Gray + alpha: scikit-image has no meaning for it; keep the gray channel.
   if (channels === 2) { px = pickChannels(data, 2, [0]); channels = 1; }
-  if (channels === 1) return tensor(px, [H, W], 'uint8');
+  if (channels === 1) {
+    if (!opts.asGray) return tensor(px, [H, W], 'uint8');
+    const g = new Float32Array(H * W);
+    for (let i = 0; i < g.length; i++) g[i] = px[i] * (1 / 255);
+    return tensor(g, [H, W], 'float32');
+  }
   if (opts.asGray) return tensor(rgbToGray(px, H * W, channels), [H, W], 'float32');
   if (channels === 4 && !opts.alpha) { px = pickChannels(px, 4, [0, 1, 2]); channels = 3; }
   return tensor(px, [H, W, channels], 'uint8');

@@ -25,16 +25,9 @@ Options:
   --out, -o <file.png|svg>  where to write the figure (default filter.png)
   --dpi <n>                 figure resolution (default 100)`;
 
-/** Reads an image as gray float32 in [0, 1] (a grayscale file, uint8, is scaled by 1/255). */
+/** Reads an image as gray float32 in [0, 1]. */
 export async function readGrayFloat(path: string): Promise<Tensor> {
-  const img = await imread(path, { asGray: true });
-  if (img.dtype === 'float32') return img;
-  const v = img.view();
-  const f = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) f[i] = v[i] / 255;
-  img.dispose();
-  const { tensor } = await import('../../tensor/index.js');
-  return tensor(f, img.shape.slice(), 'float32');
+  return imread(path, { asGray: true });
 }
 
 /** Checks the shared options; throws UsageError with what to do. */
