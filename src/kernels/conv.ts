@@ -93,6 +93,7 @@ export function k_conv2d_grad_input(p: usize, part: i32, parts: i32): void {
   const M = batch * inH * inW, K = kH * kW * outC, N = inC;
   const m0 = partStart(M, part, parts, MR), m1 = partStart(M, part + 1, parts, MR);
   if (m0 >= m1) return;
+  if (inC <= 4 && (outC & 3) == 0) { gradInputFewChannels(p, m0, m1); return; }
   const nc = pi(p, 23);
   const scratch = pu(p, 21) + <usize>part * pu(p, 22);
   const pb = scratch;
@@ -144,6 +145,53 @@ export function k_conv2d_grad_input(p: usize, part: i32, parts: i32): void {
       }
     }
   }
+}
+
+/**
+ * Gradient w.r.t. an input of at most 4 channels (an image): padded to a GEMM of 8 columns it
+ * would waste most of the work, so each dx pixel takes its dot products over outC directly.
+ */
+function gradInputFewChannels(p: usize, m0: i32, m1: i32): void {
+  const inH = pi(p, 1), inW = pi(p, 2), inC = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
+  const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
+  const padTop = pi(p, 13), padLeft = pi(p, 14);
+  const dy = pu(p, 17), w = pu(p, 18), dx = pu(p, 20);
+  const hw = inH * inW;
+  const wc: usize = <usize>outC << 2;
+  for (let r = m0; r < m1; r++) {
+    const b = r / hw, rem = r - b * hw, iy = rem / inW, ix = rem - iy * inW;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let ky = 0; ky < kH; ky++) {
+      const ty = iy + padTop - ky * dH;
+      const oy = ty / sH;
+      if (ty < 0 || oy * sH != ty || oy >= outH) continue;
+      for (let kx = 0; kx < kW; kx++) {
+        const tx = ix + padLeft - kx * dW;
+        const ox = tx / sW;
+        if (tx < 0 || ox * sW != tx || ox >= outW) continue;
+        const g = dy + ((<usize>((b * outH + oy) * outW + ox) * outC) << 2);
+        const wr = w + ((<usize>(ky * kW + kx) * inC * outC) << 2);
+        for (let oc = 0; oc < outC; oc += 4) {
+          const o: usize = <usize>oc << 2;
+          const d = v128.load(g + o);
+          a0 = f32x4.add(a0, f32x4.mul(d, v128.load(wr + o)));
+          if (inC > 1) a1 = f32x4.add(a1, f32x4.mul(d, v128.load(wr + wc + o)));
+          if (inC > 2) a2 = f32x4.add(a2, f32x4.mul(d, v128.load(wr + 2 * wc + o)));
+          if (inC > 3) a3 = f32x4.add(a3, f32x4.mul(d, v128.load(wr + 3 * wc + o)));
+        }
+      }
+    }
+    const dst = dx + ((<usize>r * inC) << 2);
+    store<f32>(dst, hsum(a0));
+    if (inC > 1) store<f32>(dst, hsum(a1), 4);
+    if (inC > 2) store<f32>(dst, hsum(a2), 8);
+    if (inC > 3) store<f32>(dst, hsum(a3), 12);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
 /** Bytes at the start of each part's scratch holding its partial filter gradient [outC, K]. */

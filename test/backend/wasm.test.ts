@@ -121,6 +121,11 @@ const CONVS: Conv2DParams[] = [
   convParams(2, 5, 5, 150, 7, 1, 1, [1, 1], [1, 1], false),
   convParams(1, 11, 9, 7, 3, 5, 4, [2, 3], [1, 1], true, 'relu6'),
   convParams(1, 9, 9, 8, 16, 3, 3, [1, 1], [1, 1], true, 'gelu'),
+  // Inputs of at most 4 channels take the direct input-gradient path.
+  convParams(2, 9, 10, 3, 8, 3, 3, [2, 2], [1, 1], true, 'relu'),
+  convParams(1, 11, 9, 2, 12, 3, 2, [1, 1], [2, 1], true),
+  convParams(1, 7, 7, 4, 4, 2, 2, [1, 2], [1, 1], false),
+  convParams(1, 5, 6, 1, 16, 3, 3, [1, 1], [1, 1], true),
 ];
 
 function fmtConv(p: Conv2DParams): string {
