@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import type { KernelEnum, Sharp } from 'sharp';
 import { readFile } from 'node:fs/promises';
 import { sniffFormat } from './header.js';
-import { decodeBmp, decodePnm } from './bitmap.js';
+import { decodeBmp, decodePnm } from '../io/bitmap.js';
 import { keepAspectBox, resizeNearest } from './resize.js';
 
 export type ColorMode = 'rgb' | 'rgba' | 'grayscale';

@@ -11,8 +11,8 @@ export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'bmp' | 'tiff' | 'webp' | 'pn
 export interface HeaderInfo { format: ImageFormat; width: number; height: number }
 export type HeaderResult = { ok: true; info: HeaderInfo } | { ok: false; reason: string };
 
-/** Pillow refuses images above twice this (DecompressionBombError) and warns above it. */
-export const DEFAULT_MAX_PIXELS = 89_478_485;
+import { DEFAULT_MAX_PIXELS } from '../io/image.js';
+export { DEFAULT_MAX_PIXELS };
 
 const HEAD = 65536;
 const TAIL = 1024;

@@ -18,6 +18,7 @@ import { extname } from 'node:path';
 import sharp from 'sharp';
 import type { Metadata } from 'sharp';
 import { Tensor, tensor, fmtShape } from '../tensor/index.js';
+import { decodeBmp, bmpSize } from './bitmap.js';
 
 export interface ImreadOptions {
   /** scikit-image's `as_gray`: colour images become float32 luminance [H, W] in [0, 1]. */
@@ -41,7 +42,8 @@ export class ImageReadError extends Error {
   }
 }
 
-export const DEFAULT_MAX_PIXELS = 2 ** 28;
+/** Pillow's limit (Keras reads through Pillow): larger images are refused as possible decompression bombs. */
+export const DEFAULT_MAX_PIXELS = 89_478_485;
 
 /** Decoded pixels before conversion: interleaved 8-bit channels. */
 interface Decoded { data: Uint8Array; width: number; height: number; channels: number }
@@ -109,7 +111,17 @@ async function decodeFile(path: string, maxPixels: number): Promise<Decoded> {
     throw new ImageReadError(path, e?.message ?? String(e));
   }
   if (buf.length === 0) throw new ImageReadError(path, 'the file is empty (0 bytes)');
-  if (buf.length >= 2 && buf[0] === 0x42 && buf[1] === 0x4d) return decodeBmp(buf, path, maxPixels);
+  if (buf.length >= 2 && buf[0] === 0x42 && buf[1] === 0x4d) {
+    // libvips has no BMP reader: the small decoder shared with the data pipeline.
+    const size = bmpSize(buf);
+    if (!size) throw new ImageReadError(path, 'the file is truncated or corrupt (BMP header cut short)');
+    checkPixels(path, size.width, size.height, maxPixels);
+    try {
+      return decodeBmp(buf);
+    } catch (e: any) {
+      throw new ImageReadError(path, `the file is truncated or corrupt (${e?.message ?? e})`);
+    }
+  }
   let meta: Metadata;
   try {
     meta = await sharp(buf, { limitInputPixels: false }).metadata();
@@ -144,88 +156,6 @@ function classifySharpError(msg: string): string {
   }
   return `the decoder failed: ${msg.trim().split('\n')[0]}`;
 }
-
-// ---- BMP -----------------------------------------------------------------------------------
-
-/** Uncompressed Windows bitmaps: 1/4/8-bit palette, 16/24/32-bit, BI_RGB or BI_BITFIELDS. */
-function decodeBmp(buf: Buffer, path: string, maxPixels: number): Decoded {
-  const bad = (why: string): never => { throw new ImageReadError(path, why); };
-  if (buf.length < 26) bad('the file is truncated or corrupt (BMP header cut short)');
-  const dataOff = buf.readUInt32LE(10);
-  const hdr = buf.readUInt32LE(14);
-  let width: number, height: number, bpp: number, compression = 0, colors = 0;
-  if (hdr === 12) {
-    width = buf.readUInt16LE(18); height = buf.readInt16LE(20); bpp = buf.readUInt16LE(24);
-  } else {
-    if (buf.length < 54) bad('the file is truncated or corrupt (BMP header cut short)');
-    width = buf.readInt32LE(18); height = buf.readInt32LE(22); bpp = buf.readUInt16LE(28);
-    compression = buf.readUInt32LE(30); colors = buf.readUInt32LE(46);
-  }
-  const topDown = height < 0;
-  height = Math.abs(height);
-  if (width <= 0 || height === 0) bad(`the BMP header gives an invalid size ${width} x ${height}`);
-  checkPixels(path, width, height, maxPixels);
-  if (compression !== 0 && compression !== 3) bad(`compressed BMP (compression ${compression}) is not supported; save it as PNG`);
-  let masks = [0x00ff0000, 0x0000ff00, 0x000000ff, 0];
-  if (bpp === 16 && compression === 0) masks = [0x7c00, 0x03e0, 0x001f, 0];
-  if (compression === 3) {
-    const at = 54; // right after BITMAPINFOHEADER, or inside a V4/V5 header at the same place
-    if (buf.length < at + 12) bad('the file is truncated or corrupt (BMP bit masks cut short)');
-    masks = [buf.readUInt32LE(at), buf.readUInt32LE(at + 4), buf.readUInt32LE(at + 8), hdr >= 56 ? buf.readUInt32LE(at + 12) : 0];
-  }
-  let palette: Uint8Array | null = null;
-  let gray = false;
-  if (bpp <= 8) {
-    const n = colors || 1 << bpp;
-    const entry = hdr === 12 ? 3 : 4;
-    const at = 14 + hdr;
-    if (buf.length < at + n * entry) bad('the file is truncated or corrupt (BMP palette cut short)');
-    palette = new Uint8Array(n * 3);
-    gray = true;
-    for (let i = 0; i < n; i++) {
-      const b = buf[at + i * entry], g = buf[at + i * entry + 1], r = buf[at + i * entry + 2];
-      palette.set([r, g, b], i * 3);
-      if (r !== g || g !== b) gray = false;
-    }
-  } else if (bpp !== 16 && bpp !== 24 && bpp !== 32) {
-    bad(`BMP with ${bpp} bits per pixel is not supported`);
-  }
-  const rowBytes = Math.floor((width * bpp + 31) / 32) * 4;
-  if (dataOff + rowBytes * height > buf.length) bad(`the file is truncated or corrupt (${buf.length} bytes, the pixel data needs ${dataOff + rowBytes * height})`);
-  const hasAlpha = bpp === 32 && masks[3] !== 0;
-  const channels = gray ? 1 : hasAlpha ? 4 : 3;
-  const out = new Uint8Array(width * height * channels);
-  const fieldOf = (m: number) => {
-    if (m === 0) return { shift: 0, max: 0 };
-    let shift = 0; while (((m >>> shift) & 1) === 0) shift++;
-    return { shift, max: m >>> shift };
-  };
-  const fields = masks.map(fieldOf);
-  for (let y = 0; y < height; y++) {
-    const row = dataOff + (topDown ? y : height - 1 - y) * rowBytes;
-    for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * channels;
-      if (palette) {
-        const idx = bpp === 8 ? buf[row + x] : bpp === 4 ? (buf[row + (x >> 1)] >> (x & 1 ? 0 : 4)) & 15 : (buf[row + (x >> 3)] >> (7 - (x & 7))) & 1;
-        const pi = Math.min(idx, palette.length / 3 - 1) * 3;
-        if (gray) out[o] = palette[pi];
-        else { out[o] = palette[pi]; out[o + 1] = palette[pi + 1]; out[o + 2] = palette[pi + 2]; }
-      } else if (bpp === 24) {
-        const p = row + x * 3;
-        out[o] = buf[p + 2]; out[o + 1] = buf[p + 1]; out[o + 2] = buf[p];
-      } else {
-        const v = bpp === 32 ? buf.readUInt32LE(row + x * 4) : buf.readUInt16LE(row + x * 2);
-        for (let c = 0; c < channels; c++) {
-          const f = fields[c];
-          out[o + c] = f.max === 0 ? 255 : Math.round((((v & masks[c]) >>> 0) >>> f.shift) * 255 / f.max);
-        }
-      }
-    }
-  }
-  return { data: out, width, height, channels };
-}
-
-// ---- writing -------------------------------------------------------------------------------
 
 /**
  * Writes a tensor as an image; the format follows the extension (.png, .jpg/.jpeg, .webp, .tif/.tiff).
