@@ -22,10 +22,20 @@ export abstract class Loss {
   abstract readonly fnName: string;
   readonly fromLogits: boolean;
   readonly name: string;
+  /** Keras's label_smoothing: binary targets move towards 0.5, one-hot targets towards 1/K. */
+  readonly labelSmoothing: number;
   constructor(args: LossArgs = {}, keys: readonly string[] = []) {
-    const o = normalizeOptions(args as Record<string, unknown>, ['fromLogits', 'name', 'reduction', 'dtype', ...keys], this.constructor.name);
+    const o = normalizeOptions(args as Record<string, unknown>, ['fromLogits', 'name', 'reduction', 'dtype', 'labelSmoothing', 'axis', 'ignoreClass', ...keys], this.constructor.name);
     this.fromLogits = !!o.fromLogits;
     this.name = (o.name as string) ?? '';
+    this.labelSmoothing = (o.labelSmoothing as number) ?? 0;
+    if (!(this.labelSmoothing >= 0 && this.labelSmoothing <= 1)) throw new RangeError(`convnet: ${this.constructor.name}: labelSmoothing must be in [0, 1], got ${this.labelSmoothing}`);
+    if (o.axis !== undefined && o.axis !== -1 && o.axis !== null) throw new RangeError(`convnet: ${this.constructor.name}: only axis -1 is supported`);
+    if (o.ignoreClass !== undefined && o.ignoreClass !== null) throw new RangeError(`convnet: ${this.constructor.name}: ignoreClass is not supported`);
+  }
+  /** Applies label smoothing towards `1 / classes`. */
+  protected smooth(y: Tensor, classes: number): Tensor {
+    return this.labelSmoothing ? add(mul(y, 1 - this.labelSmoothing), this.labelSmoothing / classes) : y;
   }
   /** One loss value per sample. */
   abstract perSample(yTrue: Tensor, yPred: Tensor): Tensor;
@@ -47,7 +57,7 @@ export abstract class Loss {
     if (!sampleWeight) return mean(per);
     return div(sum(mul(per, sampleWeight)), per.shape[0]);
   }
-  getConfig(): Record<string, unknown> { return { name: this.fnName, reduction: 'sum_over_batch_size', from_logits: this.fromLogits }; }
+  getConfig(): Record<string, unknown> { return { name: this.fnName, reduction: 'sum_over_batch_size', from_logits: this.fromLogits, label_smoothing: this.labelSmoothing }; }
 }
 
 /** Reshapes labels [B] to [B, 1] when the predictions are [B, 1]. */
@@ -61,6 +71,7 @@ export class BinaryCrossentropy extends Loss {
   readonly fnName = 'binary_crossentropy';
   perSample(y: Tensor, p: Tensor): Tensor {
     let l: Tensor;
+    y = this.smooth(y, 2);
     if (this.fromLogits) {
       // max(x, 0) − x y + log(1 + exp(−|x|))
       l = add(sub(maximum(p, 0), mul(p, y)), log(add(exp(neg(abs(p))), 1)));
@@ -81,6 +92,7 @@ export class CategoricalCrossentropy extends Loss {
       : null;
   }
   perSample(y: Tensor, p: Tensor): Tensor {
+    y = this.smooth(y, p.shape[p.rank - 1]);
     if (this.fromLogits) return neg(sum(mul(y, logSoftmax(p, -1)), -1));
     const pn = clip(div(p, sum(p, -1, true)), EPSILON, 1 - EPSILON);
     return neg(sum(mul(y, log(pn)), -1));

@@ -196,8 +196,15 @@ const FACTORIES: Record<string, () => Metric> = {
 };
 
 /** A metric from its Keras name ('accuracy', 'precision', 'recall', 'auc', ...) or an instance. */
-export function getMetric(id: string | Metric): Metric {
+export function getMetric(id: string | Metric | { class_name: string; config?: Record<string, unknown> }): Metric {
   if (id instanceof Metric) return id;
+  if (id && typeof id === 'object' && typeof (id as { class_name?: unknown }).class_name === 'string') {
+    const o = id as { class_name: string; config?: Record<string, unknown> };
+    const m = getMetric(o.class_name);
+    const name = o.config?.name;
+    if (typeof name === 'string' && name !== m.name) (m as { name: string }).name = name;
+    return m;
+  }
   if (typeof id === 'string') {
     const snake = id.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
     const f = FACTORIES[id] ?? FACTORIES[snake];

@@ -235,8 +235,10 @@ export class Sequential implements CallbackModel {
     this.optimizer = getOptimizer((o.optimizer as string | Optimizer) ?? 'rmsprop');
     this.lossId = o.loss as string | Loss;
     this.loss = getLoss(this.lossId);
-    const ms = (o.metrics as (string | Metric)[] | undefined) ?? [];
-    if (!Array.isArray(ms)) throw new TypeError(`convnet: compile: metrics must be a list, e.g. ['accuracy']`);
+    const raw = o.metrics ?? [];
+    if (!Array.isArray(raw)) throw new TypeError(`convnet: compile: metrics must be a list, e.g. ['accuracy']`);
+    // Keras files may nest the list per output ([['accuracy']]); this model has one output.
+    const ms = (raw.length === 1 && Array.isArray(raw[0]) ? raw[0] : raw) as (string | Metric)[];
     this.metricIds = ms.slice();
     this.compiledMetrics = ms.map((m) => getMetric(m));
     this.checkLossFitsOutput();
