@@ -7,7 +7,7 @@
  * With the notebook's data (`convnet download` fetches PetImages/ and house.jpg) it runs the notebook
  * as written: 150x150 images, batch 128, 10 epochs. Without it, it generates convnet's small built-in
  * set and runs in a couple of minutes at 32x32 (same model, smaller input). Outputs go to
- * convnet-out/example/.
+ * example-out/.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import {
 // scipy.ndimage.correlate (not yet re-exported from the package root).
 import { correlate } from '../src/ops/ndimage.js';
 
-const OUT = 'convnet-out/example';
+const OUT = 'example-out';
 mkdirSync(OUT, { recursive: true });
 let dataDir = process.argv[2] ?? 'PetImages';
 let housePath = process.argv[3] ?? 'house.jpg';

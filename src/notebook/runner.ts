@@ -41,7 +41,7 @@ export interface NotebookOptions {
 export const BUILTIN_DEFAULTS = { perClass: 1000, size: 64, targetSize: 32, epochs: 6, batchSize: 32 } as const;
 /** The notebook's own settings. */
 export const NOTEBOOK_DEFAULTS = { targetSize: 150, epochs: 10, batchSize: 128 } as const;
-export const DEFAULT_OUT = 'convnet-out/notebook';
+export const DEFAULT_OUT = 'notebook-out';
 
 export interface ResolvedOptions {
   dataDir: string;

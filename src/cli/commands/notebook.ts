@@ -19,7 +19,7 @@ Options:
                       Without it, convnet generates a small built-in set (2,000 images of bars, lying or
                       standing) and runs in a few minutes: target size 32, 6 epochs, batch size 32.
   --image FILE        the photo for the filter demos (default: a generated house picture)
-  --out DIR           output folder (default convnet-out/notebook); an existing one needs --force
+  --out DIR           output folder (default notebook-out); an existing one needs --force
   --epochs N          training epochs (default 10; 6 on the built-in set)
   --batch-size N      batch size (default 128; 32 on the built-in set)
   --target-size N     images are resized to N x N (default 150; 32 on the built-in set)

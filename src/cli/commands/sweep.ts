@@ -21,7 +21,7 @@ is the validation set, as in the notebook) and ranks them by validation accuracy
   --strategy S        'random' (default): --trials configurations drawn with the seed;
                       'grid': every configuration in order (the first --trials of them)
   --trials N          number of trials (default 10 for random, the whole grid for grid)
-  --out DIR           output folder (default convnet-out/sweep); rerunning the same command resumes it
+  --out DIR           output folder (default sweep-out); rerunning the same command resumes it
   --subset F          use a fraction F of each class (e.g. 0.25) for fast exploration
   --target-size N     images are resized to N x N (default 150)
   --force             write into an existing folder that is not this sweep (nothing is deleted)
@@ -40,7 +40,7 @@ export const command: Command = {
     try {
       const p = parseArgs(argv, {
         epochs: { type: 'number', default: 10 }, space: { type: 'string' }, preset: { type: 'string' }, trials: { type: 'number' },
-        strategy: { type: 'string', default: 'random' }, out: { type: 'string', default: 'convnet-out/sweep' }, subset: { type: 'number', default: 1 },
+        strategy: { type: 'string', default: 'random' }, out: { type: 'string', default: 'sweep-out' }, subset: { type: 'number', default: 1 },
         targetSize: { type: 'number', default: 150 }, seed: { type: 'number', default: 42 }, force: { type: 'boolean' }, lang: { type: 'string', default: 'en' },
       }, 'sweep');
       o = p.options;
