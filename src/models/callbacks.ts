@@ -4,8 +4,11 @@
  * onEpochEnd with the epoch's logs (`loss`, metrics, `val_*`); finally onTrainEnd.
  * Set `model.stopTraining = true` from a callback to stop after the current batch.
  */
-import { mkdirSync, appendFileSync, writeFileSync, existsSync, renameSync, rmSync } from 'node:fs';
-import { dirname, basename, join, extname } from 'node:path';
+import { isNode, nodeOnly, writeOut, writeErr } from '../runtime.js';
+// ModelCheckpoint and CSVLogger write files: Node only, never loaded in a browser.
+const { mkdirSync, appendFileSync, writeFileSync, existsSync, renameSync, rmSync } =
+  isNode ? await import('node:fs') : nodeOnly<typeof import('node:fs')>('writing files');
+const { dirname, basename, join, extname } = isNode ? await import('node:path') : nodeOnly<typeof import('node:path')>('writing files');
 import type { Tensor } from '../tensor/index.js';
 import { Progbar } from './progbar.js';
 import { normalizeOptions } from '../layers/config.js';
@@ -82,7 +85,7 @@ export class ProgbarLogger extends Callback {
   constructor(private readonly verbose: 1 | 2, private readonly write?: (s: string) => void, private readonly tty?: boolean) { super(); }
   async onTrainBegin(): Promise<void> { this.epochs = this.params.epochs; }
   async onEpochBegin(epoch: number): Promise<void> {
-    if (this.epochs > 1) (this.write ?? ((s: string) => process.stdout.write(s)))(`Epoch ${epoch + 1}/${this.epochs}\n`);
+    if (this.epochs > 1) (this.write ?? writeOut)(`Epoch ${epoch + 1}/${this.epochs}\n`);
     this.bar = new Progbar(this.params.steps, { verbose: this.verbose, write: this.write, isTTY: this.tty });
   }
   async onTrainBatchEnd(batch: number, logs: Logs = {}): Promise<void> {
@@ -101,7 +104,7 @@ function better(mode: Mode, monitor: string): (a: number, b: number) => boolean 
 function isMax(mode: Mode, monitor: string): boolean { return better(mode, monitor)(1, 0); }
 
 function warnMissing(cls: string, monitor: string, logs: Logs): void {
-  process.stderr.write(`convnet: ${cls}: metric "${monitor}" is not in the logs (available: ${Object.keys(logs).join(', ')}); skipping\n`);
+  writeErr(`convnet: ${cls}: metric "${monitor}" is not in the logs (available: ${Object.keys(logs).join(', ')}); skipping\n`);
 }
 
 export interface EarlyStoppingArgs {
@@ -148,13 +151,13 @@ export class EarlyStopping extends Callback {
       this.stoppedEpoch = epoch;
       this.model!.stopTraining = true;
       if (this.restoreBestWeights && this.bestWeights) {
-        if (this.verbose > 0) process.stdout.write(`Restoring model weights from the end of the best epoch: ${this.bestEpoch + 1}.\n`);
+        if (this.verbose > 0) writeOut(`Restoring model weights from the end of the best epoch: ${this.bestEpoch + 1}.\n`);
         this.model!.setWeights(this.bestWeights);
       }
     }
   }
   async onTrainEnd(): Promise<void> {
-    if (this.stoppedEpoch > 0 && this.verbose > 0) process.stdout.write(`Epoch ${this.stoppedEpoch + 1}: early stopping\n`);
+    if (this.stoppedEpoch > 0 && this.verbose > 0) writeOut(`Epoch ${this.stoppedEpoch + 1}: early stopping\n`);
     this.disposeBest();
   }
   private saveBest(): void { this.disposeBest(); this.bestWeights = this.model!.getWeights().map((t) => t.keep()); }
@@ -218,18 +221,18 @@ export class ModelCheckpoint extends Callback {
       const cur = logs[this.monitor];
       if (cur === undefined) { warnMissing('ModelCheckpoint', this.monitor, logs); return; }
       if (!this.improved(cur, this.best)) {
-        if (this.verbose > 0) process.stdout.write(`\nEpoch ${epoch + 1}: ${this.monitor} did not improve from ${this.best.toFixed(5)}\n`);
+        if (this.verbose > 0) writeOut(`\nEpoch ${epoch + 1}: ${this.monitor} did not improve from ${this.best.toFixed(5)}\n`);
         return;
       }
-      if (this.verbose > 0) process.stdout.write(`\nEpoch ${epoch + 1}: ${this.monitor} improved from ${this.best.toFixed(5)} to ${cur.toFixed(5)}, saving model to ${path}\n`);
+      if (this.verbose > 0) writeOut(`\nEpoch ${epoch + 1}: ${this.monitor} improved from ${this.best.toFixed(5)} to ${cur.toFixed(5)}, saving model to ${path}\n`);
       this.best = cur;
-    } else if (this.verbose > 0) process.stdout.write(`\nEpoch ${epoch + 1}: saving model to ${path}\n`);
+    } else if (this.verbose > 0) writeOut(`\nEpoch ${epoch + 1}: saving model to ${path}\n`);
     await this.write(path);
   }
   async onTrainEnd(): Promise<void> {
     if (this.model?.interrupted && this.saved.length === 0) {
       const path = formatFilepath(this.filepath, Math.max(this.lastEpoch, 0) + 1, this.lastLogs);
-      process.stderr.write(`convnet: interrupted: saving the model to ${path}\n`);
+      writeErr(`convnet: interrupted: saving the model to ${path}\n`);
       await this.write(path);
     }
   }
@@ -277,7 +280,7 @@ export class TerminateOnNaN extends Callback {
   async onTrainBatchEnd(batch: number, logs: Logs = {}): Promise<void> {
     const l = logs.loss;
     if (l !== undefined && !Number.isFinite(l)) {
-      process.stdout.write(`Batch ${batch}: Invalid loss, terminating training\n`);
+      writeOut(`Batch ${batch}: Invalid loss, terminating training\n`);
       this.model!.stopTraining = true;
     }
   }
@@ -320,7 +323,7 @@ export class ReduceLROnPlateau extends Callback {
       if (old > this.minLr) {
         const lr = Math.max(old * this.factor, this.minLr);
         opt.learningRate = lr;
-        if (this.verbose > 0) process.stdout.write(`\nEpoch ${epoch + 1}: ReduceLROnPlateau reducing learning rate to ${lr}.\n`);
+        if (this.verbose > 0) writeOut(`\nEpoch ${epoch + 1}: ReduceLROnPlateau reducing learning rate to ${lr}.\n`);
         this.cooldownCounter = this.cooldown; this.wait = 0;
       }
     }
@@ -335,7 +338,7 @@ export class LearningRateScheduler extends Callback {
     const lr = this.schedule(epoch, opt.learningRate);
     if (typeof lr !== 'number' || !Number.isFinite(lr)) throw new TypeError(`convnet: LearningRateScheduler: the schedule must return a number, got ${lr}`);
     opt.learningRate = lr;
-    if (this.verbose > 0) process.stdout.write(`\nEpoch ${epoch + 1}: LearningRateScheduler setting learning rate to ${lr}.\n`);
+    if (this.verbose > 0) writeOut(`\nEpoch ${epoch + 1}: LearningRateScheduler setting learning rate to ${lr}.\n`);
   }
   async onEpochEnd(_epoch: number, logs: Logs = {}): Promise<void> { logs.learning_rate = this.model!.optimizer!.learningRate; }
 }

@@ -7,6 +7,7 @@
  *
  *     76/76 - 45s - 455ms/step - accuracy: 0.5562 - loss: 0.6724 - val_accuracy: 0.5725 - val_loss: 0.6718
  */
+import { writeOut, stdoutIsTTY } from '../runtime.js';
 
 export interface ProgbarOptions {
   width?: number;
@@ -66,8 +67,8 @@ export class Progbar {
     this.verbose = opts.verbose ?? 1;
     this.interval = opts.interval ?? 0.05;
     this.unitName = opts.unitName ?? 'step';
-    this.write = opts.write ?? ((s) => process.stdout.write(s));
-    this.tty = opts.isTTY ?? !!process.stdout.isTTY;
+    this.write = opts.write ?? writeOut;
+    this.tty = opts.isTTY ?? stdoutIsTTY();
   }
 
   /** Shows progress at step `current` with the running values of the metrics (already averaged). */

@@ -17,6 +17,7 @@ import {
 import { Progbar } from './progbar.js';
 import { summaryLines, type SummaryOptions } from './summary.js';
 import { TensorBatches } from './tensor_batches.js';
+import { stdoutIsTTY, nextTurn, writeErr, onInterrupt } from '../runtime.js';
 import type { Batch, BatchIterator } from '../data/types.js';
 
 export interface CompileArgs {
@@ -54,13 +55,13 @@ function isIterator(d: unknown): d is BatchIterator {
 }
 
 function resolveVerbose(v: Verbose | undefined): 0 | 1 | 2 {
-  if (v === undefined || v === 'auto') return process.stdout.isTTY ? 1 : 2;
+  if (v === undefined || v === 'auto') return stdoutIsTTY() ? 1 : 2;
   if (v !== 0 && v !== 1 && v !== 2) throw new RangeError(`convnet: verbose must be 0, 1, 2 or 'auto', got ${JSON.stringify(v)}`);
   return v;
 }
 
 /** Yields to the event loop so Ctrl-C (SIGINT) and timers can run between batches. */
-const tick = () => new Promise<void>((r) => setImmediate(r));
+const tick = nextTurn;
 
 export class Sequential implements CallbackModel {
   name: string;
@@ -450,11 +451,11 @@ export class Sequential implements CallbackModel {
     let sigints = 0;
     const onSigint = () => {
       sigints++;
-      if (sigints > 1) { process.stderr.write('\nconvnet: interrupted twice; exiting now\n'); process.exit(130); }
+      if (sigints > 1) { writeErr('\nconvnet: interrupted twice; exiting now\n'); process.exit(130); }
       this.stopTraining = true; this.interrupted = true;
-      process.stderr.write('\nconvnet: Ctrl-C: stopping after the current batch (press Ctrl-C again to quit at once)\n');
+      writeErr('\nconvnet: Ctrl-C: stopping after the current batch (press Ctrl-C again to quit at once)\n');
     };
-    process.on('SIGINT', onSigint);
+    const offSigint = onInterrupt(onSigint);
     try {
       for (const c of cbs) await c.onTrainBegin();
       for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
@@ -477,7 +478,7 @@ export class Sequential implements CallbackModel {
           const logs = this.resultLogs(lossTotal, seen);
           for (const c of cbs) await c.onTrainBatchEnd(b, logs);
           if (nanAt >= 0) {
-            process.stderr.write(`\nconvnet: the loss became ${Number.isNaN(lossTotal) ? 'NaN' : 'infinite'} at epoch ${epoch + 1}, batch ${nanAt + 1} of ${steps}; ` +
+            writeErr(`\nconvnet: the loss became ${Number.isNaN(lossTotal) ? 'NaN' : 'infinite'} at epoch ${epoch + 1}, batch ${nanAt + 1} of ${steps}; ` +
               'training stopped with the weights from before that batch. Lower the learning rate, or check the inputs for NaN or huge values.\n');
             this.stopTraining = true;
           }
@@ -497,7 +498,7 @@ export class Sequential implements CallbackModel {
       }
       for (const c of cbs) await c.onTrainEnd();
     } finally {
-      process.removeListener('SIGINT', onSigint);
+      offSigint();
       if (first) { first.x.dispose(); first.y?.dispose(); }
     }
     return history;
