@@ -16,7 +16,7 @@
  * compiled from src/kernels/ndimage.ts) that accumulates in float64 in the same order, so its
  * results are bit-identical to the TypeScript loop and to SciPy.
  */
-import { readFileSync } from 'node:fs';
+import { isNode } from '../runtime.js';
 import { Tensor, tensor, empty, fmtShape } from '../tensor/index.js';
 import type { DType, Nested, TypedArray } from '../tensor/index.js';
 import { heap } from '../tensor/heap.js';
@@ -283,18 +283,42 @@ export function setNdimageParts(n: number): void { wasmParts = Math.max(1, Math.
 /** Turns the WebAssembly kernel off (true) or back on, e.g. to compare both paths. */
 export function setNdimageWasm(enabled: boolean): void { wasmDisabled = !enabled; }
 
+// Node reads the module synchronously on first use; browsers fetch it in initNdimageWasm().
+const nodeFs = isNode ? await import('node:fs') : undefined;
+const NDIMAGE_WASM = new URL('../../build/ndimage.wasm', import.meta.url);
+
+function instantiate(mod: WebAssembly.Module): NdimageKernels {
+  const inst = new WebAssembly.Instance(mod, { env: { memory: heap().memory, abort: () => { throw new Error('convnet: ndimage kernel aborted'); } } });
+  return inst.exports as unknown as NdimageKernels;
+}
+
 function loadKernels(): NdimageKernels | null {
   if (kernels !== undefined) return kernels;
   kernels = null;
+  if (!nodeFs) return null;
   try {
-    const bytes = readFileSync(new URL('../../build/ndimage.wasm', import.meta.url));
-    const mod = new WebAssembly.Module(bytes);
-    const inst = new WebAssembly.Instance(mod, { env: { memory: heap().memory, abort: () => { throw new Error('convnet: ndimage kernel aborted'); } } });
-    kernels = inst.exports as unknown as NdimageKernels;
+    kernels = instantiate(new WebAssembly.Module(nodeFs.readFileSync(NDIMAGE_WASM)));
   } catch {
     kernels = null; // not built, or memory not shareable here: the TypeScript loop computes everything
   }
   return kernels;
+}
+
+/**
+ * Browsers: fetches and compiles build/ndimage.wasm so correlate/convolve and the filters run in
+ * WebAssembly (without it they compute the same numbers in TypeScript). Resolves to whether it loaded.
+ */
+export async function initNdimageWasm(url: string | URL = NDIMAGE_WASM): Promise<boolean> {
+  if (kernels) return true;
+  if (nodeFs) return loadKernels() !== null;
+  try {
+    const res = await fetch(url);
+    if (!res.ok) return false;
+    kernels = instantiate(await WebAssembly.compile(await res.arrayBuffer()));
+  } catch {
+    kernels = null;
+  }
+  return kernels !== null;
 }
 
 /** Output rows per band: the band's float64 scratch rows should stay in the L2 cache. */
