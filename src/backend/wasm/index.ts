@@ -40,7 +40,10 @@ function loadModule(): WebAssembly.Module | undefined {
 export async function initWasm(url: string | URL = WASM_URL): Promise<void> {
   if (compiled) return;
   if (nodeFs) { loadModule(); return; }
-  compiled = await WebAssembly.compileStreaming(fetch(url));
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`convnet: cannot load the WebAssembly kernels from ${url}: HTTP ${res.status}`);
+  // Not compileStreaming: it rejects a response not served as application/wasm, and many static servers do that.
+  compiled = await WebAssembly.compile(await res.arrayBuffer());
 }
 
 /** Whether the WebAssembly SIMD backend can run here (SIMD support and the built kernels). */
