@@ -5,11 +5,15 @@
  * so depth is unlimited.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { fmtShape } from '../tensor/tensor.js';
+import { fmtShape, setReshapeHook } from '../tensor/tensor.js';
 import { accumulate } from '../ops/util.js';
 
-/** Given dL/d(output), returns dL/d(input_i) for each input (null where no gradient flows). */
-export type GradFn = (dy: Tensor) => (Tensor | null)[];
+/**
+ * Given dL/d(output), returns dL/d(input_i) for each input (null where no gradient flows).
+ * `needs[i]` is false for inputs nobody wants a gradient of (an image, a label): a rule may skip
+ * computing those and return null.
+ */
+export type GradFn = (dy: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
 
 interface Node {
   op: string;
@@ -24,6 +28,9 @@ class Tape {
 }
 
 let active: Tape | null = null;
+
+// Tensor.reshape is differentiable: the gradient is reshaped back (no copy either way).
+setReshapeHook((x, y) => record('reshape', [x], y, (dy) => [dy.reshape(x.shape)]));
 
 /** True while ops are being recorded for a gradient. */
 export function isRecording(): boolean { return active !== null; }
@@ -66,38 +73,61 @@ export function valueAndGrad(f: () => Tensor, wrt: Tensor[]): { value: Tensor; g
     active = null;
   }
   if (!(value instanceof Tensor)) throw new TypeError('convnet: valueAndGrad: the function must return a Tensor');
-  const grads = backward(tape, value);
+  const grads = backward(tape, value, wrt);
   return {
     value,
     grads: wrt.map((t) => grads.get(t.id) ?? zerosLike(t)),
   };
 }
 
-function backward(tape: Tape, value: Tensor): Map<number, Tensor> {
+/**
+ * Walks the tape in reverse. Each node's incoming gradient is released as soon as its rule has
+ * run (so a step holds gradients for one layer at a time, not for the whole graph), and
+ * gradients are accumulated in place only into tensors no one else holds.
+ */
+function backward(tape: Tape, value: Tensor, wrt: Tensor[]): Map<number, Tensor> {
+  const wanted = new Set(wrt.map((t) => t.id));
   const grads = new Map<number, Tensor>();
+  const refs = new Map<Tensor, number>(); // how many entries of `grads` hold each tensor
+  const put = (id: number, g: Tensor): void => { grads.set(id, g); refs.set(g, (refs.get(g) ?? 0) + 1); };
+  const drop = (id: number): void => {
+    const g = grads.get(id)!;
+    grads.delete(id);
+    const n = refs.get(g)! - 1;
+    if (n) refs.set(g, n); else refs.delete(g);
+  };
   const seed = new Tensor(value.shape, 'float32');
   seed.f32().fill(1);
-  grads.set(value.id, seed);
+  put(value.id, seed);
   for (let i = tape.nodes.length - 1; i >= 0; i--) {
     const node = tape.nodes[i];
     const dy = grads.get(node.output.id);
     if (!dy) continue;
-    const gs = node.grad(dy);
+    const needs = node.inputs.map((t) => tape.watched.has(t.id));
+    const gs = node.grad(dy, needs);
+    if (!wanted.has(node.output.id)) drop(node.output.id);
     for (let j = 0; j < node.inputs.length; j++) {
       const x = node.inputs[j];
-      const g = gs[j];
-      if (!g || !tape.watched.has(x.id)) continue;
+      let g = gs[j];
+      if (!g || !needs[j]) continue;
       if (g.size !== x.size) {
         throw new Error(`convnet: internal error: gradient of ${node.op} input ${j} has shape ${fmtShape(g.shape)}, expected ${fmtShape(x.shape)}`);
       }
+      if (!(g.shape.length === x.shape.length && g.shape.every((d, k) => d === x.shape[k]))) g = g.reshape(x.shape);
       const prev = grads.get(x.id);
-      if (prev) {
+      if (!prev) { put(x.id, g); continue; }
+      if (refs.get(prev) === 1 && prev.exclusive) {
         accumulate(prev, g);
-        g.dispose();
       } else {
-        grads.set(x.id, g.shape.length === x.shape.length && g.shape.every((d, k) => d === x.shape[k]) ? g : g.reshape(x.shape));
+        const sum = new Tensor(x.shape, 'float32');
+        sum.f32().set(prev.f32());
+        accumulate(sum, g);
+        drop(x.id);
+        put(x.id, sum);
       }
+      if (g !== dy && !refs.has(g) && !gs.some((o, k) => k > j && o === g)) g.dispose();
     }
+    if (!refs.has(dy) && !gs.includes(dy)) dy.dispose();
   }
   return grads;
 }

@@ -12,7 +12,7 @@ import { Tensor, tensor, zeros, scope, Rng } from '../tensor/index.js';
 import { backend, setBackend, getThreads, setThreads } from '../backend/index.js';
 import type { Conv2DParams } from '../backend/backend.js';
 import { conv2d, maxPool2d, dense, dropout, clip, log, mul, sub, add, mean, neg } from '../ops/index.js';
-import { valueAndGrad, noGrad, record } from '../autograd/index.js';
+import { valueAndGrad, noGrad } from '../autograd/index.js';
 
 type Figures = Record<string, number | string | null>;
 interface Opts { quick: boolean; log: (line: string) => void }
@@ -87,9 +87,7 @@ function makeModel(seed: number): Model {
 }
 
 function flatten(x: Tensor): Tensor {
-  const y = x.reshape([x.shape[0], x.size / x.shape[0]]);
-  record('reshape', [x], y, (dy) => [dy.reshape(x.shape)]);
-  return y;
+  return x.reshape([x.shape[0], x.size / x.shape[0]]);
 }
 
 function forward(model: Model, x: Tensor, training: boolean, rng: Rng): Tensor {

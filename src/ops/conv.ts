@@ -84,16 +84,15 @@ export function conv2d(x: Tensor, kernel: Tensor, opts: Conv2DOptions = {}): Ten
   const fp: Conv2DParams = { ...p, activation: fused ? act : 'linear', alpha };
   const y = out([p.batch, p.outH, p.outW, p.outC]);
   B().conv2d(x, kernel, bias, y, fp);
-  record('conv2d', bias ? [x, kernel, bias] : [x, kernel], y, (dy) => {
+  record('conv2d', bias ? [x, kernel, bias] : [x, kernel], y, (dy, needs) => {
     const dpre = activationGradFromOutput(fused ? act : 'linear', y, dy, alpha);
-    const dx = out(x.shape);
-    B().conv2dGradInput(dpre, kernel, dx, p);
-    const dw = out(kernel.shape);
-    B().conv2dGradFilter(x, dpre, dw, p);
-    if (!bias) return [dx, dw];
-    const db = out([p.outC]);
-    B().reduce('sum', dpre, db, 1, p.batch * p.outH * p.outW, p.outC);
-    return [dx, dw, db];
+    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+    // The first layer's input is the image: nobody wants its gradient.
+    if (needs[0]) { dx = out(x.shape); B().conv2dGradInput(dpre, kernel, dx, p); }
+    if (needs[1]) { dw = out(kernel.shape); B().conv2dGradFilter(x, dpre, dw, p); }
+    if (bias && needs[2]) { db = out([p.outC]); B().reduce('sum', dpre, db, 1, p.batch * p.outH * p.outW, p.outC); }
+    if (dpre !== dy) dpre.dispose();
+    return bias ? [dx, dw, db] : [dx, dw];
   });
   return fused ? y : activation(y, act, alpha);
 }

@@ -26,11 +26,12 @@ export function matmul(a: Tensor, b: Tensor, opts: MatMulOptions = {}): Tensor {
   assertRank(a, 2, 'matmul', 'a'); assertRank(b, 2, 'matmul', 'b');
   const tA = !!opts.transA, tB = !!opts.transB;
   const y = matmulRaw(a, b, tA, tB);
-  record('matmul', [a, b], y, (dy) => {
-    if (!tA && !tB) return [matmulRaw(dy, b, false, true), matmulRaw(a, dy, true, false)];
-    if (tA && !tB) return [matmulRaw(b, dy, false, true), matmulRaw(a, dy, false, false)];
-    if (!tA && tB) return [matmulRaw(dy, b, false, false), matmulRaw(dy, a, true, false)];
-    return [matmulRaw(b, dy, true, true), matmulRaw(dy, a, true, true)];
+  record('matmul', [a, b], y, (dy, needs) => {
+    const ga = (): Tensor => (!tA && !tB ? matmulRaw(dy, b, false, true) : tA && !tB ? matmulRaw(b, dy, false, true)
+      : !tA && tB ? matmulRaw(dy, b, false, false) : matmulRaw(b, dy, true, true));
+    const gb = (): Tensor => (!tA && !tB ? matmulRaw(a, dy, true, false) : tA && !tB ? matmulRaw(a, dy, false, false)
+      : !tA && tB ? matmulRaw(dy, a, true, false) : matmulRaw(dy, a, true, true));
+    return [needs[0] ? ga() : null, needs[1] ? gb() : null];
   });
   return y;
 }
@@ -79,13 +80,13 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, act: Activ
   z.dispose();
   const y = y2.reshape([...x.shape.slice(0, -1), units]);
   const inputs = bias ? [x, kernel, bias] : [x, kernel];
-  record('dense', inputs, y, (dy) => {
+  record('dense', inputs, y, (dy, needs) => {
     const dpre = activationGradFromOutput(fused ? act : 'linear', y2, dy.reshape([rows, units]), alpha);
-    const dx = matmulRaw(dpre, kernel, false, true).reshape(x.shape);
-    const dk = matmulRaw(x2, dpre, true, false);
+    const dx = needs[0] ? matmulRaw(dpre, kernel, false, true).reshape(x.shape) : null;
+    const dk = needs[1] ? matmulRaw(x2, dpre, true, false) : null;
     if (!bias) return [dx, dk];
-    const db = out([units]);
-    B().reduce('sum', dpre, db, 1, rows, units);
+    let db: Tensor | null = null;
+    if (needs[2]) { db = out([units]); B().reduce('sum', dpre, db, 1, rows, units); }
     return [dx, dk, db];
   });
   return fused ? y : activation(y, act, alpha);

@@ -3,7 +3,7 @@ import { Tensor, fmtShape, sizeOf } from '../tensor/tensor.js';
 import type { DType } from '../tensor/dtype.js';
 import { isDType } from '../tensor/dtype.js';
 import type { Rng } from '../tensor/random.js';
-import { record } from '../autograd/tape.js';
+import { record, noGrad } from '../autograd/tape.js';
 import { B, assertFloat, assertTensor, normAxis, out } from './util.js';
 import { sub, exp, log } from './elementwise.js';
 import { sum, max } from './reduce.js';
@@ -46,7 +46,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 /** The same values with no gradient flowing back. */
 export function stopGradient(x: Tensor): Tensor {
   assertTensor(x, 'stopGradient');
-  return x.reshape(x.shape);
+  return noGrad(() => x.reshape(x.shape));
 }
 
 /**

@@ -91,6 +91,7 @@ function reduction(op: ReduceOp, name: string, x: Tensor, axis: number | number[
       const g = broadcastTo(dyk, x.shape);
       const r = out(x.shape);
       B().binaryScalar('div', g, n, r, false);
+      if (g !== dyk) g.dispose();
       return [r];
     }
     if (op === 'max' || op === 'min') {
@@ -102,6 +103,8 @@ function reduction(op: ReduceOp, name: string, x: Tensor, axis: number | number[
       const g = broadcastTo(dyk, x.shape);
       const r = out(x.shape);
       B().binary('mul', g, mask, r, { outShape: x.shape.slice(), aStrides: bp.a, bStrides: bp.a });
+      mask.dispose();
+      if (g !== dyk) g.dispose();
       return [r];
     }
     throw new Error(`convnet: ${name}: no gradient for reduce ${op}`);

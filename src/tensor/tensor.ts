@@ -10,6 +10,11 @@ import { heap } from './heap.js';
 
 let nextId = 1;
 
+/** Set by autograd so that reshapes of watched tensors are recorded on the tape. */
+let reshapeHook: ((x: Tensor, y: Tensor) => void) | null = null;
+/** @internal */
+export function setReshapeHook(h: (x: Tensor, y: Tensor) => void): void { reshapeHook = h; }
+
 /** A block of heap shared by a tensor and its reshaped views. */
 class Storage {
   refs = 1;
@@ -148,11 +153,13 @@ export class Tensor {
     return build(0, 0);
   }
 
-  /** Same data, another shape (no copy). One dimension may be -1. */
+  /** Same data, another shape (no copy; gradients flow through it). One dimension may be -1. */
   reshape(shape: readonly number[]): Tensor {
     this.assertLive('reshape');
     const s = inferShape(shape, this.size, 'reshape', this.shape);
-    return new Tensor(s, this.dtype, this.storage, this.offset);
+    const y = new Tensor(s, this.dtype, this.storage, this.offset);
+    reshapeHook?.(this, y);
+    return y;
   }
 
   /** Rows `start` to `end` (exclusive) along the first axis, sharing the data (no copy). */
@@ -172,6 +179,9 @@ export class Tensor {
     t.view().set(this.view());
     return t;
   }
+
+  /** @internal True when no other tensor shares this one's storage (so it may be updated in place). */
+  get exclusive(): boolean { return this.storage.refs === 1; }
 
   /** Keeps this tensor alive past the scope it was made in (weights, state). */
   keep(): this { this.kept = true; return this; }

@@ -137,3 +137,32 @@ for (const name of backends) {
     });
   });
 }
+
+describe('autograd bookkeeping', () => {
+  test('shared gradients are never updated in place behind another holder', () => {
+    setBackend('reference');
+    // out = add(u, v): u and v receive the same gradient object; u is also used by w.
+    const f = (a: any, b: any) => {
+      const u = ops.exp(a);
+      const v = ops.mul(b, 2);
+      const w = ops.mul(u, 3);
+      return ops.add(ops.add(u, v), ops.add(w, ops.add(a, a)));
+    };
+    scope(() => gradCheck(f, [randTensor([6], 21), randTensor([6], 22)]));
+    scope(() => gradCheck((a: any) => ops.add(a, a), [randTensor([4], 23)]));
+    scope(() => gradCheck((a: any) => ops.sum(ops.add(a.reshape([2, 3]), a)), [randTensor([2, 3], 24)]));
+  });
+
+  test('unwatched inputs get no gradient work; gradients of one step are released as it goes', () => {
+    setBackend('reference');
+    const x = randTensor([2, 6, 6, 3], 30).keep();
+    const w = randTensor([3, 3, 3, 4], 31).keep();
+    scope(() => {
+      const before = heap().liveBlocks;
+      const { grads } = valueAndGrad(() => ops.mean(ops.conv2d(x, w, { padding: 'same', activation: 'relu' })), [w]);
+      assert.deepEqual(grads[0].shape, [3, 3, 3, 4]);
+      // value, conv output and w's gradient survive; the seed and the conv's incoming gradient are gone.
+      assert.ok(heap().liveBlocks - before <= 4, `live blocks grew by ${heap().liveBlocks - before}`);
+    });
+  });
+});
