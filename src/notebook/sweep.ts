@@ -135,7 +135,11 @@ export async function runSweep(o: SweepOptions, runTrial: TrialRunner, log: (lin
   if (settings.subset < 1) log(`Subset: ${data.classes.map((c) => `${data.files[c].length} ${c}`).join(', ')} in ${data.dir}`);
 
   const run = new RunLog(o.out, { kind: 'sweep', title: 'convnet sweep', lang: o.lang ?? 'en' });
-  run.add({ type: 'text', title: 'Settings', text: JSON.stringify({ ...settings, strategy, trials: plan.length, space: o.space }, null, 2) });
+  const spaceLines = Object.entries(o.space).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`);
+  run.add({
+    type: 'text', title: 'Settings',
+    text: `${Object.entries({ ...settings, strategy, trials: plan.length }).map(([k, v]) => `${k}: ${v}`).join('\n')}\nspace:\n${spaceLines.join('\n') || '  (the notebook\'s model only)'}`,
+  });
   run.add({ type: 'sweep', title: 'Sweep', src: RESULTS_FILE });
   const bestInfoPath = join(o.out, 'best.json');
   let bestScore = readJson<{ bestValAccuracy: number }>(bestInfoPath)?.bestValAccuracy ?? -Infinity;
