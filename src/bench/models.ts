@@ -20,8 +20,8 @@ function notebookModel(): Sequential {
     new layers.Conv2D(64, [3, 3], { activation: 'relu', padding: 'same' }),
     new layers.MaxPooling2D([2, 2]),
     new layers.Flatten(),
-    new layers.Dense(128, { activation: 'relu' }),
     new layers.Dropout(0.5),
+    new layers.Dense(128, { activation: 'relu' }),
     new layers.Dense(1, { activation: 'sigmoid' }),
   ]);
 }

@@ -16,8 +16,8 @@ export function notebookModel(dropout = 0.5, size = 150): Sequential {
     new layers.Conv2D(64, [3, 3], { activation: 'relu', padding: 'same' }),
     new layers.MaxPooling2D([2, 2]),
     new layers.Flatten(),
-    new layers.Dense(128, { activation: 'relu' }),
     new layers.Dropout(dropout),
+    new layers.Dense(128, { activation: 'relu' }),
     new layers.Dense(1, { activation: 'sigmoid' }),
   ]);
 }
