@@ -67,3 +67,40 @@ export function nodeOnly<T extends object>(what: string): T {
     },
   }) as T;
 }
+
+/**
+ * A copy of a WebAssembly module whose imported memory is declared unshared. The kernels are
+ * built for the shared heap; a browser page that is not cross-origin isolated has no
+ * SharedArrayBuffer, so its heap is an ordinary memory, which a shared import refuses to link.
+ * Atomic instructions stay valid on unshared memory; only the thread pool needs sharing, and it
+ * is not started then (one thread).
+ */
+export function withUnsharedMemory(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const b = bytes.slice();
+  let p = 8; // magic and version
+  const uleb = (): number => {
+    let r = 0, s = 0, x: number;
+    do { x = b[p++]; r += (x & 0x7f) * 2 ** s; s += 7; } while (x & 0x80);
+    return r;
+  };
+  while (p < b.length) {
+    const id = b[p++];
+    const size = uleb();
+    const end = p + size;
+    if (id === 2) { // the import section
+      for (let n = uleb(); n > 0; n--) {
+        for (let name = 0; name < 2; name++) { const len = uleb(); p += len; } // module and field names
+        const kind = b[p++];
+        if (kind === 0) uleb(); // function: type index
+        else if (kind === 1) { p++; const f = b[p++]; uleb(); if (f & 1) uleb(); } // table: reftype, limits
+        else if (kind === 2) { const f = b[p]; b[p++] = f & ~2; uleb(); if (f & 1) uleb(); } // memory: limits, bit 1 = shared
+        else if (kind === 3) p += 2; // global: value type, mutability
+        else if (kind === 4) { p++; uleb(); } // tag
+        else throw new Error(`convnet: unknown WebAssembly import kind ${kind}`);
+      }
+      return b;
+    }
+    p = end;
+  }
+  return b;
+}

@@ -16,7 +16,7 @@
  * compiled from src/kernels/ndimage.ts) that accumulates in float64 in the same order, so its
  * results are bit-identical to the TypeScript loop and to SciPy.
  */
-import { isNode } from '../runtime.js';
+import { isNode, withUnsharedMemory } from '../runtime.js';
 import { Tensor, tensor, empty, fmtShape } from '../tensor/index.js';
 import type { DType, Nested, TypedArray } from '../tensor/index.js';
 import { heap } from '../tensor/heap.js';
@@ -314,7 +314,8 @@ export async function initNdimageWasm(url: string | URL = NDIMAGE_WASM): Promise
   try {
     const res = await fetch(url);
     if (!res.ok) return false;
-    kernels = instantiate(await WebAssembly.compile(await res.arrayBuffer()));
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    kernels = instantiate(await WebAssembly.compile(heap().shared ? bytes : withUnsharedMemory(bytes)));
   } catch {
     kernels = null;
   }

@@ -7,6 +7,7 @@ import type { Backend } from '../backend.js';
 import { heap } from '../../tensor/heap.js';
 import { ThreadPool } from './pool.js';
 import { WasmBackend, KERNELS } from './backend.js';
+import { withUnsharedMemory } from '../../runtime.js';
 
 export { WasmBackend, KERNELS, UNARY_OPS } from './backend.js';
 export { ThreadPool, MAX_PARTS } from './pool.js';
@@ -43,7 +44,9 @@ export async function initWasm(url: string | URL = WASM_URL): Promise<void> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`convnet: cannot load the WebAssembly kernels from ${url}: HTTP ${res.status}`);
   // Not compileStreaming: it rejects a response not served as application/wasm, and many static servers do that.
-  compiled = await WebAssembly.compile(await res.arrayBuffer());
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  // A page that is not cross-origin isolated has an unshared heap: link to it, run on one thread.
+  compiled = await WebAssembly.compile(heap().shared ? bytes : withUnsharedMemory(bytes));
 }
 
 /** Whether the WebAssembly SIMD backend can run here (SIMD support and the built kernels). */
