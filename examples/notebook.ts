@@ -92,7 +92,7 @@ console.log(train.classIndices);
 // ---- Cell: the model -------------------------------------------------------------------------------
 // model = Sequential([Conv2D(32, (3,3), activation='relu', padding='same', input_shape=(150,150,3)),
 //                     MaxPooling2D((2,2)), Conv2D(64, ...), MaxPooling2D, Conv2D(128, ...), MaxPooling2D,
-//                     Conv2D(64, ...), MaxPooling2D, Flatten(), Dense(128, activation='relu'),
+//                     Conv2D(64, ...), MaxPooling2D, Flatten(), Dropout(0.5), Dense(128, activation='relu'),
 //                     Dense(1, activation='sigmoid')])
 // model.summary()
 const model = new Sequential([
@@ -105,6 +105,7 @@ const model = new Sequential([
   new layers.Conv2D(64, [3, 3], { activation: 'relu', padding: 'same' }),
   new layers.MaxPooling2D([2, 2]),
   new layers.Flatten(),
+  new layers.Dropout(0.5),
   new layers.Dense(128, { activation: 'relu' }),
   new layers.Dense(1, { activation: 'sigmoid' }),
 ]);

@@ -28,10 +28,13 @@ export interface TrialConfig {
 export type SpaceKey = keyof TrialConfig;
 export type SearchSpace = Partial<Record<SpaceKey, ParamValue[]>>;
 
-/** The notebook's model: Conv2D 32-64-128-64 (3x3, same, relu) each with 2x2 max pooling, Dense 128, Adam 1e-3, batch 128. */
+/**
+ * The notebook's model: Conv2D 32-64-128-64 (3x3, same, relu) each with 2x2 max pooling, Flatten,
+ * Dropout 0.5, Dense 128, Dense 1; Adam 1e-3, batch 128.
+ */
 export const NOTEBOOK_CONFIG: TrialConfig = {
   filters: '32-64-128-64', kernelSize: 3, convBlocks: 4, denseUnits: 128, learningRate: 0.001, batchSize: 128,
-  batchNorm: false, dropout: 0, augmentation: false, optimizer: 'adam',
+  batchNorm: false, dropout: 0.5, augmentation: false, optimizer: 'adam',
 };
 
 export const OPTIMIZERS = ['adam', 'adamw', 'rmsprop', 'sgd'] as const;
