@@ -19,8 +19,12 @@ interface WorkerLike { terminate(): unknown; unref?(): void; postMessage?(m: unk
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 const nodeWorkers: typeof import('node:worker_threads') | undefined = isNode ? await import('node:worker_threads') : undefined;
 
-/** Whether this thread may block on Atomics.wait (Node's main thread may; a browser's may not). */
-let canWait = isNode;
+/**
+ * Whether this thread may block on Atomics.wait: Node's threads and a browser's Web Workers may; a
+ * browser page's main thread may not, so there `run` spin-waits for the workers' parts (the call is
+ * synchronous either way, and the main thread has run its own share of the parts first).
+ */
+let canWait = isNode || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
 
 export class ThreadPool {
   private readonly ctl: Int32Array;
