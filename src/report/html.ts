@@ -183,9 +183,17 @@ ${parts.join('\n')}
     document.body.setAttribute('data-chart-error', String(e && e.message || e));
   });
   if (!data.live || !/^https?:/.test(location.protocol)) return;
+  try {
+    var y = sessionStorage.getItem('convnet-scroll');
+    if (y) { sessionStorage.removeItem('convnet-scroll'); window.scrollTo(0, Number(y)); }
+  } catch (e) {}
   setInterval(function () {
     fetch('live.json', { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (j) {
-      if (j.sectionCount !== data.sectionCount || j.status !== data.status) { location.reload(); return; }
+      if (j.sectionCount !== data.sectionCount || j.status !== data.status) {
+        try { sessionStorage.setItem('convnet-scroll', String(window.scrollY)); } catch (e) {}
+        location.reload();
+        return;
+      }
       Object.keys(data.curves).forEach(function (id) {
         var rows = j.curves[data.curves[id]];
         if (views[id] && rows) views[id].data('history', rows).runAsync();

@@ -103,13 +103,17 @@ test('served report follows the run: the curves grow as epochs are written', asy
   const dir = mkdtempSync(join(tmpdir(), 'convnet-report-'));
   const server = await serveReport(dir, { port: 0 }).catch((e) => { throw e; });
   try {
-    const log = await fakeRun(dir, { epochs: 2, status: 'running' });
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     const page = await browser.newPage();
+    // Started before the run: the page waits, then shows the run once it begins.
     await page.goto(server.url);
+    assert.match(await page.content(), /Waiting for a run/);
+    const log = await fakeRun(dir, { epochs: 0, status: 'running' });
     await page.waitForSelector('body[data-charts-rendered]', { timeout: 30000 });
     const count = () => page.$$eval('[data-chart="chart-s4"] svg .mark-symbol.role-mark path', (els) => els.length);
-    assert.equal(await count(), 8);
+    assert.equal(await count(), 0);
+    log.writeHistory('history.json', history(2));
+    await page.waitForFunction(() => document.querySelectorAll('[data-chart="chart-s4"] svg .mark-symbol.role-mark path').length === 8, undefined, { timeout: 10000 });
     log.writeHistory('history.json', history(5));
     await page.waitForFunction(() => document.querySelectorAll('[data-chart="chart-s4"] svg .mark-symbol.role-mark path').length === 20, undefined, { timeout: 10000 });
     // Finishing the run reloads the page without the "running" banner.

@@ -9,7 +9,8 @@ history.json, figures/, results.jsonl). The page opens offline: the charting scr
 into DIR/report-assets/.
 
   --serve      serve the report on http://127.0.0.1:PORT instead; while a run writes into DIR, the page
-               follows it (curves redraw after every epoch, new sections appear). Ctrl-C stops.
+               follows it (curves redraw after every epoch, new sections appear); it may be started
+               before the run (the page waits for it). Ctrl-C stops.
   --port N     port for --serve (default 8765; 0 picks a free one)
 `;
 
@@ -27,13 +28,12 @@ export const command: Command = {
       console.error((e as Error).message);
       return 2;
     }
-    const { buildReport, readManifest, serveReport } = await import('../../report/index.js');
+    const { buildReport, serveReport } = await import('../../report/index.js');
     try {
       if (!o.serve) {
         console.log(buildReport(dir, (w) => console.warn(`warning: ${w}`)));
         return 0;
       }
-      readManifest(dir); // a clear error now rather than a 500 page later
       const server = await serveReport(dir, { port: o.port });
       console.log(`Serving ${dir} on ${server.url} (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
