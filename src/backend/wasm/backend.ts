@@ -20,6 +20,7 @@ export const KERNELS = [
   'k_max_pool', 'k_avg_pool', 'k_max_pool_grad', 'k_avg_pool_grad',
   'k_unary', 'k_unary_grad', 'k_binary', 'k_binary_scalar', 'k_bias_act', 'k_reduce', 'k_reduce_sum',
   'k_softmax', 'k_transpose', 'k_cast', 'k_fill', 'k_adam', 'k_sgd', 'k_rmsprop',
+  'k_wino_weights', 'k_conv2d_wino',
 ] as const;
 type KernelName = typeof KERNELS[number];
 const K = Object.fromEntries(KERNELS.map((n, i) => [n, i])) as Record<KernelName, number>;
@@ -253,9 +254,38 @@ export class WasmBackend implements Backend {
     return { perPart: roundUp(K * nc * 4 + MC * kBlock(K) * 4 + 128, 64), nc };
   }
 
+  /**
+   * Whether a conv runs as Winograd F(2x2, 3x3) (3x3, stride 1, no dilation, 'same'; channel
+   * counts multiples of 4 and at least 8 read, where the tile GEMMs pay off).
+   */
+  private winograd(p: Conv2DParams, cin: number, cout: number): boolean {
+    return p.kH === 3 && p.kW === 3 && p.strideH === 1 && p.strideW === 1 && p.dilationH === 1 && p.dilationW === 1 &&
+      p.padTop === 1 && p.padLeft === 1 && p.outH === p.inH && p.outW === p.inW &&
+      cin % 4 === 0 && cout % 4 === 0 && cin >= 8 && p.batch * p.outH * p.outW > 0;
+  }
+
+  /** Runs a Winograd conv: forward (mode 0: x -> out) or input gradient (mode 1: dy -> dx). */
+  private convWinograd(mode: 0 | 1, input: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2DParams): void {
+    const cin = mode ? p.outC : p.inC, cout = mode ? p.inC : p.outC;
+    const tiles = p.batch * Math.ceil(p.outH / 2) * Math.ceil(p.outW / 2);
+    const tb = Math.max(MR, Math.min(64, Math.floor(4096 / Math.max(cin, cout) / MR) * MR));
+    const uBytes = roundUp(16 * cin * roundUp(cout, NR) * 4, 64);
+    const perPart = roundUp(16 * tb * (cin + cout) * 4 + 128, 64);
+    const parts = this.parts(2 * tiles * 16 * cin * cout, SMALL_FLOPS, Math.ceil(tiles / MR));
+    const scratch = this.scratch(uBytes + perPart * parts);
+    this.convParams(p);
+    const i = this.i32, u = this.u32;
+    u[17] = input.offset; u[18] = w.offset; u[19] = bias ? bias.offset : 0; u[20] = out.offset;
+    u[21] = scratch + uBytes; u[22] = perPart; i[24] = mode; u[25] = scratch; i[26] = tb;
+    this.run('k_wino_weights', this.parts(16 * cin * cout * 8, SMALL_ELEMENTS, cin));
+    this.run('k_conv2d_wino', parts);
+  }
+
   conv2d(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2DParams): void {
     const M = p.batch * p.outH * p.outW, K = p.kH * p.kW * p.inC, N = p.outC;
     if (M === 0 || N === 0) return;
+    const act = p.activation ?? 'linear';
+    if ((act === 'linear' || act === 'relu') && this.winograd(p, p.inC, p.outC)) return this.convWinograd(0, x, w, bias, out, p);
     if (K === 0) return this.ref.conv2d(x, w, bias, out, p);
     const { perPart, nc } = this.convGemmScratch(K, N);
     const parts = this.parts(2 * M * K * N, SMALL_FLOPS, Math.ceil(M / MR));
@@ -271,6 +301,7 @@ export class WasmBackend implements Backend {
     const M = p.batch * p.inH * p.inW, K = p.kH * p.kW * p.outC, N = p.inC;
     if (M === 0 || N === 0) return;
     if (K === 0 || p.outH * p.outW === 0) { this.fill(dx.offset, dx.size, 0); return; }
+    if (this.winograd(p, p.outC, p.inC)) return this.convWinograd(1, dy, w, null, dx, p);
     const { perPart, nc } = this.convGemmScratch(K, N);
     const parts = this.parts(2 * M * K * N, SMALL_FLOPS, Math.ceil(M / MR));
     const scratch = this.scratch(perPart * parts);

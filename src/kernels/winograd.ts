@@ -1,0 +1,223 @@
+// Winograd F(2x2, 3x3) for 3x3, stride-1, 'same' convolutions (Lavin & Gray, 2015): each 2x2
+// block of outputs costs 16 multiply-adds per channel pair instead of 36. Per 4x4 input tile,
+//   Y = A^T [ U (.) V ] A,  U = G g G^T (per input/output channel pair),  V = B^T d B,
+// where the 16 elementwise products, summed over input channels, are 16 independent GEMMs
+// [tiles x Cin] x [Cin x Cout] run on the packed GEMM engine. The input gradient of the same
+// convolution is the same computation on dy with the kernel flipped and its channel axes swapped.
+//
+// Parameter block: the conv block of conv.ts (0..23; 17 input read, 18 kernel, 19 bias, 20 output,
+// 21 scratch, 22 scratch bytes per part) and 24 mode (0 forward, 1 input gradient), 25 the packed
+// transformed kernel U, 26 tiles per block.
+import { pi, pu, partStart } from './common';
+import { gemmBlock, NR } from './gemm';
+
+/** Depth of a k block of the tile GEMMs. */
+const KCW = 256;
+
+/** Channels read (Cin) and written (Cout) by a Winograd call in `mode`. */
+// @ts-ignore: decorator
+@inline function cinOf(p: usize): i32 { return pi(p, 24) ? pi(p, 6) : pi(p, 3); }
+// @ts-ignore: decorator
+@inline function coutOf(p: usize): i32 { return pi(p, 24) ? pi(p, 3) : pi(p, 6); }
+
+/**
+ * Kernel transform, parts over input channels: U[xi] is a [Cin x Cout] GEMM operand packed in
+ * panels of NR columns (zero-padded), U[xi][c][k] = (G g G^T)[xi] for the 3x3 filter g of (c, k),
+ * computed in float64. Forward: g = w[:, :, c, k]; input gradient: g = w[2-ky, 2-kx, k, c].
+ */
+export function k_wino_weights(p: usize, part: i32, parts: i32): void {
+  const inC = pi(p, 3), outC = pi(p, 6), mode = pi(p, 24);
+  const w = pu(p, 18), U = pu(p, 25);
+  const cin = cinOf(p), cout = coutOf(p);
+  const kp = (cout + NR - 1) / NR * NR;
+  const c0 = partStart(cin, part, parts, 1), c1 = partStart(cin, part + 1, parts, 1);
+  const plane: usize = (<usize>cin * kp) << 2;
+  for (let c = c0; c < c1; c++) {
+    for (let k = 0; k < kp; k++) {
+      // g[ky][kx] into 9 locals.
+      let g00: f64 = 0, g01: f64 = 0, g02: f64 = 0, g10: f64 = 0, g11: f64 = 0, g12: f64 = 0, g20: f64 = 0, g21: f64 = 0, g22: f64 = 0;
+      if (k < cout) {
+        // Element (ky, kx) of the filter of pair (c, k) sits at w + (((ky*3 + kx) * inC + ic) * outC + oc) * 4.
+        let ic = c, oc = k, flip = false;
+        if (mode) { ic = k; oc = c; flip = true; }
+        const base = w + ((<usize>ic * outC + oc) << 2);
+        const step: usize = (<usize>inC * outC) << 2;
+        const t0 = load<f32>(base), t1 = load<f32>(base + step), t2 = load<f32>(base + 2 * step);
+        const t3 = load<f32>(base + 3 * step), t4 = load<f32>(base + 4 * step), t5 = load<f32>(base + 5 * step);
+        const t6 = load<f32>(base + 6 * step), t7 = load<f32>(base + 7 * step), t8 = load<f32>(base + 8 * step);
+        if (flip) {
+          g00 = t8; g01 = t7; g02 = t6; g10 = t5; g11 = t4; g12 = t3; g20 = t2; g21 = t1; g22 = t0;
+        } else {
+          g00 = t0; g01 = t1; g02 = t2; g10 = t3; g11 = t4; g12 = t5; g20 = t6; g21 = t7; g22 = t8;
+        }
+      }
+      // Rows: G g (4x3).
+      const r00 = g00, r01 = g01, r02 = g02;
+      const r10 = (g00 + g10 + g20) * 0.5, r11 = (g01 + g11 + g21) * 0.5, r12 = (g02 + g12 + g22) * 0.5;
+      const r20 = (g00 - g10 + g20) * 0.5, r21 = (g01 - g11 + g21) * 0.5, r22 = (g02 - g12 + g22) * 0.5;
+      const r30 = g20, r31 = g21, r32 = g22;
+      // Columns: (G g) G^T (4x4), stored at U + xi*plane + panel*cin*NR + c*NR + (k % NR).
+      const dst = U + ((<usize>(k / NR) * cin * NR + <usize>c * NR + (k % NR)) << 2);
+      wstore(dst, plane, 0, r00, r01, r02);
+      wstore(dst, plane, 4, r10, r11, r12);
+      wstore(dst, plane, 8, r20, r21, r22);
+      wstore(dst, plane, 12, r30, r31, r32);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function wstore(dst: usize, plane: usize, xi: i32, a: f64, b: f64, c: f64): void {
+  store<f32>(dst + <usize>xi * plane, <f32>a);
+  store<f32>(dst + <usize>(xi + 1) * plane, <f32>((a + b + c) * 0.5));
+  store<f32>(dst + <usize>(xi + 2) * plane, <f32>((a - b + c) * 0.5));
+  store<f32>(dst + <usize>(xi + 3) * plane, <f32>c);
+}
+
+/** Bytes of the packed transformed kernel U. */
+export function winoWeightBytes(cin: i32, cout: i32): usize {
+  return (<usize>16 * cin * ((cout + NR - 1) / NR * NR)) << 2;
+}
+
+/**
+ * The convolution, parts over 2x2 output tiles: per block of tiles, input transform into 16
+ * planes [tiles x Cin], 16 GEMMs with U into planes [tiles x Cout], output transform (+ bias,
+ * relu) into the output. Every output is computed by exactly one part, the same way whichever
+ * thread runs it, so results do not depend on the thread count.
+ */
+export function k_conv2d_wino(p: usize, part: i32, parts: i32): void {
+  const batch = pi(p, 0), mode = pi(p, 24);
+  const H = mode ? pi(p, 4) : pi(p, 1), W = mode ? pi(p, 5) : pi(p, 2);
+  const cin = cinOf(p), cout = coutOf(p);
+  const x = pu(p, 17), bias: usize = mode ? <usize>0 : pu(p, 19), out = pu(p, 20), U = pu(p, 25);
+  const relu = mode ? 0 : (pi(p, 15) == 1 ? 1 : 0);
+  const TB = pi(p, 26);
+  const tH = (H + 1) >> 1, tW = (W + 1) >> 1, tHW = tH * tW;
+  const T = batch * tHW;
+  const t0 = partStart(T, part, parts, 1), t1 = partStart(T, part + 1, parts, 1);
+  if (t0 >= t1) return;
+  const scratch = pu(p, 21) + <usize>part * pu(p, 22);
+  const V = scratch;
+  const vPlane: usize = (<usize>TB * cin) << 2;
+  const M = V + 16 * vPlane;
+  const mPlane: usize = (<usize>TB * cout) << 2;
+  const tile = M + 16 * mPlane;
+  const kp = (cout + NR - 1) / NR * NR;
+  const uPlane: usize = (<usize>cin * kp) << 2;
+  const pstride: usize = (<usize>cin * NR) << 2;
+  const rowBytes: usize = (<usize>W * cin) << 2;
+  const lda: usize = <usize>cin << 2, ldc: usize = <usize>cout << 2;
+  const z = f32x4.splat(0);
+  for (let tb = t0; tb < t1; tb += TB) {
+    const nt = min(TB, t1 - tb);
+    // Input transform: V = B^T d B per tile and group of 4 channels.
+    for (let t = 0; t < nt; t++) {
+      const r = tb + t;
+      const b = r / tHW, rem = r - b * tHW, ty = rem / tW, tx = rem - ty * tW;
+      const y0 = 2 * ty - 1, x0 = 2 * tx - 1;
+      const img = x + <usize>b * H * rowBytes;
+      // Rows/columns of the 4x4 window inside the image (the rest reads as zeros).
+      const ry0 = y0 >= 0, ry2 = y0 + 2 < H, ry3 = y0 + 3 < H;
+      const cx0 = x0 >= 0, cx2 = x0 + 2 < W, cx3 = x0 + 3 < W;
+      const p0 = img + <usize>select<i32>(y0, 0, ry0) * rowBytes, p1 = img + <usize>(y0 + 1) * rowBytes;
+      const p2 = img + <usize>select<i32>(y0 + 2, 0, ry2) * rowBytes, p3 = img + <usize>select<i32>(y0 + 3, 0, ry3) * rowBytes;
+      const o0: usize = (<usize>select<i32>(x0, 0, cx0) * cin) << 2, o1: usize = (<usize>(x0 + 1) * cin) << 2;
+      const o2: usize = (<usize>select<i32>(x0 + 2, 0, cx2) * cin) << 2, o3: usize = (<usize>select<i32>(x0 + 3, 0, cx3) * cin) << 2;
+      const dv = V + ((<usize>t * cin) << 2);
+      const v00 = ry0 && cx0, v01 = ry0, v02 = ry0 && cx2, v03 = ry0 && cx3;
+      const v20 = ry2 && cx0, v22 = ry2 && cx2, v23 = ry2 && cx3;
+      const v30 = ry3 && cx0, v32 = ry3 && cx2, v33 = ry3 && cx3;
+      for (let c = 0; c < cin; c += 4) {
+        const co: usize = <usize>c << 2;
+        const q0 = p0 + co, q1 = p1 + co, q2 = p2 + co, q3 = p3 + co;
+        // The window's 16 vectors (addresses are clamped inside the image; outside reads as 0).
+        const d00 = select<v128>(v128.load(q0 + o0), z, v00);
+        const d01 = select<v128>(v128.load(q0 + o1), z, v01);
+        const d02 = select<v128>(v128.load(q0 + o2), z, v02);
+        const d03 = select<v128>(v128.load(q0 + o3), z, v03);
+        const d10 = select<v128>(v128.load(q1 + o0), z, cx0);
+        const d11 = v128.load(q1 + o1);
+        const d12 = select<v128>(v128.load(q1 + o2), z, cx2);
+        const d13 = select<v128>(v128.load(q1 + o3), z, cx3);
+        const d20 = select<v128>(v128.load(q2 + o0), z, v20);
+        const d21 = select<v128>(v128.load(q2 + o1), z, ry2);
+        const d22 = select<v128>(v128.load(q2 + o2), z, v22);
+        const d23 = select<v128>(v128.load(q2 + o3), z, v23);
+        const d30 = select<v128>(v128.load(q3 + o0), z, v30);
+        const d31 = select<v128>(v128.load(q3 + o1), z, ry3);
+        const d32 = select<v128>(v128.load(q3 + o2), z, v32);
+        const d33 = select<v128>(v128.load(q3 + o3), z, v33);
+        // Along x: e = d B.
+        const e00 = f32x4.sub(d00, d02), e01 = f32x4.add(d01, d02), e02 = f32x4.sub(d02, d01), e03 = f32x4.sub(d01, d03);
+        const e10 = f32x4.sub(d10, d12), e11 = f32x4.add(d11, d12), e12 = f32x4.sub(d12, d11), e13 = f32x4.sub(d11, d13);
+        const e20 = f32x4.sub(d20, d22), e21 = f32x4.add(d21, d22), e22 = f32x4.sub(d22, d21), e23 = f32x4.sub(d21, d23);
+        const e30 = f32x4.sub(d30, d32), e31 = f32x4.add(d31, d32), e32 = f32x4.sub(d32, d31), e33 = f32x4.sub(d31, d33);
+        // Along y: V = B^T e, plane 4i + j.
+        const dst = dv + co;
+        v128.store(dst + 0 * vPlane, f32x4.sub(e00, e20));
+        v128.store(dst + 4 * vPlane, f32x4.add(e10, e20));
+        v128.store(dst + 8 * vPlane, f32x4.sub(e20, e10));
+        v128.store(dst + 12 * vPlane, f32x4.sub(e10, e30));
+        v128.store(dst + 1 * vPlane, f32x4.sub(e01, e21));
+        v128.store(dst + 5 * vPlane, f32x4.add(e11, e21));
+        v128.store(dst + 9 * vPlane, f32x4.sub(e21, e11));
+        v128.store(dst + 13 * vPlane, f32x4.sub(e11, e31));
+        v128.store(dst + 2 * vPlane, f32x4.sub(e02, e22));
+        v128.store(dst + 6 * vPlane, f32x4.add(e12, e22));
+        v128.store(dst + 10 * vPlane, f32x4.sub(e22, e12));
+        v128.store(dst + 14 * vPlane, f32x4.sub(e12, e32));
+        v128.store(dst + 3 * vPlane, f32x4.sub(e03, e23));
+        v128.store(dst + 7 * vPlane, f32x4.add(e13, e23));
+        v128.store(dst + 11 * vPlane, f32x4.sub(e23, e13));
+        v128.store(dst + 15 * vPlane, f32x4.sub(e13, e33));
+      }
+    }
+    // 16 GEMMs: M[xi] = V[xi] * U[xi].
+    for (let xi = 0; xi < 16; xi++) {
+      for (let pc = 0; pc < cin; pc += KCW) {
+        const kc = min(KCW, cin - pc);
+        gemmBlock(nt, kc, V + <usize>xi * vPlane + (<usize>pc << 2), lda, U + <usize>xi * uPlane + ((<usize>pc * NR) << 2), pstride,
+          0, cout, M + <usize>xi * mPlane, ldc, pc > 0 ? 1 : 0, 0, 0, tile);
+      }
+    }
+    // Output transform: Y = A^T m A, + bias, relu, stored where inside the image.
+    for (let t = 0; t < nt; t++) {
+      const r = tb + t;
+      const b = r / tHW, rem = r - b * tHW, ty = rem / tW, tx = rem - ty * tW;
+      const yy = 2 * ty, xx = 2 * tx;
+      const down = yy + 1 < H, right = xx + 1 < W;
+      const q00 = out + ((<usize>((b * H + yy) * W + xx) * cout) << 2);
+      const q10 = q00 + ((<usize>W * cout) << 2);
+      const ldo: usize = <usize>cout << 2;
+      const mv = M + ((<usize>t * cout) << 2);
+      for (let k = 0; k < cout; k += 4) {
+        const ko: usize = <usize>k << 2;
+        const m = mv + ko;
+        // s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 over rows (planes 4i + j).
+        const m0 = v128.load(m), m1 = v128.load(m + mPlane), m2 = v128.load(m + 2 * mPlane), m3 = v128.load(m + 3 * mPlane);
+        const m4 = v128.load(m + 4 * mPlane), m5 = v128.load(m + 5 * mPlane), m6 = v128.load(m + 6 * mPlane), m7 = v128.load(m + 7 * mPlane);
+        const m8 = v128.load(m + 8 * mPlane), m9 = v128.load(m + 9 * mPlane), m10 = v128.load(m + 10 * mPlane), m11 = v128.load(m + 11 * mPlane);
+        const m12 = v128.load(m + 12 * mPlane), m13 = v128.load(m + 13 * mPlane), m14 = v128.load(m + 14 * mPlane), m15 = v128.load(m + 15 * mPlane);
+        const s00 = f32x4.add(f32x4.add(m0, m4), m8), s01 = f32x4.add(f32x4.add(m1, m5), m9);
+        const s02 = f32x4.add(f32x4.add(m2, m6), m10), s03 = f32x4.add(f32x4.add(m3, m7), m11);
+        const s10 = f32x4.sub(f32x4.sub(m4, m8), m12), s11 = f32x4.sub(f32x4.sub(m5, m9), m13);
+        const s12 = f32x4.sub(f32x4.sub(m6, m10), m14), s13 = f32x4.sub(f32x4.sub(m7, m11), m15);
+        let y00 = f32x4.add(f32x4.add(s00, s01), s02), y01 = f32x4.sub(f32x4.sub(s01, s02), s03);
+        let y10 = f32x4.add(f32x4.add(s10, s11), s12), y11 = f32x4.sub(f32x4.sub(s11, s12), s13);
+        if (bias) {
+          const bv = v128.load(bias + ko);
+          y00 = f32x4.add(y00, bv); y01 = f32x4.add(y01, bv); y10 = f32x4.add(y10, bv); y11 = f32x4.add(y11, bv);
+        }
+        if (relu) {
+          y00 = f32x4.pmax(z, y00); y01 = f32x4.pmax(z, y01); y10 = f32x4.pmax(z, y10); y11 = f32x4.pmax(z, y11);
+        }
+        v128.store(q00 + ko, y00);
+        if (right) v128.store(q00 + ldo + ko, y01);
+        if (down) {
+          v128.store(q10 + ko, y10);
+          if (right) v128.store(q10 + ldo + ko, y11);
+        }
+      }
+    }
+  }
+}
