@@ -6,7 +6,8 @@ import { InputLayer } from './input.js';
 import { Conv2D } from './conv.js';
 import { MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D } from './pooling.js';
 import { Dense, Activation } from './core.js';
-import { Flatten } from './reshaping.js';
+import { Flatten, Reshape, Permute } from './reshaping.js';
+import { ZeroPadding2D, Cropping2D, UpSampling2D } from './spatial.js';
 import { Dropout } from './regularization.js';
 import { BatchNormalization } from './normalization.js';
 import { Rescaling } from './preprocessing.js';
@@ -21,8 +22,10 @@ registerLayer('GlobalMaxPool2D', GlobalMaxPooling2D);
 
 export {
   InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Dense, Activation,
-  Flatten, Dropout, BatchNormalization, Rescaling, RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
+  Flatten, Reshape, Permute, ZeroPadding2D, Cropping2D, UpSampling2D, Dropout, BatchNormalization, Rescaling,
+  RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
 };
+export { shift2d, upsampleNearest2d } from './spatial.js';
 export { Layer, Variable, registerLayer, getLayerClass, registeredLayers, deserializeLayer } from './layer.js';
 export type { Shape, LayerArgs, CallOptions } from './layer.js';
 export { clearSession, toSnakeCase, camelToSnake, snakeToCamel } from './config.js';
@@ -36,5 +39,5 @@ export type { ActivationName } from './activations.js';
 export const layers = {
   InputLayer, Conv2D, MaxPooling2D, MaxPool2D: MaxPooling2D, AveragePooling2D, AvgPool2D: AveragePooling2D,
   GlobalAveragePooling2D, GlobalAvgPool2D: GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalMaxPool2D: GlobalMaxPooling2D,
-  Dense, Activation, Flatten, Dropout, BatchNormalization, Rescaling, RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
+  Dense, Activation, Flatten, Reshape, Permute, ZeroPadding2D, Cropping2D, UpSampling2D, Dropout, BatchNormalization, Rescaling, RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
 };

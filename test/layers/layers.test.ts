@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { tensor, setSeed, scope } from '../../src/tensor/index.js';
 import { layers, clearSession, deserializeLayer, registeredLayers, initializers, getInitializer, regularizers } from '../../src/layers/index.js';
 import { runLayerTest, randomInput } from './run_layer_test.js';
+import { valueAndGrad } from '../../src/autograd/index.js';
+import { sum, mul } from '../../src/ops/index.js';
 
 test('runLayerTest: Conv2D (valid and same, strides, dilation, activations)', () => {
   runLayerTest({ make: () => new layers.Conv2D(4, [3, 3], { activation: 'relu' }), inputShape: [2, 7, 7, 3], expectedOutputShape: [null, 5, 5, 4], expectedParams: 3 * 3 * 3 * 4 + 4, training: 'same' });
@@ -39,8 +41,52 @@ test('runLayerTest: Dropout, BatchNormalization and augmentation layers change o
   runLayerTest({ make: () => new layers.RandomTranslation(0.3, 0.3, { seed: 4, fillMode: 'constant' }), inputShape: [4, 6, 6, 1], expectedOutputShape: [null, 6, 6, 1], expectedParams: 0, training: 'differs' });
 });
 
+test('runLayerTest: Reshape, Permute, ZeroPadding2D, Cropping2D, UpSampling2D', () => {
+  runLayerTest({ make: () => new layers.Reshape([28, 28, 1]), inputShape: [2, 28, 28], expectedOutputShape: [null, 28, 28, 1], expectedParams: 0, training: 'same' });
+  runLayerTest({ make: () => new layers.Reshape({ target_shape: [-1, 4] }), inputShape: [2, 3, 4, 2], expectedOutputShape: [null, 6, 4], expectedParams: 0, training: 'same' });
+  runLayerTest({ make: () => new layers.Permute([2, 1, 3]), inputShape: [2, 3, 4, 5], expectedOutputShape: [null, 4, 3, 5], expectedParams: 0, training: 'same' });
+  runLayerTest({ make: () => new layers.ZeroPadding2D(2), inputShape: [2, 5, 4, 3], expectedOutputShape: [null, 9, 8, 3], expectedParams: 0, training: 'same' });
+  runLayerTest({ make: () => new layers.ZeroPadding2D({ padding: [[1, 0], [0, 2]] }), inputShape: [1, 3, 3, 2], expectedOutputShape: [null, 4, 5, 2], expectedParams: 0, training: 'same' });
+  runLayerTest({ make: () => new layers.Cropping2D([[1, 2], [0, 1]]), inputShape: [2, 6, 5, 3], expectedOutputShape: [null, 3, 4, 3], expectedParams: 0, training: 'same' });
+  runLayerTest({ make: () => new layers.UpSampling2D([2, 3]), inputShape: [2, 3, 2, 2], expectedOutputShape: [null, 6, 6, 2], expectedParams: 0, training: 'same' });
+});
+
+test('ZeroPadding2D, Cropping2D, UpSampling2D, Permute: values, Keras 3 configs, gradients', () => {
+  clearSession();
+  scope(() => {
+    const x = tensor([1, 2, 3, 4, 5, 6], [1, 2, 3, 1]);
+    const pad = new layers.ZeroPadding2D([[1, 0], [0, 1]]);
+    assert.deepEqual(pad.apply(x).toArray(), [[[[0], [0], [0], [0]], [[1], [2], [3], [0]], [[4], [5], [6], [0]]]]);
+    assert.deepEqual(pad.getConfig().padding, [[1, 0], [0, 1]]);
+    assert.deepEqual(new layers.ZeroPadding2D(2).getConfig().padding, [[2, 2], [2, 2]]);
+    const crop = new layers.Cropping2D([[0, 1], [1, 0]]);
+    assert.deepEqual(crop.apply(x).toArray(), [[[[2], [3]]]]);
+    assert.deepEqual(crop.getConfig().cropping, [[0, 1], [1, 0]]);
+    const up = new layers.UpSampling2D(2);
+    assert.deepEqual(up.apply(tensor([1, 2], [1, 1, 2, 1])).toArray(), [[[[1], [1], [2], [2]], [[1], [1], [2], [2]]]]);
+    assert.deepEqual(up.getConfig(), { ...up.getConfig(), size: [2, 2], data_format: 'channels_last', interpolation: 'nearest' });
+    assert.throws(() => new layers.UpSampling2D(2, { interpolation: 'bilinear' as any }), /interpolation must be one of 'nearest'/);
+    assert.deepEqual(new layers.Permute([2, 1]).apply(tensor([1, 2, 3, 4, 5, 6], [1, 2, 3])).toArray(), [[[1, 4], [2, 5], [3, 6]]]);
+    assert.deepEqual(new layers.Reshape([3, 2]).getConfig().target_shape, [3, 2]);
+    assert.throws(() => new layers.Reshape([4, 2]).apply(x), /cannot reshape an input of shape/);
+    assert.throws(() => new layers.Cropping2D(1).apply(x), /leaves nothing/);
+
+    // Gradients: sum(w * layer(x)) has d/dx = the layer's adjoint applied to w.
+    for (const layer of [new layers.ZeroPadding2D([[1, 2], [2, 0]]), new layers.Cropping2D([[1, 0], [0, 1]]), new layers.UpSampling2D([2, 3])]) {
+      const xi = randomInput([2, 3, 4, 2], 5);
+      const w = randomInput(layer.computeOutputShape([2, 3, 4, 2]) as number[], 9);
+      const { grads } = valueAndGrad(() => sum(mul(layer.apply(xi), w)), [xi]);
+      const eps = 1e-2, g = grads[0].dataSync(), base = xi.dataSync();
+      for (const k of [0, 7, 13, 22, 47]) {
+        const f = (d: number) => { const v = base.slice(); v[k] += d; return sum(mul(layer.apply(tensor(v, xi.shape)), w)).dataSync()[0]; };
+        assert.ok(Math.abs((f(eps) - f(-eps)) / (2 * eps) - g[k]) < 1e-3, `${layer.className}: gradient at ${k}`);
+      }
+    }
+  });
+});
+
 test('every registered layer class is covered by a runLayerTest above', () => {
-  const covered = ['InputLayer', 'Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'Flatten', 'Dense',
+  const covered = ['Reshape', 'Permute', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'InputLayer', 'Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'Flatten', 'Dense',
     'Activation', 'Rescaling', 'Dropout', 'BatchNormalization', 'RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation',
     'MaxPool2D', 'AvgPool2D', 'GlobalAvgPool2D', 'GlobalMaxPool2D'];
   for (const name of registeredLayers()) assert.ok(covered.includes(name), `${name} has no runLayerTest`);
