@@ -2,6 +2,7 @@
 import { tensor, type Tensor } from '../../src/tensor/index.js';
 import {
   Conv2D, BatchNormalization, MaxPooling2D, AveragePooling2D, Flatten, Dropout, Dense, Rescaling, GlobalAveragePooling2D, clearSession,
+  Reshape, ZeroPadding2D, UpSampling2D, Cropping2D, Permute,
   type Layer,
 } from '../../src/layers/index.js';
 
@@ -67,7 +68,23 @@ export function gapLayers(): Layer[] {
   ];
 }
 
+/** The shape-changing layers: Reshape, ZeroPadding2D, UpSampling2D, Cropping2D, Permute (asymmetric margins throughout). */
+export function reshapeLayers(): Layer[] {
+  clearSession();
+  return [
+    new Reshape([6, 8, 1], { inputShape: [6, 8] }),
+    new ZeroPadding2D([[1, 0], [2, 1]]),
+    new Conv2D(3, 3, { activation: 'relu' }),
+    new UpSampling2D(2),
+    new Cropping2D([[1, 1], [0, 2]]),
+    new Permute([2, 1, 3]),
+    new Flatten(),
+    new Dense(4, { activation: 'softmax' }),
+  ];
+}
+
 export const CNN_INPUT = [12, 10, 3];
+export const RESHAPE_INPUT = [6, 8];
 export const GAP_INPUT = [9, 9, 2];
 
 export function inputBatch(shape: number[], n: number, seed = 99, scale = 255): Tensor {

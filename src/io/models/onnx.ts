@@ -122,6 +122,15 @@ class GraphBuilder {
   }
 }
 
+/** Keras's padding/cropping forms (`n`, `[h, w]`, `[[top, bottom], [left, right]]`) as [[top, bottom], [left, right]]. */
+function margins(p: unknown, what: string, layer: string): [[number, number], [number, number]] {
+  if (Array.isArray(p) && Array.isArray(p[0]) && Array.isArray(p[1])) {
+    return [[Number(p[0][0]), Number(p[0][1])], [Number(p[1][0]), Number(p[1][1])]];
+  }
+  const [h, w] = pair(p ?? 0, what, layer);
+  return [[h, h], [w, w]];
+}
+
 type LayerExporter = (g: GraphBuilder, l: OnnxLayerInput) => void;
 
 function poolAttrs(l: OnnxLayerInput): Attr[] {
@@ -210,13 +219,33 @@ const EXPORTERS: Record<string, LayerExporter> = {
   },
   ZeroPadding2D(g, l) {
     g.toNCHW();
-    const p = l.config.padding;
-    let top: number, bottom: number, left: number, right: number;
-    if (typeof p === 'number') { top = bottom = left = right = p; } else if (Array.isArray(p) && Array.isArray(p[0])) {
-      [[top, bottom], [left, right]] = p as [[number, number], [number, number]];
-    } else { [top, left] = pair(p, 'padding', l.name); bottom = top; right = left; }
+    const [[top, bottom], [left, right]] = margins(l.config.padding, 'padding', l.name);
     const pads = g.init(`${l.name}_pads`, [8], BigInt64Array.from([0, 0, top, left, 0, 0, bottom, right].map(BigInt)));
     g.current = g.node('Pad', [g.current, pads], [], l.name);
+  },
+  Cropping2D(g, l) {
+    g.toNCHW();
+    const [[top, bottom], [left, right]] = margins(l.config.cropping, 'cropping', l.name);
+    // A negative end counts from the far edge; 2^62 stands for "to the end".
+    const end = (m: number): bigint => (m > 0 ? BigInt(-m) : 2n ** 62n);
+    const starts = g.init(`${l.name}_starts`, [2], BigInt64Array.from([BigInt(top), BigInt(left)]));
+    const ends = g.init(`${l.name}_ends`, [2], BigInt64Array.from([end(bottom), end(right)]));
+    const axes = g.init(`${l.name}_axes`, [2], BigInt64Array.from([2n, 3n]));
+    g.current = g.node('Slice', [g.current, starts, ends, axes], [], l.name);
+  },
+  UpSampling2D(g, l) {
+    if ((l.config.interpolation ?? 'nearest') !== 'nearest') throw new Error(`ONNX export: layer ${l.name}: only nearest up-sampling is supported`);
+    g.toNCHW();
+    const [sh, sw] = pair(l.config.size ?? 2, 'size', l.name);
+    const scales = g.init(`${l.name}_scales`, [4], new Float32Array([1, 1, sh, sw]));
+    g.current = g.node('Resize', [g.current, '', scales], [
+      { name: 'mode', s: 'nearest' }, { name: 'coordinate_transformation_mode', s: 'asymmetric' }, { name: 'nearest_mode', s: 'floor' },
+    ], l.name);
+  },
+  Permute(g, l) {
+    g.toNHWC();
+    const dims = (l.config.dims as number[]).map(Number);
+    g.current = g.node('Transpose', [g.current], [{ name: 'perm', ints: [0, ...dims] }], l.name);
   },
   Reshape(g, l) {
     g.toNHWC();
