@@ -8,4 +8,4 @@ export {
   k_transpose, k_cast, k_fill,
 } from './elementwise';
 export { k_adam, k_sgd, k_rmsprop } from './optim';
-export { k_wino_weights, k_conv2d_wino } from './winograd';
+export { k_wino_weights, k_conv2d_wino, k_conv2d_wino_grad_filter, k_conv2d_wino_grad_filter_sum } from './winograd';

@@ -221,3 +221,199 @@ export function k_conv2d_wino(p: usize, part: i32, parts: i32): void {
     }
   }
 }
+
+/** Bytes at the start of each part's scratch holding its partial transformed filter gradient. */
+// @ts-ignore: decorator
+@inline function partialBytes(cin: i32, cout: i32): usize {
+  return ((<usize>16 * cin * cout + 15) & ~15) << 2;
+}
+
+/**
+ * Filter gradient, phase 1, parts over tiles: each part sums, over its tiles, the 16 products
+ * dU[xi] += Z[xi]^T V[xi] with V = B^T d B (input tile) and Z = A dY A^T (its 2x2 block of dy,
+ * zero outside the image), into a partial [16][Cout][Cin] at the start of its scratch.
+ * Params 17 x, 18 dy, 26 tiles per block.
+ */
+export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void {
+  const batch = pi(p, 0), H = pi(p, 1), W = pi(p, 2), cin = pi(p, 3), cout = pi(p, 6);
+  const x = pu(p, 17), dy = pu(p, 18), TB = pi(p, 26);
+  const tH = (H + 1) >> 1, tW = (W + 1) >> 1, tHW = tH * tW;
+  const T = batch * tHW;
+  const t0 = partStart(T, part, parts, 1), t1 = partStart(T, part + 1, parts, 1);
+  const scratch = pu(p, 21) + <usize>part * pu(p, 22);
+  const dU = scratch;
+  const cin8 = (cin + NR - 1) / NR * NR;
+  const V = dU + partialBytes(cin, cout);
+  const vPlane: usize = (<usize>TB * cin8) << 2;
+  const Z = V + 16 * vPlane;
+  const zPlane: usize = (<usize>cout * TB) << 2;
+  const tile = Z + 16 * zPlane;
+  const uPlane: usize = (<usize>cout * cin) << 2;
+  if (t0 >= t1) {
+    const n = 16 * cout * cin;
+    for (let i = 0; i < n; i++) store<f32>(dU + (<usize>i << 2), 0);
+    return;
+  }
+  const rowBytes: usize = (<usize>W * cin) << 2;
+  const dyRow: usize = (<usize>W * cout) << 2;
+  const ztRow: usize = <usize>TB << 2;
+  const z = f32x4.splat(0);
+  for (let tb = t0; tb < t1; tb += TB) {
+    const nt = min(TB, t1 - tb);
+    for (let t = 0; t < nt; t++) {
+      const r = tb + t;
+      const b = r / tHW, rem = r - b * tHW, ty = rem / tW, tx = rem - ty * tW;
+      const y0 = 2 * ty - 1, x0 = 2 * tx - 1;
+      const img = x + <usize>b * H * rowBytes;
+      const ry0 = y0 >= 0, ry2 = y0 + 2 < H, ry3 = y0 + 3 < H;
+      const cx0 = x0 >= 0, cx2 = x0 + 2 < W, cx3 = x0 + 3 < W;
+      const p0 = img + <usize>select<i32>(y0, 0, ry0) * rowBytes, p1 = img + <usize>(y0 + 1) * rowBytes;
+      const p2 = img + <usize>select<i32>(y0 + 2, 0, ry2) * rowBytes, p3 = img + <usize>select<i32>(y0 + 3, 0, ry3) * rowBytes;
+      const o0: usize = (<usize>select<i32>(x0, 0, cx0) * cin) << 2, o1: usize = (<usize>(x0 + 1) * cin) << 2;
+      const o2: usize = (<usize>select<i32>(x0 + 2, 0, cx2) * cin) << 2, o3: usize = (<usize>select<i32>(x0 + 3, 0, cx3) * cin) << 2;
+      const v00 = ry0 && cx0, v01 = ry0, v02 = ry0 && cx2, v03 = ry0 && cx3;
+      const v20 = ry2 && cx0, v22 = ry2 && cx2, v23 = ry2 && cx3;
+      const v30 = ry3 && cx0, v32 = ry3 && cx2, v33 = ry3 && cx3;
+      // V into GEMM B panels of NR channels: element (t, c) at panel c/NR, row t, lane c%NR.
+      const dv = V + ((<usize>t * NR) << 2);
+      for (let c = 0; c < cin; c += 4) {
+        const co: usize = <usize>c << 2;
+        const q0 = p0 + co, q1 = p1 + co, q2 = p2 + co, q3 = p3 + co;
+        const d00 = select<v128>(v128.load(q0 + o0), z, v00);
+        const d01 = select<v128>(v128.load(q0 + o1), z, v01);
+        const d02 = select<v128>(v128.load(q0 + o2), z, v02);
+        const d03 = select<v128>(v128.load(q0 + o3), z, v03);
+        const d10 = select<v128>(v128.load(q1 + o0), z, cx0);
+        const d11 = v128.load(q1 + o1);
+        const d12 = select<v128>(v128.load(q1 + o2), z, cx2);
+        const d13 = select<v128>(v128.load(q1 + o3), z, cx3);
+        const d20 = select<v128>(v128.load(q2 + o0), z, v20);
+        const d21 = select<v128>(v128.load(q2 + o1), z, ry2);
+        const d22 = select<v128>(v128.load(q2 + o2), z, v22);
+        const d23 = select<v128>(v128.load(q2 + o3), z, v23);
+        const d30 = select<v128>(v128.load(q3 + o0), z, v30);
+        const d31 = select<v128>(v128.load(q3 + o1), z, ry3);
+        const d32 = select<v128>(v128.load(q3 + o2), z, v32);
+        const d33 = select<v128>(v128.load(q3 + o3), z, v33);
+        const e00 = f32x4.sub(d00, d02), e01 = f32x4.add(d01, d02), e02 = f32x4.sub(d02, d01), e03 = f32x4.sub(d01, d03);
+        const e10 = f32x4.sub(d10, d12), e11 = f32x4.add(d11, d12), e12 = f32x4.sub(d12, d11), e13 = f32x4.sub(d11, d13);
+        const e20 = f32x4.sub(d20, d22), e21 = f32x4.add(d21, d22), e22 = f32x4.sub(d22, d21), e23 = f32x4.sub(d21, d23);
+        const e30 = f32x4.sub(d30, d32), e31 = f32x4.add(d31, d32), e32 = f32x4.sub(d32, d31), e33 = f32x4.sub(d31, d33);
+        const dst = dv + (<usize>(c / NR) * TB * NR << 2) + (<usize>(c & (NR - 1)) << 2);
+        v128.store(dst + 0 * vPlane, f32x4.sub(e00, e20));
+        v128.store(dst + 4 * vPlane, f32x4.add(e10, e20));
+        v128.store(dst + 8 * vPlane, f32x4.sub(e20, e10));
+        v128.store(dst + 12 * vPlane, f32x4.sub(e10, e30));
+        v128.store(dst + 1 * vPlane, f32x4.sub(e01, e21));
+        v128.store(dst + 5 * vPlane, f32x4.add(e11, e21));
+        v128.store(dst + 9 * vPlane, f32x4.sub(e21, e11));
+        v128.store(dst + 13 * vPlane, f32x4.sub(e11, e31));
+        v128.store(dst + 2 * vPlane, f32x4.sub(e02, e22));
+        v128.store(dst + 6 * vPlane, f32x4.add(e12, e22));
+        v128.store(dst + 10 * vPlane, f32x4.sub(e22, e12));
+        v128.store(dst + 14 * vPlane, f32x4.sub(e12, e32));
+        v128.store(dst + 3 * vPlane, f32x4.sub(e03, e23));
+        v128.store(dst + 7 * vPlane, f32x4.add(e13, e23));
+        v128.store(dst + 11 * vPlane, f32x4.sub(e23, e13));
+        v128.store(dst + 15 * vPlane, f32x4.sub(e13, e33));
+      }
+      // Z = A dY A^T, stored transposed: Z^T[xi][k][t].
+      const yy = 2 * ty, xx = 2 * tx;
+      const down = yy + 1 < H, right = xx + 1 < W;
+      const g00 = dy + ((<usize>((b * H + yy) * W + xx) * cout) << 2);
+      const g01 = g00 + (right ? (<usize>cout << 2) : 0);
+      const g10 = g00 + (down ? dyRow : 0);
+      const g11 = g10 + (right ? (<usize>cout << 2) : 0);
+      const both = down && right;
+      const zt = Z + (<usize>t << 2);
+      for (let k = 0; k < cout; k += 4) {
+        const ko: usize = <usize>k << 2;
+        const y00 = v128.load(g00 + ko);
+        const y01 = select<v128>(v128.load(g01 + ko), z, right);
+        const y10 = select<v128>(v128.load(g10 + ko), z, down);
+        const y11 = select<v128>(v128.load(g11 + ko), z, both);
+        // Rows: w0 = dy0, w1 = dy0 + dy1, w2 = dy0 - dy1, w3 = -dy1; then the same along x.
+        const w10 = f32x4.add(y00, y10), w11 = f32x4.add(y01, y11);
+        const w20 = f32x4.sub(y00, y10), w21 = f32x4.sub(y01, y11);
+        const dst = zt + <usize>k * ztRow;
+        zstore(dst, zPlane, ztRow, 0, y00, y01, false);
+        zstore(dst, zPlane, ztRow, 4, w10, w11, false);
+        zstore(dst, zPlane, ztRow, 8, w20, w21, false);
+        zstore(dst, zPlane, ztRow, 12, y10, y11, true);
+      }
+    }
+    // dU[xi] (+)= Z[xi]^T V[xi]: [Cout x nt] x [nt x Cin].
+    for (let xi = 0; xi < 16; xi++) {
+      gemmBlock(cout, nt, Z + <usize>xi * zPlane, ztRow, V + <usize>xi * vPlane, (<usize>TB * NR) << 2,
+        0, cin, dU + <usize>xi * uPlane, <usize>cin << 2, tb > t0 ? 1 : 0, 0, 0, tile);
+    }
+  }
+}
+
+/** Stores row i of Z (planes xi..xi+3: a, a + b, a - b, -b; negated when `neg`) lane by lane into Z^T. */
+// @ts-ignore: decorator
+@inline function zstore(dst: usize, zPlane: usize, ztRow: usize, xi: i32, a: v128, b: v128, neg: bool): void {
+  let z0 = a, z1 = f32x4.add(a, b), z2 = f32x4.sub(a, b), z3 = f32x4.neg(b);
+  if (neg) { z0 = f32x4.neg(z0); z1 = f32x4.neg(z1); z2 = f32x4.neg(z2); z3 = f32x4.neg(z3); }
+  lanes(dst + <usize>xi * zPlane, ztRow, z0);
+  lanes(dst + <usize>(xi + 1) * zPlane, ztRow, z1);
+  lanes(dst + <usize>(xi + 2) * zPlane, ztRow, z2);
+  lanes(dst + <usize>(xi + 3) * zPlane, ztRow, z3);
+}
+
+// @ts-ignore: decorator
+@inline function lanes(dst: usize, stride: usize, v: v128): void {
+  store<f32>(dst, f32x4.extract_lane(v, 0));
+  store<f32>(dst + stride, f32x4.extract_lane(v, 1));
+  store<f32>(dst + 2 * stride, f32x4.extract_lane(v, 2));
+  store<f32>(dst + 3 * stride, f32x4.extract_lane(v, 3));
+}
+
+/**
+ * Filter gradient, phase 2, parts over input channels: dw[:, :, c, k] = G^T dU G with dU the
+ * sum, in part order, of the phase-1 partials. Params 20 dw, 21 scratch, 22 bytes per part,
+ * 27 phase-1 parts.
+ */
+export function k_conv2d_wino_grad_filter_sum(p: usize, part: i32, parts: i32): void {
+  const cin = pi(p, 3), cout = pi(p, 6);
+  const dw = pu(p, 20), scratch = pu(p, 21), stride = pu(p, 22), n = pi(p, 27);
+  const c0 = partStart(cin, part, parts, 1), c1 = partStart(cin, part + 1, parts, 1);
+  const uPlane: usize = (<usize>cout * cin) << 2;
+  const tap: usize = (<usize>cin * cout) << 2;
+  for (let c = c0; c < c1; c++) {
+    for (let k = 0; k < cout; k++) {
+      const off: usize = (<usize>k * cin + c) << 2;
+      // u_ij summed over parts, then t = G^T u (rows), r = t G (columns).
+      let u0: f32 = 0, u1: f32 = 0, u2: f32 = 0, u3: f32 = 0, u4: f32 = 0, u5: f32 = 0, u6: f32 = 0, u7: f32 = 0;
+      let u8: f32 = 0, u9: f32 = 0, u10: f32 = 0, u11: f32 = 0, u12: f32 = 0, u13: f32 = 0, u14: f32 = 0, u15: f32 = 0;
+      for (let q = 0; q < n; q++) {
+        const s = scratch + <usize>q * stride + off;
+        u0 += load<f32>(s); u1 += load<f32>(s + uPlane); u2 += load<f32>(s + 2 * uPlane); u3 += load<f32>(s + 3 * uPlane);
+        u4 += load<f32>(s + 4 * uPlane); u5 += load<f32>(s + 5 * uPlane); u6 += load<f32>(s + 6 * uPlane); u7 += load<f32>(s + 7 * uPlane);
+        u8 += load<f32>(s + 8 * uPlane); u9 += load<f32>(s + 9 * uPlane); u10 += load<f32>(s + 10 * uPlane); u11 += load<f32>(s + 11 * uPlane);
+        u12 += load<f32>(s + 12 * uPlane); u13 += load<f32>(s + 13 * uPlane); u14 += load<f32>(s + 14 * uPlane); u15 += load<f32>(s + 15 * uPlane);
+      }
+      // Rows a = 0..2 of G^T u: u0j + (u1j + u2j)/2, (u1j - u2j)/2, (u1j + u2j)/2 + u3j.
+      const t00 = u0 + (u4 + u8) * 0.5, t01 = u1 + (u5 + u9) * 0.5, t02 = u2 + (u6 + u10) * 0.5, t03 = u3 + (u7 + u11) * 0.5;
+      const t10 = (u4 - u8) * 0.5, t11 = (u5 - u9) * 0.5, t12 = (u6 - u10) * 0.5, t13 = (u7 - u11) * 0.5;
+      const t20 = (u4 + u8) * 0.5 + u12, t21 = (u5 + u9) * 0.5 + u13, t22 = (u6 + u10) * 0.5 + u14, t23 = (u7 + u11) * 0.5 + u15;
+      const d = dw + ((<usize>c * cout + k) << 2);
+      gstore(d, tap, 0, t00, t01, t02, t03);
+      gstore(d, tap, 3, t10, t11, t12, t13);
+      gstore(d, tap, 6, t20, t21, t22, t23);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function gstore(d: usize, tap: usize, s: i32, a: f32, b: f32, c: f32, e: f32): void {
+  store<f32>(d + <usize>s * tap, a + (b + c) * 0.5);
+  store<f32>(d + <usize>(s + 1) * tap, (b - c) * 0.5);
+  store<f32>(d + <usize>(s + 2) * tap, (b + c) * 0.5 + e);
+}
+
+/** Bytes of phase-1 scratch per part of the Winograd filter gradient with `tb` tiles per block. */
+export function winoGradFilterBytes(cin: i32, cout: i32, tb: i32): usize {
+  const cin8 = (cin + NR - 1) / NR * NR;
+  return partialBytes(cin, cout) + ((<usize>16 * tb * (cin8 + cout)) << 2) + 128;
+}

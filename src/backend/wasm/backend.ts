@@ -20,7 +20,7 @@ export const KERNELS = [
   'k_max_pool', 'k_avg_pool', 'k_max_pool_grad', 'k_avg_pool_grad',
   'k_unary', 'k_unary_grad', 'k_binary', 'k_binary_scalar', 'k_bias_act', 'k_reduce', 'k_reduce_sum',
   'k_softmax', 'k_transpose', 'k_cast', 'k_fill', 'k_adam', 'k_sgd', 'k_rmsprop',
-  'k_wino_weights', 'k_conv2d_wino',
+  'k_wino_weights', 'k_conv2d_wino', 'k_conv2d_wino_grad_filter', 'k_conv2d_wino_grad_filter_sum',
 ] as const;
 type KernelName = typeof KERNELS[number];
 const K = Object.fromEntries(KERNELS.map((n, i) => [n, i])) as Record<KernelName, number>;
@@ -281,6 +281,21 @@ export class WasmBackend implements Backend {
     this.run('k_conv2d_wino', parts);
   }
 
+  /** Winograd filter gradient: per-part partial sums of the 16 tile products, then one transform back. */
+  private convWinogradGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: Conv2DParams): void {
+    const cin = p.inC, cout = p.outC;
+    const tiles = p.batch * Math.ceil(p.outH / 2) * Math.ceil(p.outW / 2);
+    const tb = Math.max(16, Math.min(96, Math.floor(16384 / (cin + cout) / MR) * MR));
+    const perPart = roundUp(roundUp(16 * cin * cout, 16) * 4 + 16 * tb * (roundUp(cin, NR) + cout) * 4 + 128, 64);
+    const parts = this.parts(2 * tiles * 16 * cin * cout, SMALL_FLOPS, Math.ceil(tiles / MR));
+    const scratch = this.scratch(perPart * parts);
+    this.convParams(p);
+    const i = this.i32, u = this.u32;
+    u[17] = x.offset; u[18] = dy.offset; u[20] = dw.offset; u[21] = scratch; u[22] = perPart; i[26] = tb; i[27] = parts;
+    this.run('k_conv2d_wino_grad_filter', parts);
+    this.run('k_conv2d_wino_grad_filter_sum', this.parts(16 * cin * cout * parts, SMALL_ELEMENTS, cin));
+  }
+
   conv2d(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2DParams): void {
     const M = p.batch * p.outH * p.outW, K = p.kH * p.kW * p.inC, N = p.outC;
     if (M === 0 || N === 0) return;
@@ -316,6 +331,7 @@ export class WasmBackend implements Backend {
     const P = p.batch * p.outH * p.outW, K = p.kH * p.kW * p.inC, N = p.outC;
     if (K === 0 || N === 0) return;
     if (P === 0) { this.fill(dw.offset, dw.size, 0); return; }
+    if (this.winograd(p, p.inC, p.outC)) return this.convWinogradGradFilter(x, dy, dw, p);
     const partial = roundUp(K * N, 16) * 4;
     const perPart = roundUp(partial + N * KCP * 4 + KCP * NR * 4 + 128 + 128 + (p.inC % NR === 0 ? 0 : KCP * K * 4), 64);
     const parts = this.parts(2 * P * K * N, SMALL_FLOPS, P);
