@@ -129,6 +129,7 @@ export async function runSweep(o: SweepOptions, runTrial: TrialRunner, log: (lin
   const done = new Map(existing.map((r) => [r.id, r]));
   const finished = ids.filter((id) => done.has(id)).length;
   log(`Sweep of ${plan.length} trials (${strategy}, ${gridSize(o.space)} configurations in the space), ${o.epochs} epochs each, target size ${settings.targetSize}${settings.subset < 1 ? `, subset ${settings.subset}` : ''}.`);
+  if (plan.length > 100) log(`Note: ${plan.length} trials of ${o.epochs} epochs each is a long sweep; --trials N runs the first N (grid) or N drawn at random.`);
   if (finished) log(`Resuming: ${finished} of ${plan.length} trials already finished in ${resultsPath}; running the other ${plan.length - finished}.`);
 
   const data = settings.subset < 1 ? makeSubset(info, settings.subset, join(o.out, 'subset-data'), seed) : info;
