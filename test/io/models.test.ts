@@ -167,6 +167,62 @@ test('h5py sees every group, dataset, shape and dtype Keras 3 looks for in model
   assert.equal(opt.length, 2 + 2 * model.trainableWeights.length, 'iterations, learning_rate, then m and v per trainable weight');
 });
 
+test('saveWeights writes Keras 3 .weights.h5 (the model.weights.h5 of a .keras), atomically; loadWeights restores weights and optimizer state', async () => {
+  const model = trainedModel();
+  const dir = tmp();
+  const path = join(dir, 'cnn.weights.h5');
+  await model.saveWeights(path);
+  assert.deepEqual(readdirSync(dir), ['cnn.weights.h5']);
+  await model.save(join(dir, 'cnn.keras'));
+  const { readZip } = await import('../../src/io/models/zip.js');
+  const { readH5 } = await import('../../src/io/models/hdf5.js');
+  const tree = async (b: Uint8Array) => {
+    const out: string[] = [];
+    const walk = (g: any, p: string) => { for (const [k, n] of g.children) { out.push(`${p}${k}${n.kind === 'dataset' ? `:${n.shape.join('x')}` : ''}`); if (n.kind === 'group') walk(n, `${p}${k}/`); } };
+    walk(await readH5(b, 'x'), '');
+    return out;
+  };
+  const inside = readZip(readFileSync(join(dir, 'cnn.keras'))).get('model.weights.h5')!;
+  assert.deepEqual(await tree(new Uint8Array(readFileSync(path))), await tree(inside));
+  assert.ok((await tree(inside)).includes('optimizer/vars/0:'), 'optimizer variables included');
+
+  const fresh = trainedModel();
+  fresh.layers.forEach((l, i) => l.variables.forEach((v) => v.assign(tensor(rand(v.size, 900 + i), v.shape.slice()))));
+  fresh.optimizer!.iterations = 0;
+  await fresh.loadWeights(path);
+  const x = inputBatch(CNN_INPUT, 4);
+  assert.equal(maxAbsDiff(forward(fresh.layers, x), forward(model.layers, x)), 0);
+  assert.equal(fresh.optimizer!.iterations, 37);
+  // Weights of a whole-model file load the same way.
+  const other = trainedModel();
+  other.layers.forEach((l, i) => l.variables.forEach((v) => v.assign(tensor(rand(v.size, 700 + i), v.shape.slice()))));
+  await other.loadWeights(join(dir, 'cnn.keras'));
+  assert.equal(maxAbsDiff(forward(other.layers, x), forward(model.layers, x)), 0);
+
+  await assert.rejects(model.saveWeights(join(dir, 'cnn.h5')), /must end in \.weights\.h5/);
+  // Another architecture is refused, naming the weight, and changes nothing.
+  const gap = trainedModel(gapLayers(), GAP_INPUT);
+  const before = gap.getWeights().map((w) => w.dataSync());
+  await assert.rejects(gap.loadWeights(path), /weight conv2d\/kernel of layer "conv2d" \(Conv2D\) has shape \(3, 3, 2, 8\) in the model, \(3, 3, 3, 4\) in the file/);
+  gap.getWeights().forEach((w, i) => assert.deepEqual(w.dataSync(), before[i]));
+});
+
+test('h5py reads a .weights.h5 file as Keras 3 lays it out', async (t) => {
+  const py = '/usr/bin/python3';
+  if (!existsSync(py) || spawnSync(py, ['-c', 'import h5py'], { encoding: 'utf8' }).status !== 0) { t.skip('h5py is not installed (apt-get install python3-h5py)'); return; }
+  const model = trainedModel(gapLayers(), GAP_INPUT);
+  const path = join(tmp(), 'gap.weights.h5');
+  await model.saveWeights(path, { includeOptimizer: false });
+  const script = 'import sys, json, h5py\nf = h5py.File(sys.argv[1], "r")\nout = []\nf.visititems(lambda n, o: out.append([n, list(o.shape), str(o.dtype)] if isinstance(o, h5py.Dataset) else n))\nprint(json.dumps(out))';
+  const r = spawnSync(py, ['-c', script, path], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [
+    'layers', 'layers/conv2d', 'layers/conv2d/vars', ['layers/conv2d/vars/0', [3, 3, 2, 8], 'float32'], ['layers/conv2d/vars/1', [8], 'float32'],
+    'layers/dense', 'layers/dense/vars', ['layers/dense/vars/0', [8, 1], 'float32'], ['layers/dense/vars/1', [1], 'float32'],
+    'layers/global_average_pooling2d', 'layers/global_average_pooling2d/vars', 'layers/max_pooling2d', 'layers/max_pooling2d/vars', 'vars',
+  ]);
+});
+
 async function loadWithTfjs(dir: string) {
   const tf = await import('@tensorflow/tfjs');
   const mj = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));

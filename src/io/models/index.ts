@@ -7,6 +7,7 @@
  * | legacy whole-model `.h5` | - | Keras 2.x and Keras 3 legacy saves |
  * | TF.js layers (`model.json` + shards; a folder, or `tfjs://dir`) | yes | yes |
  * | `.onnx` | yes (export) | - |
+ * | `.weights.h5` (Keras 3 `save_weights`: the `model.weights.h5` of a .keras) | `saveWeights` | `loadWeights` |
  *
  * The format code (`keras.ts`, `legacy_h5.ts`, `tfjs.ts`, `onnx.ts`) works on the typed JSON of
  * `schema.ts` and plain arrays; only this file touches layers, models and optimizers.
@@ -15,7 +16,7 @@ import { join, extname } from 'node:path';
 import { tensor, fmtShape } from '../../tensor/index.js';
 import { deserializeLayer, type Layer, type Variable } from '../../layers/index.js';
 import { writeFileAtomic, readFileLimited, isDirectory } from './files.js';
-import { readKerasArchive, writeKerasArchive, type ReadLimits } from './keras.js';
+import { readKerasArchive, writeKerasArchive, writeKerasWeights, readKerasWeights, type ReadLimits } from './keras.js';
 import { readLegacyH5, isHdf5 } from './legacy_h5.js';
 import { readTfjs, writeTfjs } from './tfjs.js';
 import { exportOnnx } from './onnx.js';
@@ -146,6 +147,57 @@ export async function saveModel(model: ModelLike, path: string, opts: SaveOption
   }
 }
 
+const WEIGHTS_SUFFIX = /\.weights\.h5$/i;
+
+/**
+ * Saves only the weights, as Keras 3's `model.save_weights('x.weights.h5')` does: the
+ * `model.weights.h5` of a .keras archive (layer weights at `layers/<class>[_n]/vars/<i>`, and the
+ * optimizer's variables when the model is compiled, unless `includeOptimizer: false`). Written
+ * under a temporary name and renamed.
+ */
+export async function saveWeights(model: ModelLike, path: string, opts: { includeOptimizer?: boolean } = {}): Promise<void> {
+  if (!WEIGHTS_SUFFIX.test(path)) {
+    throw new Error(`convnet: saveWeights: the file name must end in .weights.h5 (Keras 3's weights format), got ${JSON.stringify(path)}`);
+  }
+  await writeFileAtomic(path, await writeKerasWeights(modelData(model, opts.includeOptimizer !== false)));
+}
+
+/**
+ * Loads weights into a model of the same architecture, as Keras 3's `model.load_weights(path)`:
+ * from a `.weights.h5` file (Keras 3 or convnet), or from a whole-model file (.keras, legacy .h5,
+ * TF.js folder). Layers are matched by class and order, as Keras matches them; a layer or weight
+ * that does not fit is named in the error and nothing is changed. The optimizer state is restored
+ * too when the file has it and the model is compiled.
+ */
+export async function loadWeights(model: ModelLike, path: string, opts: LoadOptions = {}): Promise<void> {
+  const warn = opts.warn ?? ((m: string) => console.warn(`convnet: ${m}`));
+  const layers = model.layers.filter((l) => l.className !== 'InputLayer');
+  if (!layers.every((l) => l.built)) {
+    const s = model.inputShape ?? layers[0]?.batchInputShape ?? null;
+    if (!s || !model.build) throw new Error(`convnet: loadWeights: model "${model.name}" is not built yet: give the first layer an inputShape or call predict once first`);
+    model.build([null, ...s.slice(1)]);
+  }
+  let weights: WeightArray[][];
+  let optimizerVariables: WeightArray[] | null;
+  if (WEIGHTS_SUFFIX.test(path)) {
+    const bytes = await readFileLimited(path, opts.maxFileBytes ?? 2 ** 31, path);
+    ({ weights, optimizerVariables } = await readKerasWeights(bytes, layers.map((l) => l.className), path, opts));
+  } else {
+    const data = await readModelData(path, opts);
+    const fileClasses = data.spec.layers.map((l) => l.class_name);
+    const mine = layers.map((l) => l.className);
+    const weighted = (cls: string[], ws: number[]) => cls.filter((_, i) => ws[i] > 0).join(', ');
+    const a = weighted(fileClasses, data.weights.map((w) => w.length));
+    const b = weighted(mine, layers.map((l) => l.variables.length));
+    if (a !== b) throw new RangeError(`${path}: the file's layers with weights (${a || 'none'}) do not match the model's (${b || 'none'})`);
+    const queue = data.weights.filter((w) => w.length > 0);
+    weights = layers.map((l) => (l.variables.length > 0 ? queue.shift()! : []));
+    optimizerVariables = data.optimizerVariables;
+  }
+  assignWeights(layers, weights, path);
+  if (optimizerVariables && model.optimizer) restoreOptimizer(model, optimizerVariables, warn, path);
+}
+
 /** ONNX bytes for a model's data (the export command and `.onnx` saves). */
 export function onnxBytes(data: SaveModelData): Uint8Array {
   let shape: ShapeJSON = data.batchInputShape;
@@ -179,6 +231,12 @@ export async function readModelData(path: string, opts: LoadOptions = {}): Promi
 
 /** Copies the file's weights into the layers, naming any layer or weight that does not match. */
 function assignWeights(layers: Layer[], weights: WeightArray[][], what: string): void {
+  checkWeights(layers, weights, what);
+  layers.forEach((layer, i) => layer.variables.forEach((v, j) => v.assign(tensor(weights[i][j].data, weights[i][j].shape))));
+}
+
+/** Throws, naming the layer or weight, unless every weight fits (so a failed load changes nothing). */
+function checkWeights(layers: Layer[], weights: WeightArray[][], what: string): void {
   layers.forEach((layer, i) => {
     const vars = layer.variables;
     const w = weights[i] ?? [];
@@ -190,7 +248,6 @@ function assignWeights(layers: Layer[], weights: WeightArray[][], what: string):
       if (s.length !== v.shape.length || s.some((d, k) => d !== v.shape[k])) {
         throw new RangeError(`${what}: weight ${v.path} of layer "${layer.name}" (${layer.className}) has shape ${fmtShape(v.shape)} in the model, ${fmtShape(s)} in the file`);
       }
-      v.assign(tensor(w[j].data, s));
     });
   });
 }
@@ -199,7 +256,8 @@ function restoreOptimizer(model: ModelLike, saved: WeightArray[], warn: (m: stri
   const opt = model.optimizer;
   if (!opt) return;
   const trainable = model.trainableWeights ?? model.layers.flatMap((l) => l.trainableWeights);
-  if (!opt.built) opt.build(trainable);
+  // A state saved before the first step (iterations, learning_rate) fits an optimizer not built yet.
+  if (!opt.built && saved.length !== opt.variables().length) opt.build(trainable);
   let vars = opt.variables();
   let src = saved;
   // Keras 2.13-2.15 saved no learning_rate variable: line the rest up after it.

@@ -156,23 +156,15 @@ function toWeight(d: H5Dataset): WeightArray {
   return { shape: d.shape.slice(), data: h5Float32(d) };
 }
 
-/** Reads a `.keras` archive into format-neutral data (no runtime objects yet). */
-export async function readKerasArchive(bytes: Uint8Array, what: string, limits: ReadLimits = {}): Promise<LoadedModelData> {
-  const files = readZip(bytes, limits, what);
-  const metadata = parseJSON(files.get('metadata.json'), 'metadata.json', what) as Partial<KerasMetadataJSON>;
-  const top = expectObject(parseJSON(files.get('config.json'), 'config.json', what), `${what}: config.json`);
-  const spec = normalizeModelConfig(top, what);
-  spec.compile = normalizeCompile(top.compile_config);
-  const h5bytes = files.get('model.weights.h5');
-  if (!h5bytes) {
-    if (files.has('model.weights.npz')) throw new UnsafeFileError(`${what}: weights saved as model.weights.npz are not read (numpy pickles); save with the default h5 weights`);
-    throw new UnsafeFileError(`${what}: the archive has no model.weights.h5`);
-  }
-  const root = await readH5(h5bytes, `${what}: model.weights.h5`, limits);
+/**
+ * The weights of layers of the given classes (in model order) and the optimizer variables from a
+ * Keras weights tree (`model.weights.h5` of a .keras archive, or a `.weights.h5` file).
+ */
+export function kerasWeightsFromTree(root: H5Group, classNames: string[], what: string): { weights: WeightArray[][]; optimizerVariables: WeightArray[] | null } {
   const groups = layerGroupsByClass(root, what);
   const taken = new Map<string, number>();
-  const weights = spec.layers.map((l) => {
-    const base = kerasSnakeCase(l.class_name);
+  const weights = classNames.map((cls) => {
+    const base = kerasSnakeCase(cls);
     const k = taken.get(base) ?? 0;
     taken.set(base, k + 1);
     const g = groups.get(base)?.[k];
@@ -186,5 +178,35 @@ export async function readKerasArchive(bytes: Uint8Array, what: string, limits: 
     const list = varsList(v && v.kind === 'group' ? v : undefined, `${what}: optimizer/vars`);
     if (list.length) optimizerVariables = list.map(toWeight);
   }
+  return { weights, optimizerVariables };
+}
+
+/** The bytes of a Keras 3 `.weights.h5` file (`model.save_weights`): the `model.weights.h5` of a .keras archive. */
+export async function writeKerasWeights(m: SaveModelData): Promise<Uint8Array> {
+  return writeH5(kerasWeightsTree(m));
+}
+
+/** Reads a `.weights.h5` file for a model whose layers (InputLayer excluded) have these classes. */
+export async function readKerasWeights(bytes: Uint8Array, classNames: string[], what: string, limits: ReadLimits = {}): Promise<{ weights: WeightArray[][]; optimizerVariables: WeightArray[] | null }> {
+  const root = await readH5(bytes, what, limits);
+  const known = [...root.children.keys()].some((k) => k === 'layers' || k === 'vars' || k === '_layer_checkpoint_dependencies' || /^(layers|_layer_checkpoint_dependencies)\\/.test(k));
+  if (!known) throw new UnsafeFileError(`${what}: not a Keras weights file (no layers/ group); legacy Keras 2 weight files are not read, load the whole model file instead`);
+  return kerasWeightsFromTree(root, classNames, what);
+}
+
+/** Reads a `.keras` archive into format-neutral data (no runtime objects yet). */
+export async function readKerasArchive(bytes: Uint8Array, what: string, limits: ReadLimits = {}): Promise<LoadedModelData> {
+  const files = readZip(bytes, limits, what);
+  const metadata = parseJSON(files.get('metadata.json'), 'metadata.json', what) as Partial<KerasMetadataJSON>;
+  const top = expectObject(parseJSON(files.get('config.json'), 'config.json', what), `${what}: config.json`);
+  const spec = normalizeModelConfig(top, what);
+  spec.compile = normalizeCompile(top.compile_config);
+  const h5bytes = files.get('model.weights.h5');
+  if (!h5bytes) {
+    if (files.has('model.weights.npz')) throw new UnsafeFileError(`${what}: weights saved as model.weights.npz are not read (numpy pickles); save with the default h5 weights`);
+    throw new UnsafeFileError(`${what}: the archive has no model.weights.h5`);
+  }
+  const root = await readH5(h5bytes, `${what}: model.weights.h5`, limits);
+  const { weights, optimizerVariables } = kerasWeightsFromTree(root, spec.layers.map((l) => l.class_name), what);
   return { spec, weights, optimizerVariables, format: 'keras', writtenBy: typeof metadata.keras_version === 'string' ? `Keras ${metadata.keras_version}` : null };
 }
