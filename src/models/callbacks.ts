@@ -24,6 +24,7 @@ export interface CallbackModel {
   getWeights(): Tensor[];
   setWeights(ws: Tensor[]): void;
   save(path: string, opts?: Record<string, unknown>): Promise<void>;
+  saveWeights?(path: string, opts?: Record<string, unknown>): Promise<void>;
 }
 
 export interface TrainParams { epochs: number; steps: number; verbose: number }
@@ -210,7 +211,11 @@ export class ModelCheckpoint extends Callback {
     const max = isMax(this.mode, this.monitor);
     this.improved = better(this.mode, this.monitor);
     this.best = (o.initialValueThreshold as number | undefined) ?? (max ? -Infinity : Infinity);
-    if (!this.saveWeightsOnly && !/\.(keras|h5|hdf5|json)$/i.test(this.filepath.replace(/\{[^}]*\}/g, ''))) {
+    const plain = this.filepath.replace(/\{[^}]*\}/g, '');
+    if (this.saveWeightsOnly && !/\.weights\.h5$/i.test(plain)) {
+      throw new RangeError(`convnet: ModelCheckpoint: with saveWeightsOnly the filepath must end in .weights.h5 (Keras 3's weights format), got ${JSON.stringify(this.filepath)}`);
+    }
+    if (!this.saveWeightsOnly && !/\.(keras|h5|hdf5|json)$/i.test(plain)) {
       throw new RangeError(`convnet: ModelCheckpoint: the filepath must end in .keras (or .h5), got ${JSON.stringify(this.filepath)}`);
     }
   }
@@ -238,10 +243,17 @@ export class ModelCheckpoint extends Callback {
   }
   private async write(path: string): Promise<void> {
     mkdirSync(dirname(path) || '.', { recursive: true });
+    if (this.saveWeightsOnly) {
+      // saveWeights writes under a temporary name and renames by itself.
+      if (!this.model!.saveWeights) throw new Error('convnet: ModelCheckpoint: this model cannot save weights only');
+      await this.model!.saveWeights(path);
+      this.saved.push(path);
+      return;
+    }
     const ext = extname(path);
     const tmp = join(dirname(path), `.${basename(path, ext)}.tmp-${process.pid}${ext}`);
     try {
-      await this.model!.save(tmp, { overwrite: true, ...(this.saveWeightsOnly ? { weightsOnly: true } : {}) });
+      await this.model!.save(tmp, { overwrite: true });
       renameSync(tmp, path);
     } finally {
       if (existsSync(tmp)) rmSync(tmp, { force: true });

@@ -617,6 +617,24 @@ export class Sequential implements CallbackModel {
     await io.saveModel(this, path, opts);
   }
 
+  /**
+   * Saves only the weights (and the optimizer state when compiled, unless `includeOptimizer: false`)
+   * to a Keras 3 `.weights.h5` file, as `model.save_weights('x.weights.h5')` does. Written atomically.
+   */
+  async saveWeights(path: string, opts: { includeOptimizer?: boolean } = {}): Promise<void> {
+    const io: any = await import('../io/models/index.js');
+    await io.saveWeights(this, path, opts);
+  }
+
+  /**
+   * Loads weights saved by `saveWeights` or Keras 3's `save_weights` (`.weights.h5`), or the weights
+   * of a whole-model file (.keras, legacy .h5, TF.js folder), into this model of the same architecture.
+   */
+  async loadWeights(path: string, opts: { warn?: (message: string) => void } = {}): Promise<void> {
+    const io: any = await import('../io/models/index.js');
+    await io.loadWeights(this, path, opts);
+  }
+
   /** Releases every weight and the optimizer state. */
   dispose(): void { for (const l of this._layers) l.dispose(); this.optimizer?.dispose(); }
 

@@ -212,6 +212,26 @@ test('ModelCheckpoint writes .keras files atomically (saveBestOnly), and Ctrl-C 
   assert.deepEqual((await m.predict(x, { verbose: 0 })).shape, [32, 1]);
 });
 
+test('ModelCheckpoint({ saveWeightsOnly: true }) writes Keras 3 .weights.h5 files atomically; loadWeights restores them', async () => {
+  setSeed(5);
+  const { x, y } = squaresTask(32, 8, 7);
+  const m = smallCnn(8);
+  m.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
+  assert.throws(() => new ModelCheckpoint('w.h5', { saveWeightsOnly: true }), /must end in \.weights\.h5/);
+  const dir = mkdtempSync(join(tmpdir(), 'convnet-wck-'));
+  const ck = new ModelCheckpoint(join(dir, 'w-{epoch:02d}.weights.h5'), { saveWeightsOnly: true });
+  await m.fit({ x, y, batchSize: 8 }, { epochs: 2, verbose: 0, callbacks: [ck] });
+  assert.deepEqual(readdirSync(dir).sort(), ['w-01.weights.h5', 'w-02.weights.h5']);
+  // HDF5 signature, not a zip: the weights alone.
+  assert.equal(readFileSync(join(dir, 'w-02.weights.h5')).subarray(1, 4).toString('latin1'), 'HDF');
+  const want = await m.predict(x, { verbose: 0 });
+  const m2 = smallCnn(8);
+  m2.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
+  await m2.loadWeights(join(dir, 'w-02.weights.h5'));
+  assert.deepEqual((await m2.predict(x, { verbose: 0 })).dataSync(), want.dataSync());
+  assert.equal(m2.optimizer!.iterations, m.optimizer!.iterations);
+});
+
 test('trainOnBatch / testOnBatch / predictOnBatch, classWeight, fit(x, y, opts), getConfig round trip', async () => {
   setSeed(6);
   const { x, y } = squaresTask(16, 8, 2);
