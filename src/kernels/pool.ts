@@ -142,5 +142,67 @@ function poolBackward(p: usize, part: i32, parts: i32, avg: bool): void {
   store<f32>(d, load<f32>(d) + g);
 }
 
-export function k_max_pool_grad(p: usize, part: i32, parts: i32): void { poolBackward(p, part, parts, false); }
+/**
+ * Max-pool backward for 2x2 windows with stride 2 inside the input, channels a multiple of 4:
+ * writes every dx element of its band of input rows (gradient at the first maximum of each
+ * window, zeros elsewhere), so dx needs no zeroing pass and no read-modify-write. Parts are
+ * output rows; output row oy owns input rows [2oy, 2oy + 2), the last one also the rows below.
+ */
+function maxPoolGrad2x2(p: usize, part: i32, parts: i32): void {
+  const batch = pi(p, 0), inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5);
+  const x = pu(p, 12), dy = pu(p, 13), dx = pu(p, 14);
+  const r0 = partStart(batch * outH, part, parts, 1), r1 = partStart(batch * outH, part + 1, parts, 1);
+  const rowBytes: usize = (<usize>inW * C) << 2;
+  const cb: usize = <usize>C << 2;
+  const z = f32x4.splat(0);
+  for (let r = r0; r < r1; r++) {
+    const b = r / outH, oy = r - b * outH;
+    const img = <usize>b * inH * rowBytes;
+    const top = img + <usize>(2 * oy) * rowBytes;
+    // Rows past the last window (odd heights) and columns past the last one (odd widths) get zeros.
+    const bandEnd = oy == outH - 1 ? img + <usize>inH * rowBytes : top + 2 * rowBytes;
+    for (let q = top + 2 * rowBytes; q < bandEnd; q += 16) v128.store(dx + q, z);
+    if (2 * outW < inW) {
+      const tail = (<usize>(2 * outW) * C) << 2;
+      for (let q = tail; q < rowBytes; q += 16) { v128.store(dx + top + q, z); v128.store(dx + top + rowBytes + q, z); }
+    }
+    const g = dy + ((<usize>r * outW * C) << 2);
+    for (let ox = 0; ox < outW; ox++) {
+      const o0 = top + <usize>(2 * ox) * cb;
+      const o1 = o0 + rowBytes;
+      const go = g + <usize>ox * cb;
+      for (let c: usize = 0; c < cb; c += 16) {
+        const a = v128.load(x + o0 + c), bb = v128.load(x + o0 + cb + c);
+        const cc = v128.load(x + o1 + c), d = v128.load(x + o1 + cb + c);
+        const gv = v128.load(go + c);
+        // The first maximum in window order a, b, c, d (a NaN is never taken over an earlier value).
+        const gb = f32x4.gt(bb, a);
+        const m1 = v128.bitselect(bb, a, gb);
+        const gc = f32x4.gt(cc, m1);
+        const m2 = v128.bitselect(cc, m1, gc);
+        const gd = f32x4.gt(d, m2);
+        const notD = v128.not(gd);
+        const isC = v128.and(gc, notD);
+        const isB = v128.andnot(v128.and(gb, notD), gc);
+        const isA = v128.not(v128.or(v128.or(gb, gc), gd));
+        v128.store(dx + o0 + c, v128.and(gv, isA));
+        v128.store(dx + o0 + cb + c, v128.and(gv, isB));
+        v128.store(dx + o1 + c, v128.and(gv, isC));
+        v128.store(dx + o1 + cb + c, v128.and(gv, gd));
+      }
+    }
+  }
+}
+
+/** Whether the 2x2 path applies (params as the backward block); it then writes all of dx. */
+// @ts-ignore: decorator
+@inline function is2x2(p: usize): bool {
+  return pi(p, 6) == 2 && pi(p, 7) == 2 && pi(p, 8) == 2 && pi(p, 9) == 2 && pi(p, 10) == 0 && pi(p, 11) == 0 && (pi(p, 3) & 3) == 0 &&
+    2 * pi(p, 4) <= pi(p, 1) && 2 * pi(p, 5) <= pi(p, 2);
+}
+
+export function k_max_pool_grad(p: usize, part: i32, parts: i32): void {
+  if (is2x2(p)) maxPoolGrad2x2(p, part, parts);
+  else poolBackward(p, part, parts, false);
+}
 export function k_avg_pool_grad(p: usize, part: i32, parts: i32): void { poolBackward(p, part, parts, true); }

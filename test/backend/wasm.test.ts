@@ -187,6 +187,11 @@ const POOLS: Pool2DParams[] = [
   poolParams(3, 8, 6, 16, [3, 2], [1, 1], false),
   poolParams(1, 9, 9, 150, [2, 3], [3, 2], true),
   poolParams(2, 148, 148, 4, [2, 2], [2, 2], false),
+  // 2x2 stride-2 max-pool backward writing all of dx: odd and even sizes, 'same' on odd sizes falls back.
+  poolParams(2, 7, 9, 8, [2, 2], [2, 2], false),
+  poolParams(1, 6, 10, 12, [2, 2], [2, 2], true),
+  poolParams(1, 7, 5, 4, [2, 2], [2, 2], true),
+  poolParams(3, 3, 2, 4, [2, 2], [2, 2], false),
 ];
 const fmtPool = (p: Pool2DParams) => `pool ${p.batch}x${p.inH}x${p.inW}x${p.channels} ${p.poolH}x${p.poolW} s${p.strideH},${p.strideW} pad${p.padTop},${p.padLeft}`;
 
