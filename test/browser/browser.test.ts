@@ -19,9 +19,19 @@ const TIMEOUT_MS = 20000;
 const PAGE = `<!doctype html><meta charset="utf-8"><title>convnet browser test</title>
 <script type="importmap">{ "imports": { "convnet/browser": "/src/browser.js" } }</script>
 <script type="module">
-  const backend = new URLSearchParams(location.search).get('backend');
-  window.result = import('/test/browser/checks.mjs').then((m) => m.run(backend))
-    .catch((e) => ({ error: String(e && e.stack || e) }));
+  const q = new URLSearchParams(location.search);
+  const backend = q.get('backend');
+  window.result = q.has('worker')
+    ? new Promise((resolve) => {
+        const w = new Worker('/test/browser/worker.mjs', { type: 'module' });
+        w.onmessage = (e) => resolve(e.data);
+        w.onerror = (e) => resolve({ error: 'worker: ' + (e.message || 'failed to load') });
+        w.postMessage({ backend });
+      })
+    : Promise.all([import('convnet/browser'), import('/test/browser/checks.mjs')])
+        .then(([c, m]) => m.run(c, backend))
+        .catch((e) => ({ error: String(e && e.stack || e) }));
+  window.result.then(() => { window.done = true; });
 </script>`;
 
 const transpiled = new Map<string, string>();
@@ -109,9 +119,9 @@ function checkCommon(r: any, backend: string): void {
   assert.deepEqual(r.correlate, correlated);
   assert.deepEqual(r.correlateF32, correlated);
   assert.ok(r.summaryHasParams, 'summary prints Total params');
-  assert.equal(r.loss.length, 5);
+  assert.equal(r.loss.length, 8);
   assert.ok(r.loss.every(Number.isFinite), `loss ${r.loss}`);
-  assert.ok(r.loss[4] < r.loss[0], `loss decreases: ${r.loss}`);
+  assert.ok(r.loss[7] < r.loss[0], `loss decreases: ${r.loss}`);
   assert.deepEqual(r.predictShape, [64, 1]);
   assert.ok(r.predictFinite);
 }
@@ -124,7 +134,7 @@ after(async () => {
   for (const s of servers) s.close();
 });
 
-async function runPage(isolated: boolean, backend: string): Promise<any> {
+async function runPage(isolated: boolean, backend: string, inWorker = false): Promise<any> {
   if (!browser) {
     const { chromium: pw } = await import('playwright-core');
     browser = await pw.launch({
@@ -137,8 +147,9 @@ async function runPage(isolated: boolean, backend: string): Promise<any> {
   const errors: string[] = [];
   page.on('pageerror', (e: Error) => errors.push(String(e)));
   try {
-    await page.goto(`${origin}/?backend=${backend}`, { timeout: TIMEOUT_MS });
-    await page.waitForFunction('window.result !== undefined', null, { timeout: TIMEOUT_MS });
+    await page.goto(`${origin}/?backend=${backend}${inWorker ? '&worker' : ''}`, { timeout: TIMEOUT_MS });
+    // window.result is a promise: wait until it settled (evaluate itself would wait without a limit).
+    await page.waitForFunction('window.done === true', null, { timeout: TIMEOUT_MS, polling: 50 });
     const r = await page.evaluate('window.result');
     assert.deepEqual(errors, [], 'no uncaught errors in the page');
     assert.equal(r.error, undefined, r.error);
@@ -151,7 +162,7 @@ async function runPage(isolated: boolean, backend: string): Promise<any> {
 test('convnet/browser in Chromium, cross-origin isolated: wasm backend on every core', async (t) => {
   if (!chromium) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
   const r = await runPage(true, 'wasm');
-  t.diagnostic(`hardwareConcurrency ${r.hardwareConcurrency}, threads ${r.threads} (${r.readyWorkers} workers), fit 5 epochs ${r.fitMs?.toFixed(0)} ms, loss ${r.loss?.map((l: number) => l.toFixed(3)).join(' ')}`);
+  t.diagnostic(`hardwareConcurrency ${r.hardwareConcurrency}, threads ${r.threads} (${r.readyWorkers} workers), fit 8 epochs ${r.fitMs?.toFixed(0)} ms, loss ${r.loss?.map((l: number) => l.toFixed(3)).join(' ')}`);
   assert.equal(r.wasmLoadError, null);
   assert.equal(r.isolated, true);
   assert.equal(r.heapShared, true);
@@ -164,7 +175,7 @@ test('convnet/browser in Chromium, cross-origin isolated: wasm backend on every 
 test('convnet/browser in Chromium, not isolated: wasm backend on one thread with ordinary memory', async (t) => {
   if (!chromium) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
   const r = await runPage(false, 'wasm');
-  t.diagnostic(`threads ${r.threads}, fit 5 epochs ${r.fitMs?.toFixed(0)} ms`);
+  t.diagnostic(`threads ${r.threads}, fit 8 epochs ${r.fitMs?.toFixed(0)} ms`);
   assert.equal(r.isolated, false);
   assert.equal(r.heapShared, false);
   assert.equal(r.threads, 1);
@@ -173,9 +184,19 @@ test('convnet/browser in Chromium, not isolated: wasm backend on one thread with
   checkCommon(r, 'wasm');
 });
 
+test('convnet/browser in a Web Worker (isolated): wasm backend on every core, the worker blocks in Atomics.wait', async (t) => {
+  if (!chromium) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
+  const r = await runPage(true, 'wasm', true);
+  t.diagnostic(`threads ${r.threads} (${r.readyWorkers} workers), fit 8 epochs ${r.fitMs?.toFixed(0)} ms`);
+  assert.equal(r.inWorker, true);
+  assert.equal(r.threads, r.hardwareConcurrency);
+  assert.equal(r.readyWorkers, r.threads - 1);
+  checkCommon(r, 'wasm');
+});
+
 test('convnet/browser in Chromium: reference backend', async (t) => {
   if (!chromium) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
   const r = await runPage(true, 'reference');
-  t.diagnostic(`fit 5 epochs ${r.fitMs?.toFixed(0)} ms`);
+  t.diagnostic(`fit 8 epochs ${r.fitMs?.toFixed(0)} ms`);
   checkCommon(r, 'reference');
 });

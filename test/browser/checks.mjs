@@ -1,9 +1,9 @@
-// Runs in the browser page of test/browser/browser.test.ts: exercises convnet/browser on one backend
-// and returns plain numbers for the Node side to check. Plain JavaScript: the page loads it as is.
-import * as c from 'convnet/browser';
+// Runs in the browser page (or a Web Worker) of test/browser/browser.test.ts: exercises convnet/browser
+// (`c`, the imported module) on one backend and returns plain numbers for the Node side to check.
+// Plain JavaScript: the page loads it as is.
 import { convInputs } from './inputs.mjs';
 
-export async function run(name) {
+export async function run(c, name) {
   const out = {
     isolated: globalThis.crossOriginIsolated === true,
     hardwareConcurrency: navigator.hardwareConcurrency,
@@ -71,7 +71,7 @@ export async function run(name) {
   out.summaryHasParams = lines.some((l) => l.includes('Total params'));
   const x = c.tensor(xs, [count, size, size, 1]), yt = c.tensor(ys, [count]);
   const t0 = performance.now();
-  const h = await model.fit(x, yt, { epochs: 5, batchSize: 16, verbose: 0 });
+  const h = await model.fit(x, yt, { epochs: 8, batchSize: 16, shuffle: false, verbose: 0 });
   out.fitMs = performance.now() - t0;
   out.loss = h.history.loss;
   const p = await model.predict(x, { verbose: 0 });
