@@ -43,6 +43,8 @@ const MATMUL_SCRATCH = (KC * NC + MC * KC + 64) * 4;
 /** Work (multiply-adds or elements) below which a call runs in one part. */
 const SMALL_ELEMENTS = 1 << 15;
 const SMALL_FLOPS = 1 << 21;
+/** Parts per thread of the big convolution, pooling and elementwise calls. */
+const SPLIT = 4;
 
 function roundUp(x: number, m: number): number { return Math.ceil(x / m) * m; }
 function kBlock(k: number): number { const nb = Math.ceil(k / KCMAX); return Math.ceil(k / nb); }
@@ -104,9 +106,14 @@ export class WasmBackend implements Backend {
     return this.scratchPtr;
   }
 
-  private parts(work: number, small: number, maxParts = MAX_PARTS): number {
-    if (work < small) return 1;
-    return Math.max(1, Math.min(this.nThreads, maxParts));
+  /**
+   * Parts of a call: 1 below `small` work, else `perThread` per thread (claimed dynamically, so a
+   * thread the OS pauses on a shared machine holds up less of the call), at most `maxParts`.
+   * The count depends only on the thread count, so results stay the same run to run.
+   */
+  private parts(work: number, small: number, maxParts = MAX_PARTS, perThread = 1): number {
+    if (work < small || this.nThreads === 1) return 1;
+    return Math.max(1, Math.min(this.nThreads * perThread, maxParts, MAX_PARTS));
   }
 
   private run(kernel: KernelName, parts: number): void {
@@ -121,7 +128,7 @@ export class WasmBackend implements Backend {
     const n = out.size;
     this.i32[0] = n; this.i32[1] = UNARY_CODE.get(op)!; this.f32[2] = alpha;
     this.u32[3] = x.offset; this.u32[4] = out.offset;
-    this.run('k_unary', this.parts(n, SMALL_ELEMENTS));
+    this.run('k_unary', this.parts(n, SMALL_ELEMENTS, MAX_PARTS, SPLIT));
   }
 
   unaryGrad(op: Activation, x: Tensor, y: Tensor, dy: Tensor, dx: Tensor, alpha: number): void {
@@ -129,7 +136,7 @@ export class WasmBackend implements Backend {
     const n = dx.size;
     this.i32[0] = n; this.i32[1] = UNARY_CODE.get(op)!; this.f32[2] = alpha;
     this.u32[3] = x.offset; this.u32[4] = y.offset; this.u32[5] = dy.offset; this.u32[6] = dx.offset;
-    this.run('k_unary_grad', this.parts(n, SMALL_ELEMENTS));
+    this.run('k_unary_grad', this.parts(n, SMALL_ELEMENTS, MAX_PARTS, SPLIT));
   }
 
   binary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor, p: BroadcastParams): void {
@@ -152,7 +159,7 @@ export class WasmBackend implements Backend {
     const i = this.i32;
     i[0] = shape.length; i[1] = BINARY_CODE[op]; this.u32[2] = a.offset; this.u32[3] = b.offset; this.u32[4] = out.offset; i[5] = total;
     for (let d = 0; d < shape.length; d++) { i[8 + d] = shape[d]; i[16 + d] = as[d]; i[24 + d] = bs[d]; }
-    this.run('k_binary', this.parts(total, SMALL_ELEMENTS));
+    this.run('k_binary', this.parts(total, SMALL_ELEMENTS, MAX_PARTS, SPLIT));
   }
 
   binaryScalar(op: BinaryOp, x: Tensor, s: number, out: Tensor, reverse: boolean): void {
@@ -271,7 +278,7 @@ export class WasmBackend implements Backend {
     const tb = Math.max(MR, Math.min(64, Math.floor(4096 / Math.max(cin, cout) / MR) * MR));
     const uBytes = roundUp(16 * cin * roundUp(cout, NR) * 4, 64);
     const perPart = roundUp(16 * tb * (cin + cout) * 4 + 128, 64);
-    const parts = this.parts(2 * tiles * 16 * cin * cout, SMALL_FLOPS, Math.ceil(tiles / MR));
+    const parts = this.parts(2 * tiles * 16 * cin * cout, SMALL_FLOPS, Math.ceil(tiles / MR), SPLIT);
     const scratch = this.scratch(uBytes + perPart * parts);
     this.convParams(p);
     const i = this.i32, u = this.u32;
@@ -287,7 +294,7 @@ export class WasmBackend implements Backend {
     const tiles = p.batch * Math.ceil(p.outH / 2) * Math.ceil(p.outW / 2);
     const tb = Math.max(16, Math.min(96, Math.floor(16384 / (cin + cout) / MR) * MR));
     const perPart = roundUp(roundUp(16 * cin * cout, 16) * 4 + 16 * tb * (roundUp(cin, NR) + cout) * 4 + 128, 64);
-    const parts = this.parts(2 * tiles * 16 * cin * cout, SMALL_FLOPS, Math.ceil(tiles / MR));
+    const parts = this.parts(2 * tiles * 16 * cin * cout, SMALL_FLOPS, Math.ceil(tiles / MR), SPLIT);
     const scratch = this.scratch(perPart * parts);
     this.convParams(p);
     const i = this.i32, u = this.u32;
@@ -303,7 +310,7 @@ export class WasmBackend implements Backend {
     if ((act === 'linear' || act === 'relu') && this.winograd(p, p.inC, p.outC)) return this.convWinograd(0, x, w, bias, out, p);
     if (K === 0) return this.ref.conv2d(x, w, bias, out, p);
     const { perPart, nc } = this.convGemmScratch(K, N);
-    const parts = this.parts(2 * M * K * N, SMALL_FLOPS, Math.ceil(M / MR));
+    const parts = this.parts(2 * M * K * N, SMALL_FLOPS, Math.ceil(M / MR), SPLIT);
     const scratch = this.scratch(perPart * parts);
     this.convParams(p);
     const u = this.u32;
@@ -318,7 +325,7 @@ export class WasmBackend implements Backend {
     if (K === 0 || p.outH * p.outW === 0) { this.fill(dx.offset, dx.size, 0); return; }
     if (this.winograd(p, p.outC, p.inC)) return this.convWinograd(1, dy, w, null, dx, p);
     const { perPart, nc } = this.convGemmScratch(K, N);
-    const parts = this.parts(2 * M * K * N, SMALL_FLOPS, Math.ceil(M / MR));
+    const parts = this.parts(2 * M * K * N, SMALL_FLOPS, Math.ceil(M / MR), SPLIT);
     const scratch = this.scratch(perPart * parts);
     this.convParams(p);
     const u = this.u32;
@@ -334,7 +341,7 @@ export class WasmBackend implements Backend {
     if (this.winograd(p, p.inC, p.outC)) return this.convWinogradGradFilter(x, dy, dw, p);
     const partial = roundUp(K * N, 16) * 4;
     const perPart = roundUp(partial + N * KCP * 4 + KCP * NR * 4 + 128 + 128 + (p.inC % NR === 0 ? 0 : KCP * K * 4), 64);
-    const parts = this.parts(2 * P * K * N, SMALL_FLOPS, P);
+    const parts = this.parts(2 * P * K * N, SMALL_FLOPS, P, SPLIT);
     const scratch = this.scratch(perPart * parts);
     this.convParams(p);
     const u = this.u32;
@@ -359,13 +366,13 @@ export class WasmBackend implements Backend {
   maxPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void {
     if (out.size === 0) return;
     this.poolParams(p, x.offset, out.offset, 0);
-    this.run('k_max_pool', this.parts(out.size * p.poolH * p.poolW, SMALL_ELEMENTS, p.batch * p.outH));
+    this.run('k_max_pool', this.parts(out.size * p.poolH * p.poolW, SMALL_ELEMENTS, p.batch * p.outH, SPLIT));
   }
 
   avgPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void {
     if (out.size === 0) return;
     this.poolParams(p, x.offset, out.offset, 0);
-    this.run('k_avg_pool', this.parts(out.size * p.poolH * p.poolW, SMALL_ELEMENTS, p.batch * p.outH));
+    this.run('k_avg_pool', this.parts(out.size * p.poolH * p.poolW, SMALL_ELEMENTS, p.batch * p.outH, SPLIT));
   }
 
   private poolGrad(kernel: KernelName, x: Tensor | null, dy: Tensor, dx: Tensor, p: Pool2DParams): void {
@@ -377,7 +384,7 @@ export class WasmBackend implements Backend {
     if (dy.size === 0) return;
     this.poolParams(p, x ? x.offset : 0, dy.offset, dx.offset);
     const units = p.strideH >= p.poolH ? p.batch * p.outH : p.batch;
-    this.run(kernel, this.parts(dy.size * p.poolH * p.poolW, SMALL_ELEMENTS, units));
+    this.run(kernel, this.parts(dy.size * p.poolH * p.poolW, SMALL_ELEMENTS, units, SPLIT));
   }
 
   maxPool2dGrad(x: Tensor, dy: Tensor, dx: Tensor, p: Pool2DParams): void { this.poolGrad('k_max_pool_grad', x, dy, dx, p); }
