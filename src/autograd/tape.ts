@@ -11,9 +11,10 @@ import { accumulate } from '../ops/util.js';
 /**
  * Given dL/d(output), returns dL/d(input_i) for each input (null where no gradient flows).
  * `needs[i]` is false for inputs nobody wants a gradient of (an image, a label): a rule may skip
- * computing those and return null.
+ * computing those and return null. `owned` is true when the rule may overwrite `dy` (no one else
+ * holds it): an activation's gradient can then be taken in place.
  */
-export type GradFn = (dy: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
+export type GradFn = (dy: Tensor, needs: readonly boolean[], owned: boolean) => (Tensor | null)[];
 
 interface Node {
   op: string;
@@ -104,7 +105,8 @@ function backward(tape: Tape, value: Tensor, wrt: Tensor[]): Map<number, Tensor>
     const dy = grads.get(node.output.id);
     if (!dy) continue;
     const needs = node.inputs.map((t) => tape.watched.has(t.id));
-    const gs = node.grad(dy, needs);
+    const owned = refs.get(dy) === 1 && dy.exclusive && !wanted.has(node.output.id);
+    const gs = node.grad(dy, needs, owned);
     if (!wanted.has(node.output.id)) drop(node.output.id);
     for (let j = 0; j < node.inputs.length; j++) {
       const x = node.inputs[j];

@@ -84,8 +84,8 @@ export function conv2d(x: Tensor, kernel: Tensor, opts: Conv2DOptions = {}): Ten
   const fp: Conv2DParams = { ...p, activation: fused ? act : 'linear', alpha };
   const y = out([p.batch, p.outH, p.outW, p.outC]);
   B().conv2d(x, kernel, bias, y, fp);
-  record('conv2d', bias ? [x, kernel, bias] : [x, kernel], y, (dy, needs) => {
-    const dpre = activationGradFromOutput(fused ? act : 'linear', y, dy, alpha);
+  record('conv2d', bias ? [x, kernel, bias] : [x, kernel], y, (dy, needs, owned) => {
+    const dpre = activationGradFromOutput(fused ? act : 'linear', y, dy, alpha, owned);
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
     // The first layer's input is the image: nobody wants its gradient.
     if (needs[0]) { dx = out(x.shape); B().conv2dGradInput(dpre, kernel, dx, p); }

@@ -203,10 +203,13 @@ export const relu = (x: Tensor): Tensor => activation(x, 'relu');
 export const sigmoid = (x: Tensor): Tensor => activation(x, 'sigmoid');
 export const tanh = (x: Tensor): Tensor => activation(x, 'tanh');
 
-/** Gradient of a (fused) activation given its output only: valid for linear, relu, sigmoid, tanh, relu6. */
-export function activationGradFromOutput(name: Activation, y: Tensor, dy: Tensor, alpha = 0): Tensor {
+/**
+ * Gradient of a (fused) activation given its output only: valid for linear, relu, sigmoid, tanh, relu6.
+ * With `inPlace` the result overwrites `dy` (the caller owns it), saving a full-size block.
+ */
+export function activationGradFromOutput(name: Activation, y: Tensor, dy: Tensor, alpha = 0, inPlace = false): Tensor {
   if (name === 'linear') return dy;
-  const dx = out(y.shape);
+  const dx = inPlace ? dy : out(y.shape);
   B().unaryGrad(name, y, y, dy, dx, alpha);
   return dx;
 }

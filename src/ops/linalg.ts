@@ -80,8 +80,8 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, act: Activ
   z.dispose();
   const y = y2.reshape([...x.shape.slice(0, -1), units]);
   const inputs = bias ? [x, kernel, bias] : [x, kernel];
-  record('dense', inputs, y, (dy, needs) => {
-    const dpre = activationGradFromOutput(fused ? act : 'linear', y2, dy.reshape([rows, units]), alpha);
+  record('dense', inputs, y, (dy, needs, owned) => {
+    const dpre = activationGradFromOutput(fused ? act : 'linear', y2, dy.reshape([rows, units]), alpha, owned);
     const dx = needs[0] ? matmulRaw(dpre, kernel, false, true).reshape(x.shape) : null;
     const dk = needs[1] ? matmulRaw(x2, dpre, true, false) : null;
     if (!bias) return [dx, dk];

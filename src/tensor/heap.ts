@@ -2,14 +2,20 @@
  * The memory every tensor lives in: one WebAssembly.Memory, shared between the main thread and
  * the kernel workers when SharedArrayBuffer is available, so kernels never copy their inputs.
  *
- * Allocation is done here in JavaScript (the kernels never allocate): blocks are rounded up to a
- * size class and kept on a free list per class when released, so a training loop that allocates
- * the same shapes every step reuses the same blocks and the heap stops growing after step one.
+ * Allocation is done here in JavaScript (the kernels never allocate). Small blocks are rounded up
+ * to a size class and kept on a free list per class when released. Large blocks (activations,
+ * gradients) come from an address-ordered free list, best fit, split and coalesced with their
+ * neighbours, so a training step's peak heap stays close to its peak of live bytes, and a loop
+ * that allocates the same shapes every step stops growing the heap after step one.
  */
 const PAGE = 65536;
 /** Bytes at the bottom of the heap kept for kernel statics and the thread pool's control block. */
 export const RESERVED_BYTES = 1 << 20;
 const ALIGN = 64;
+/** Requests of at least this many bytes take the large-block path. */
+const LARGE = 1 << 20;
+/** Large blocks are multiples of this; a free remainder smaller than it is not split off. */
+const LARGE_GRAIN = 1 << 16;
 /** WebAssembly memory32 limit. */
 export const MAX_HEAP_BYTES = 65536 * PAGE;
 
@@ -29,7 +35,13 @@ export class Heap {
   readonly shared: boolean;
   private top = RESERVED_BYTES;
   private readonly freeLists = new Map<number, number[]>();
-  private readonly live = new Map<number, number>(); // ptr -> class size
+  private readonly live = new Map<number, number>(); // ptr -> block size
+  /** Live blocks that came from the large-block path. */
+  private readonly largeLive = new Set<number>();
+  /** Free large regions, sorted by address, never adjacent (coalesced). */
+  private readonly largeFree: { ptr: number; size: number }[] = [];
+  /** Highest `top` ever reached: the heap's real footprint. */
+  peakBytes = RESERVED_BYTES;
   /** Bytes handed out and not yet released. */
   bytesInUse = 0;
 
@@ -47,46 +59,89 @@ export class Heap {
     this.shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   }
 
-  /** High-water mark: bytes of the heap ever used for tensors (plus the reserved area). */
+  /** End of the used part of the heap (lowered again when its topmost large block is freed). */
   get bytesReserved(): number { return this.top; }
   get byteLength(): number { return this.memory.buffer.byteLength; }
 
   /** Returns the byte offset of a fresh 64-byte-aligned block of at least `bytes` bytes. */
   alloc(bytes: number): number {
-    const cls = sizeClass(Math.max(1, bytes));
+    const want = Math.max(1, bytes);
+    const ptr = want >= LARGE ? this.allocLarge(Math.ceil(want / LARGE_GRAIN) * LARGE_GRAIN, bytes) : this.allocSmall(sizeClass(want), bytes);
+    this.bytesInUse += this.live.get(ptr)!;
+    return ptr;
+  }
+
+  private allocSmall(cls: number, bytes: number): number {
     const list = this.freeLists.get(cls);
-    let ptr: number;
-    if (list && list.length > 0) {
-      ptr = list.pop()!;
-    } else {
-      ptr = this.top;
-      const end = ptr + cls;
-      if (end > MAX_HEAP_BYTES) {
-        throw new RangeError(
-          `convnet: out of tensor memory: asked for ${fmtBytes(bytes)} with ${fmtBytes(this.bytesInUse)} in use ` +
-          `(the WebAssembly heap is limited to 4 GiB). Use a smaller batch size or image size.`);
-      }
-      if (end > this.memory.buffer.byteLength) {
-        const need = end - this.memory.buffer.byteLength;
-        const grow = Math.max(need, Math.min(this.memory.buffer.byteLength, 256 << 20));
-        const pages = Math.min(Math.ceil(grow / PAGE), 65536 - this.memory.buffer.byteLength / PAGE);
-        this.memory.grow(pages);
-      }
-      this.top = end;
-    }
+    const ptr = list && list.length > 0 ? list.pop()! : this.fromTop(cls, bytes);
     this.live.set(ptr, cls);
-    this.bytesInUse += cls;
+    return ptr;
+  }
+
+  private allocLarge(size: number, bytes: number): number {
+    const free = this.largeFree;
+    let best = -1;
+    for (let i = 0; i < free.length; i++) {
+      if (free[i].size >= size && (best < 0 || free[i].size < free[best].size)) best = i;
+    }
+    let ptr: number;
+    if (best >= 0) {
+      const r = free[best];
+      ptr = r.ptr;
+      if (r.size - size >= LARGE_GRAIN) { r.ptr += size; r.size -= size; } else { size = r.size; free.splice(best, 1); }
+    } else if (free.length && free[free.length - 1].ptr + free[free.length - 1].size === this.top) {
+      // The last free region touches the top: extend it instead of leaving it behind.
+      const r = free.pop()!;
+      this.top = r.ptr;
+      ptr = this.fromTop(size, bytes);
+    } else {
+      ptr = this.fromTop(size, bytes);
+    }
+    this.live.set(ptr, size);
+    this.largeLive.add(ptr);
+    return ptr;
+  }
+
+  private fromTop(size: number, bytes: number): number {
+    const ptr = this.top;
+    const end = ptr + size;
+    if (end > MAX_HEAP_BYTES) {
+      throw new RangeError(
+        `convnet: out of tensor memory: asked for ${fmtBytes(bytes)} with ${fmtBytes(this.bytesInUse)} in use ` +
+        `(the WebAssembly heap is limited to 4 GiB). Use a smaller batch size or image size.`);
+    }
+    if (end > this.memory.buffer.byteLength) {
+      const need = end - this.memory.buffer.byteLength;
+      const grow = Math.max(need, Math.min(this.memory.buffer.byteLength, 256 << 20));
+      const pages = Math.min(Math.ceil(grow / PAGE), 65536 - this.memory.buffer.byteLength / PAGE);
+      this.memory.grow(pages);
+    }
+    this.top = end;
+    if (end > this.peakBytes) this.peakBytes = end;
     return ptr;
   }
 
   release(ptr: number): void {
-    const cls = this.live.get(ptr);
-    if (cls === undefined) throw new Error(`convnet: internal error: double free of heap block ${ptr}`);
+    const size = this.live.get(ptr);
+    if (size === undefined) throw new Error(`convnet: internal error: double free of heap block ${ptr}`);
     this.live.delete(ptr);
-    this.bytesInUse -= cls;
-    let list = this.freeLists.get(cls);
-    if (!list) { list = []; this.freeLists.set(cls, list); }
+    this.bytesInUse -= size;
+    if (this.largeLive.delete(ptr)) { this.releaseLarge(ptr, size); return; }
+    let list = this.freeLists.get(size);
+    if (!list) { list = []; this.freeLists.set(size, list); }
     list.push(ptr);
+  }
+
+  private releaseLarge(ptr: number, size: number): void {
+    const free = this.largeFree;
+    let lo = 0, hi = free.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (free[mid].ptr < ptr) lo = mid + 1; else hi = mid; }
+    let i = lo;
+    free.splice(i, 0, { ptr, size });
+    if (i > 0 && free[i - 1].ptr + free[i - 1].size === ptr) { free[i - 1].size += size; free.splice(i, 1); i--; }
+    if (i + 1 < free.length && free[i].ptr + free[i].size === free[i + 1].ptr) { free[i].size += free[i + 1].size; free.splice(i + 1, 1); }
+    const r = free[i];
+    if (r.ptr + r.size === this.top) { this.top = r.ptr; free.splice(i, 1); }
   }
 
   /** Number of live blocks (for leak tests). */

@@ -86,3 +86,27 @@ test('seeded initializers: Glorot bounds, He spread, repeatable', () => {
   assert.ok(Math.abs(sd - Math.sqrt(2 / 1000)) < 0.1 * Math.sqrt(2 / 1000));
   assert.ok(randomNormal([10], { seed: 1 }).f32().some((v) => v !== 0));
 });
+
+import { Heap } from '../../src/tensor/heap.js';
+test('large blocks are split, reused best-fit and coalesced; the top comes back down', () => {
+  const h = new Heap(1 << 20);
+  const base = h.bytesReserved;
+  const a = h.alloc(4 << 20), b = h.alloc(4 << 20), c = h.alloc(2 << 20);
+  const top = h.bytesReserved;
+  h.release(a); h.release(b);
+  // a and b coalesce into one 8 MiB region that a 6 MiB request reuses (split), below c.
+  const d = h.alloc(6 << 20);
+  assert.equal(d, a);
+  assert.equal(h.bytesReserved, top);
+  const e = h.alloc(2 << 20);
+  assert.equal(e, a + (6 << 20), 'the split remainder is reused');
+  h.release(c);
+  h.release(d); h.release(e);
+  assert.equal(h.bytesReserved, base, 'freeing everything lowers the top back');
+  assert.equal(h.peakBytes, top);
+  assert.equal(h.liveBlocks, 0);
+  // A small request rounding up to exactly 1 MiB stays on the small path.
+  const s = h.alloc((1 << 20) - 1); h.release(s);
+  assert.equal(h.alloc((1 << 20) - 5), s);
+  assert.throws(() => h.release(12345), /double free/);
+});
