@@ -243,7 +243,8 @@ const evaluationStep: NotebookStep = {
     const fig = figure({ figsize: [12, 6.6], dpi: 100 });
     for (let k = 0; k < worst.length; k++) {
       const img = await imread(val.filepaths[worst[k].i]);
-      fig.subplot(2, 4, k + 1).imshow(img).title(`${ctx.t.prediction}: ${worst[k].p.toFixed(2)}`).axis('off');
+      // The true class beside the prediction: what the model got wrong is visible at a glance.
+      fig.subplot(2, 4, k + 1).imshow(img).title(`${names[labels[worst[k].i]]} · ${ctx.t.prediction}: ${worst[k].p.toFixed(2)}`, { fontsize: 11 }).axis('off');
       img.dispose();
     }
     const f = ctx.figure('most-wrong.png');
