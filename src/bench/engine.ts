@@ -13,8 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { Tensor, tensor, zeros, scope, Rng, setSeed } from '../tensor/index.js';
 import { backend, setBackend, getThreads, setThreads } from '../backend/index.js';
 import type { Conv2DParams } from '../backend/backend.js';
-import { layers, clearSession } from '../layers/index.js';
-import { Sequential } from '../models/index.js';
+import { clearSession } from '../layers/index.js';
+import type { Sequential } from '../models/index.js';
+import { modelFromConfig } from '../notebook/model.js';
+import { NOTEBOOK_CONFIG } from '../notebook/space.js';
 
 type Figures = Record<string, number | string | null>;
 interface Opts { quick: boolean; log: (line: string) => void }
@@ -76,16 +78,7 @@ function convLayers(): Conv2DParams[] {
 function notebookModel(): Sequential {
   clearSession();
   setSeed(1);
-  const m = new Sequential([new layers.Conv2D(FILTERS[0], [3, 3], { activation: 'relu', padding: 'same', inputShape: [SIZE, SIZE, 3] })]);
-  m.add(new layers.MaxPooling2D([2, 2]));
-  for (const f of FILTERS.slice(1)) {
-    m.add(new layers.Conv2D(f, [3, 3], { activation: 'relu', padding: 'same' }));
-    m.add(new layers.MaxPooling2D([2, 2]));
-  }
-  m.add(new layers.Flatten());
-  m.add(new layers.Dropout(0.5));
-  m.add(new layers.Dense(128, { activation: 'relu' }));
-  m.add(new layers.Dense(1, { activation: 'sigmoid' }));
+  const m = modelFromConfig(NOTEBOOK_CONFIG, SIZE);
   m.compile({ optimizer: 'adam', loss: 'binary_crossentropy' });
   return m;
 }

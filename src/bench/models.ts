@@ -5,25 +5,14 @@
  */
 import { tensor, setSeed, type Tensor } from '../tensor/index.js';
 import { getThreads } from '../backend/index.js';
-import { layers, clearSession } from '../layers/index.js';
-import { Sequential } from '../models/index.js';
+import { clearSession } from '../layers/index.js';
+import type { Sequential } from '../models/index.js';
+import { modelFromConfig } from '../notebook/model.js';
+import { NOTEBOOK_CONFIG } from '../notebook/space.js';
 
 function notebookModel(): Sequential {
   clearSession();
-  return new Sequential([
-    new layers.Conv2D(32, [3, 3], { activation: 'relu', padding: 'same', inputShape: [150, 150, 3] }),
-    new layers.MaxPooling2D([2, 2]),
-    new layers.Conv2D(64, [3, 3], { activation: 'relu', padding: 'same' }),
-    new layers.MaxPooling2D([2, 2]),
-    new layers.Conv2D(128, [3, 3], { activation: 'relu', padding: 'same' }),
-    new layers.MaxPooling2D([2, 2]),
-    new layers.Conv2D(64, [3, 3], { activation: 'relu', padding: 'same' }),
-    new layers.MaxPooling2D([2, 2]),
-    new layers.Flatten(),
-    new layers.Dropout(0.5),
-    new layers.Dense(128, { activation: 'relu' }),
-    new layers.Dense(1, { activation: 'sigmoid' }),
-  ]);
+  return modelFromConfig(NOTEBOOK_CONFIG, 150);
 }
 
 function batch(n: number): { x: Tensor; y: Tensor } {
