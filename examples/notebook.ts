@@ -12,10 +12,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  imread, figure, layers, Sequential, ImageDataGenerator, loadModel, generateBuiltinData, fmtShape,
+  imread, figure, layers, Sequential, ImageDataGenerator, loadModel, generateBuiltinData, fmtShape, correlate,
 } from '../src/index.js';
-// scipy.ndimage.correlate (not yet re-exported from the package root).
-import { correlate } from '../src/ops/ndimage.js';
 
 const OUT = 'example-out';
 mkdirSync(OUT, { recursive: true });
