@@ -80,13 +80,13 @@ test('--lang es: titles and messages in Spanish', async () => {
   }
 });
 
-test('the default built-in run: at least 0.90 validation accuracy within 5 minutes', async (t) => {
-  if (!process.env.CONVNET_SLOW) { t.skip('set CONVNET_SLOW=1 to run the full built-in notebook (about 2 minutes on 2 cores)'); return; }
+test('the default built-in run (the README main job) reaches at least 0.90 validation accuracy', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'convnet-nb-'));
   try {
     const r = await runNotebook({ out: join(root, 'out') }, notebookSteps(), () => {});
     assert.ok(r.state.valAccuracy! >= 0.9, `validation accuracy ${r.state.valAccuracy}`);
-    assert.ok(r.seconds <= 300, `took ${r.seconds} s`);
+    // Speed is measured, never asserted: the time is only reported.
+    t.diagnostic(`built-in notebook: ${r.seconds.toFixed(1)} s, validation accuracy ${r.state.valAccuracy}`);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
