@@ -9,3 +9,4 @@ export {
 } from './elementwise';
 export { k_adam, k_sgd, k_rmsprop } from './optim';
 export { k_wino_weights, k_conv2d_wino, k_conv2d_wino_grad_filter, k_conv2d_wino_grad_filter_sum } from './winograd';
+export { k_conv2d_3x3_small, k_conv2d_3x3_small_grad_filter } from './conv3x3small';

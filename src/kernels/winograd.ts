@@ -232,6 +232,7 @@ export function k_conv2d_wino(p: usize, part: i32, parts: i32): void {
  * Filter gradient, phase 1, parts over tiles: each part sums, over its tiles, the 16 products
  * dU[xi] += Z[xi]^T V[xi] with V = B^T d B (input tile) and Z = A dY A^T (its 2x2 block of dy,
  * zero outside the image), into a partial [16][Cout][Cin] at the start of its scratch.
+ * Z is stored [16][tiles][Cout] and read transposed by the micro-kernel (no scalar transpose).
  * Params 17 x, 18 dy, 26 tiles per block.
  */
 export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void {
@@ -256,7 +257,7 @@ export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void
   }
   const rowBytes: usize = (<usize>W * cin) << 2;
   const dyRow: usize = (<usize>W * cout) << 2;
-  const ztRow: usize = <usize>TB << 2;
+  const ldz: usize = <usize>cout << 2, ldu: usize = <usize>cin << 2;
   const z = f32x4.splat(0);
   for (let tb = t0; tb < t1; tb += TB) {
     const nt = min(TB, t1 - tb);
@@ -317,7 +318,7 @@ export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void
         v128.store(dst + 11 * vPlane, f32x4.sub(e23, e13));
         v128.store(dst + 15 * vPlane, f32x4.sub(e13, e33));
       }
-      // Z = A dY A^T, stored transposed: Z^T[xi][k][t].
+      // Z = A dY A^T, stored as Z[xi][t][k].
       const yy = 2 * ty, xx = 2 * tx;
       const down = yy + 1 < H, right = xx + 1 < W;
       const g00 = dy + ((<usize>((b * H + yy) * W + xx) * cout) << 2);
@@ -325,7 +326,7 @@ export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void
       const g10 = g00 + (down ? dyRow : 0);
       const g11 = g10 + (right ? (<usize>cout << 2) : 0);
       const both = down && right;
-      const zt = Z + (<usize>t << 2);
+      const zt = Z + <usize>t * ldz;
       for (let k = 0; k < cout; k += 4) {
         const ko: usize = <usize>k << 2;
         const y00 = v128.load(g00 + ko);
@@ -335,38 +336,70 @@ export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void
         // Rows: w0 = dy0, w1 = dy0 + dy1, w2 = dy0 - dy1, w3 = -dy1; then the same along x.
         const w10 = f32x4.add(y00, y10), w11 = f32x4.add(y01, y11);
         const w20 = f32x4.sub(y00, y10), w21 = f32x4.sub(y01, y11);
-        const dst = zt + <usize>k * ztRow;
-        zstore(dst, zPlane, ztRow, 0, y00, y01, false);
-        zstore(dst, zPlane, ztRow, 4, w10, w11, false);
-        zstore(dst, zPlane, ztRow, 8, w20, w21, false);
-        zstore(dst, zPlane, ztRow, 12, y10, y11, true);
+        const dst = zt + ko;
+        zstore(dst, zPlane, 0, y00, y01, false);
+        zstore(dst, zPlane, 4, w10, w11, false);
+        zstore(dst, zPlane, 8, w20, w21, false);
+        zstore(dst, zPlane, 12, y10, y11, true);
       }
     }
-    // dU[xi] (+)= Z[xi]^T V[xi]: [Cout x nt] x [nt x Cin].
+    // dU[xi] (+)= Z[xi]^T V[xi]: [Cout x nt] x [nt x Cin], Z read transposed by the micro-kernel.
     for (let xi = 0; xi < 16; xi++) {
-      gemmBlock(cout, nt, Z + <usize>xi * zPlane, ztRow, V + <usize>xi * vPlane, (<usize>TB * NR) << 2,
-        0, cin, dU + <usize>xi * uPlane, <usize>cin << 2, tb > t0 ? 1 : 0, 0, 0, tile);
+      const zx = Z + <usize>xi * zPlane, vx = V + <usize>xi * vPlane, ux = dU + <usize>xi * uPlane;
+      for (let j = 0; j < cin; j += NR) {
+        const pbj = vx + ((<usize>(j / NR) * TB * NR) << 2);
+        const half = cin - j < NR;
+        for (let i = 0; i < cout; i += 4) {
+          microT(nt, zx + (<usize>i << 2), ldz, pbj, ux + <usize>i * ldu + (<usize>j << 2), ldu, tb > t0, half);
+        }
+      }
     }
   }
 }
 
-/** Stores row i of Z (planes xi..xi+3: a, a + b, a - b, -b; negated when `neg`) lane by lane into Z^T. */
+/**
+ * C[4 x 8] (+)= A^T B for A [kc x 4] read as rows of lda bytes and B a packed panel (kc x 8);
+ * `half`: only C's first 4 columns are stored.
+ */
 // @ts-ignore: decorator
-@inline function zstore(dst: usize, zPlane: usize, ztRow: usize, xi: i32, a: v128, b: v128, neg: bool): void {
-  let z0 = a, z1 = f32x4.add(a, b), z2 = f32x4.sub(a, b), z3 = f32x4.neg(b);
-  if (neg) { z0 = f32x4.neg(z0); z1 = f32x4.neg(z1); z2 = f32x4.neg(z2); z3 = f32x4.neg(z3); }
-  lanes(dst + <usize>xi * zPlane, ztRow, z0);
-  lanes(dst + <usize>(xi + 1) * zPlane, ztRow, z1);
-  lanes(dst + <usize>(xi + 2) * zPlane, ztRow, z2);
-  lanes(dst + <usize>(xi + 3) * zPlane, ztRow, z3);
+@inline function microT(kc: i32, a: usize, lda: usize, pb: usize, c: usize, ldc: usize, beta: bool, half: bool): void {
+  const z = f32x4.splat(0);
+  let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    const x0 = v128.load32_splat(a);
+    c00 = f32x4.add(c00, f32x4.mul(x0, b0)); c01 = f32x4.add(c01, f32x4.mul(x0, b1));
+    const x1 = v128.load32_splat(a, 4);
+    c10 = f32x4.add(c10, f32x4.mul(x1, b0)); c11 = f32x4.add(c11, f32x4.mul(x1, b1));
+    const x2 = v128.load32_splat(a, 8);
+    c20 = f32x4.add(c20, f32x4.mul(x2, b0)); c21 = f32x4.add(c21, f32x4.mul(x2, b1));
+    const x3 = v128.load32_splat(a, 12);
+    c30 = f32x4.add(c30, f32x4.mul(x3, b0)); c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+    a += lda; pb += NR << 2;
+  }
+  if (beta) {
+    c00 = f32x4.add(c00, v128.load(c)); c10 = f32x4.add(c10, v128.load(c + ldc));
+    c20 = f32x4.add(c20, v128.load(c + 2 * ldc)); c30 = f32x4.add(c30, v128.load(c + 3 * ldc));
+    if (!half) {
+      c01 = f32x4.add(c01, v128.load(c, 16)); c11 = f32x4.add(c11, v128.load(c + ldc, 16));
+      c21 = f32x4.add(c21, v128.load(c + 2 * ldc, 16)); c31 = f32x4.add(c31, v128.load(c + 3 * ldc, 16));
+    }
+  }
+  v128.store(c, c00); v128.store(c + ldc, c10); v128.store(c + 2 * ldc, c20); v128.store(c + 3 * ldc, c30);
+  if (!half) {
+    v128.store(c, c01, 16); v128.store(c + ldc, c11, 16); v128.store(c + 2 * ldc, c21, 16); v128.store(c + 3 * ldc, c31, 16);
+  }
 }
 
+/** Stores row i of Z (planes xi..xi+3: a, a + b, a - b, -b; negated when `neg`). */
 // @ts-ignore: decorator
-@inline function lanes(dst: usize, stride: usize, v: v128): void {
-  store<f32>(dst, f32x4.extract_lane(v, 0));
-  store<f32>(dst + stride, f32x4.extract_lane(v, 1));
-  store<f32>(dst + 2 * stride, f32x4.extract_lane(v, 2));
-  store<f32>(dst + 3 * stride, f32x4.extract_lane(v, 3));
+@inline function zstore(dst: usize, zPlane: usize, xi: i32, a: v128, b: v128, neg: bool): void {
+  let z0 = a, z1 = f32x4.add(a, b), z2 = f32x4.sub(a, b), z3 = f32x4.neg(b);
+  if (neg) { z0 = f32x4.neg(z0); z1 = f32x4.neg(z1); z2 = f32x4.neg(z2); z3 = f32x4.neg(z3); }
+  v128.store(dst + <usize>xi * zPlane, z0);
+  v128.store(dst + <usize>(xi + 1) * zPlane, z1);
+  v128.store(dst + <usize>(xi + 2) * zPlane, z2);
+  v128.store(dst + <usize>(xi + 3) * zPlane, z3);
 }
 
 /**

@@ -126,6 +126,11 @@ const CONVS: Conv2DParams[] = [
   convParams(1, 11, 9, 2, 12, 3, 2, [1, 1], [2, 1], true),
   convParams(1, 7, 7, 4, 4, 2, 2, [1, 2], [1, 1], false),
   convParams(1, 5, 6, 1, 16, 3, 3, [1, 1], [1, 1], true),
+  // Few-channel 3x3 'same' kernels (conv3x3small.ts): 1 to 4 channels, widths off the 6-pixel blocks.
+  convParams(2, 4, 7, 2, 8, 3, 3, [1, 1], [1, 1], true, 'relu'),
+  convParams(1, 3, 13, 4, 40, 3, 3, [1, 1], [1, 1], true),
+  convParams(3, 1, 1, 1, 8, 3, 3, [1, 1], [1, 1], true, 'relu'),
+  convParams(2, 5, 8, 3, 24, 3, 3, [1, 1], [1, 1], true, 'sigmoid'),
   // Winograd F(2x2, 3x3) cases (3x3, stride 1, 'same', channels multiples of 4): odd and tiny sizes, k blocks.
   convParams(2, 7, 9, 12, 20, 3, 3, [1, 1], [1, 1], true, 'relu'),
   convParams(1, 1, 1, 8, 8, 3, 3, [1, 1], [1, 1], true),

@@ -21,6 +21,7 @@ export const KERNELS = [
   'k_unary', 'k_unary_grad', 'k_binary', 'k_binary_scalar', 'k_bias_act', 'k_reduce', 'k_reduce_sum',
   'k_softmax', 'k_transpose', 'k_cast', 'k_fill', 'k_adam', 'k_sgd', 'k_rmsprop',
   'k_wino_weights', 'k_conv2d_wino', 'k_conv2d_wino_grad_filter', 'k_conv2d_wino_grad_filter_sum',
+  'k_conv2d_3x3_small', 'k_conv2d_3x3_small_grad_filter',
 ] as const;
 type KernelName = typeof KERNELS[number];
 const K = Object.fromEntries(KERNELS.map((n, i) => [n, i])) as Record<KernelName, number>;
@@ -271,6 +272,16 @@ export class WasmBackend implements Backend {
       cin % 4 === 0 && cout % 4 === 0 && cin >= 8 && p.batch * p.outH * p.outW > 0;
   }
 
+  /**
+   * Whether a conv runs on the few-channel 3x3 kernels (src/kernels/conv3x3small.ts): 3x3, stride 1,
+   * no dilation, 'same', at most 4 input channels and output channels a multiple of 8.
+   */
+  private small3x3(p: Conv2DParams): boolean {
+    return p.kH === 3 && p.kW === 3 && p.strideH === 1 && p.strideW === 1 && p.dilationH === 1 && p.dilationW === 1 &&
+      p.padTop === 1 && p.padLeft === 1 && p.outH === p.inH && p.outW === p.inW &&
+      p.inC >= 1 && p.inC <= 4 && p.outC % 8 === 0 && p.batch * p.outH * p.outW > 0;
+  }
+
   /** Runs a Winograd conv: forward (mode 0: x -> out) or input gradient (mode 1: dy -> dx). */
   private convWinograd(mode: 0 | 1, input: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2DParams): void {
     const cin = mode ? p.outC : p.inC, cout = mode ? p.inC : p.outC;
@@ -303,12 +314,38 @@ export class WasmBackend implements Backend {
     this.run('k_conv2d_wino_grad_filter_sum', this.parts(16 * cin * cout * parts, SMALL_ELEMENTS, cin));
   }
 
+  /** Few-channel 3x3 filter gradient: per-part partials [9C (rounded up to 4), outC], summed in part order. */
+  private conv3x3SmallGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: Conv2DParams): void {
+    const K = 9 * p.inC, N = p.outC;
+    const perPart = roundUp((roundUp(K, 4) * N + 3 * p.inC * (p.inW + 2)) * 4 + 64, 64);
+    const parts = this.parts(2 * p.batch * p.outH * p.outW * K * N, SMALL_FLOPS, p.batch * p.outH, SPLIT);
+    const scratch = this.scratch(perPart * parts);
+    this.convParams(p);
+    const u = this.u32;
+    u[17] = x.offset; u[18] = dy.offset; u[21] = scratch; u[22] = perPart;
+    this.run('k_conv2d_3x3_small_grad_filter', parts);
+    this.params();
+    const i = this.i32;
+    i[0] = K * N; i[1] = 1; u[2] = scratch; i[3] = perPart; i[4] = parts; u[5] = dw.offset;
+    this.run('k_conv2d_grad_filter_sum', this.parts(K * N * parts, SMALL_ELEMENTS, K * N));
+  }
+
   conv2d(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2DParams): void {
     const M = p.batch * p.outH * p.outW, K = p.kH * p.kW * p.inC, N = p.outC;
     if (M === 0 || N === 0) return;
     const act = p.activation ?? 'linear';
     if ((act === 'linear' || act === 'relu') && this.winograd(p, p.inC, p.outC)) return this.convWinograd(0, x, w, bias, out, p);
     if (K === 0) return this.ref.conv2d(x, w, bias, out, p);
+    if ((act === 'linear' || act === 'relu') && this.small3x3(p)) {
+      const perPart = roundUp(3 * (roundUp(p.inW, 6) + 2) * p.inC * 4 + 64, 64);
+      const parts = this.parts(2 * M * K * N, SMALL_FLOPS, p.batch * p.outH, SPLIT);
+      const scratch = this.scratch(perPart * parts);
+      this.convParams(p);
+      const u = this.u32;
+      u[17] = x.offset; u[18] = w.offset; u[19] = bias ? bias.offset : 0; u[20] = out.offset; u[21] = scratch; u[22] = perPart;
+      this.run('k_conv2d_3x3_small', parts);
+      return;
+    }
     const { perPart, nc } = this.convGemmScratch(K, N);
     const parts = this.parts(2 * M * K * N, SMALL_FLOPS, Math.ceil(M / MR), SPLIT);
     const scratch = this.scratch(perPart * parts);
@@ -339,6 +376,7 @@ export class WasmBackend implements Backend {
     if (K === 0 || N === 0) return;
     if (P === 0) { this.fill(dw.offset, dw.size, 0); return; }
     if (this.winograd(p, p.inC, p.outC)) return this.convWinogradGradFilter(x, dy, dw, p);
+    if (this.small3x3(p)) return this.conv3x3SmallGradFilter(x, dy, dw, p);
     const partial = roundUp(K * N, 16) * 4;
     const perPart = roundUp(partial + N * KCP * 4 + KCP * NR * 4 + 128 + 128 + (p.inC % NR === 0 ? 0 : KCP * K * 4), 64);
     const parts = this.parts(2 * P * K * N, SMALL_FLOPS, P, SPLIT);
