@@ -1,5 +1,5 @@
 # Peer benchmark for `convnet bench`: training steps of the notebook's model with PyTorch on the
-# CPU (channels-last input, as Keras). Prints one JSON line {"img_s": ..., "img_per_cpu_s": ..., "threads": ...}:
+# CPU (its native NCHW layout, its fastest on CPU). Prints one JSON line {"img_s": ..., "img_per_cpu_s": ..., "threads": ...}:
 # the best of `steps` timed steps after a warm-up one, wall clock and process CPU time (all threads).
 # Usage: python3 lib/bench-torch.py <batch> <steps> <threads>
 import json, sys, time
