@@ -164,9 +164,8 @@ export class ReferenceBackend implements Backend {
     }
   }
 
-  conv2dGradInput(dy: Tensor, w: Tensor, dx: Tensor, p: Conv2DParams): void {
-    const dyv = dy.view(), wv = w.view(), dxv = dx.view();
-    dxv.fill(0);
+  /** Calls fn(xOffset, wOffset, dyOffset) for every output position and every kernel tap that lands inside the input. */
+  private forEachTap(p: Conv2DParams, fn: (xo: number, wo: number, dyo: number) => void): void {
     for (let b = 0; b < p.batch; b++) for (let oy = 0; oy < p.outH; oy++) for (let ox = 0; ox < p.outW; ox++) {
       const dyo = ((b * p.outH + oy) * p.outW + ox) * p.outC;
       for (let ky = 0; ky < p.kH; ky++) {
@@ -175,38 +174,33 @@ export class ReferenceBackend implements Backend {
         for (let kx = 0; kx < p.kW; kx++) {
           const ix = ox * p.strideW - p.padLeft + kx * p.dilationW;
           if (ix < 0 || ix >= p.inW) continue;
-          const xo = ((b * p.inH + iy) * p.inW + ix) * p.inC;
-          const wo = (ky * p.kW + kx) * p.inC * p.outC;
-          for (let ic = 0; ic < p.inC; ic++) {
-            let s = 0;
-            for (let oc = 0; oc < p.outC; oc++) s += dyv[dyo + oc] * wv[wo + ic * p.outC + oc];
-            dxv[xo + ic] += s;
-          }
+          fn(((b * p.inH + iy) * p.inW + ix) * p.inC, (ky * p.kW + kx) * p.inC * p.outC, dyo);
         }
       }
     }
   }
 
+  conv2dGradInput(dy: Tensor, w: Tensor, dx: Tensor, p: Conv2DParams): void {
+    const dyv = dy.view(), wv = w.view(), dxv = dx.view();
+    dxv.fill(0);
+    this.forEachTap(p, (xo, wo, dyo) => {
+      for (let ic = 0; ic < p.inC; ic++) {
+        let s = 0;
+        for (let oc = 0; oc < p.outC; oc++) s += dyv[dyo + oc] * wv[wo + ic * p.outC + oc];
+        dxv[xo + ic] += s;
+      }
+    });
+  }
+
   conv2dGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: Conv2DParams): void {
     const xv = x.view(), dyv = dy.view(), dwv = dw.view();
     dwv.fill(0);
-    for (let b = 0; b < p.batch; b++) for (let oy = 0; oy < p.outH; oy++) for (let ox = 0; ox < p.outW; ox++) {
-      const dyo = ((b * p.outH + oy) * p.outW + ox) * p.outC;
-      for (let ky = 0; ky < p.kH; ky++) {
-        const iy = oy * p.strideH - p.padTop + ky * p.dilationH;
-        if (iy < 0 || iy >= p.inH) continue;
-        for (let kx = 0; kx < p.kW; kx++) {
-          const ix = ox * p.strideW - p.padLeft + kx * p.dilationW;
-          if (ix < 0 || ix >= p.inW) continue;
-          const xo = ((b * p.inH + iy) * p.inW + ix) * p.inC;
-          const wo = (ky * p.kW + kx) * p.inC * p.outC;
-          for (let ic = 0; ic < p.inC; ic++) {
-            const xval = xv[xo + ic];
-            for (let oc = 0; oc < p.outC; oc++) dwv[wo + ic * p.outC + oc] += xval * dyv[dyo + oc];
-          }
-        }
+    this.forEachTap(p, (xo, wo, dyo) => {
+      for (let ic = 0; ic < p.inC; ic++) {
+        const xval = xv[xo + ic];
+        for (let oc = 0; oc < p.outC; oc++) dwv[wo + ic * p.outC + oc] += xval * dyv[dyo + oc];
       }
-    }
+    });
   }
 
   private poolWindows(p: Pool2DParams, fn: (b: number, oy: number, ox: number, y0: number, y1: number, x0: number, x1: number) => void): void {
