@@ -98,6 +98,8 @@ export class DirectoryIterator implements BatchIterator {
   /** Folder-level notes from the scan (unreadable folders, links not followed, loops, hidden folders). */
   readonly notes: ListingNote[];
   totalBatchesSeen = 0;
+  /** Keras's `batch_index` of the endless `next()` stream. */
+  private flowIndex = 0;
   /** The sample indices and augmentation parameters of the batch handed out last (for inspection and tests). */
   lastBatch: { index: number; indices: Int32Array; params: TransformParams[] } | null = null;
   /** The current epoch's order (null until the first batch). */
@@ -346,13 +348,38 @@ export class DirectoryIterator implements BatchIterator {
   }
 
   /** Keras's `reset`: forgets batches prefetched but not handed out. */
-  reset(): void { this.rewind(); }
+  reset(): void { this.rewind(); this.flowIndex = 0; }
 
   /** Stops the decode workers and closes a file cache. The iterator still works afterwards, decoding on the main thread. */
   async close(): Promise<void> {
     this.plans.clear();
     await this.pool.close();
     await this.cache?.close();
+  }
+
+  /**
+   * Keras's `next(iterator)`: the next batch of an endless stream, exactly as Keras's `_flow_index`
+   * hands them out (reseeded with seed + batches seen, a fresh order each time the stream wraps, the
+   * last batch of a pass partial). For loops written as `while (true) { const b = await it.next(); ... }`.
+   */
+  async next(): Promise<Batch> {
+    this.rewind();
+    if (this.seed !== null) this.rs.seed((this.seed + this.totalBatchesSeen) % 4294967296);
+    if (this.flowIndex === 0 || !this.indexArray) this.setIndexArray();
+    const n = this.samples;
+    const start = n === 0 ? 0 : (this.flowIndex * this.batchSize) % n;
+    this.flowIndex = n > start + this.batchSize ? this.flowIndex + 1 : 0;
+    this.totalBatchesSeen++;
+    const indices = this.indexArray!.slice(start, start + this.batchSize);
+    const [h, w] = this.targetSize;
+    const params = Array.from(indices, () => this.gen.getRandomTransform(this.rs, h, w));
+    const rngState = new NumpyRandomState(0);
+    copyState(this.rs, rngState);
+    this.lastConsumed = { rngState, total: this.totalBatchesSeen };
+    this.lastBatch = { index: -1, indices, params };
+    const aug = this.gen.augments;
+    const images = await Promise.all(Array.from(indices, (j, k) => this.loadImage(j, aug ? params[k] : null)));
+    return this.assemble(indices, images);
   }
 
   /** Batches of one epoch in order (getBatch(0..length-1)), then onEpochEnd(). */

@@ -83,3 +83,29 @@ test('class modes give Keras label shapes and values; the last batch is partial'
   await assert.rejects(none.getBatch(4), /has 4 batches/);
   for (const it of [cat, input, none]) await it.close();
 });
+
+// Keras's endless next(): expected streams computed once with numpy, replaying Keras's `_flow_index`:
+//   bi = total = 0
+//   each call: np.random.seed(seed + total); if bi == 0: arr = np.random.permutation(n)
+//              cur = bi * bs % n; bi = bi + 1 if n > cur + bs else 0; total += 1; yield arr[cur:cur + bs]
+const FLOW: { seed: number; bs: number; stream: number[][] }[] = [
+  { seed: 42, bs: 4, stream: [[0, 1, 5, 14], [13, 11, 8, 9], [2, 15, 4, 7], [10, 12, 3, 6], [1, 12, 6, 7], [14, 15, 9, 11], [0, 2, 3, 10], [4, 8, 5, 13]] },
+  { seed: 7, bs: 5, stream: [[8, 5, 10, 2, 12], [0, 1, 14, 13, 7], [11, 3, 6, 9, 4], [15], [8, 3, 6, 10, 15], [4, 5, 14, 2, 13], [12, 7, 1, 11, 0], [9], [4, 9, 3, 2, 10]] },
+];
+for (const f of FLOW) {
+  test(`next() streams batches as Keras's _flow_index does (seed ${f.seed}, batch ${f.bs}, wrapping with a fresh order)`, async () => {
+    const gen = new ImageDataGenerator({ validationSplit: 0.3 });
+    const it = await gen.flowFromDirectory(root, { targetSize: [12, 16], batchSize: f.bs, seed: f.seed, subset: 'training', classMode: 'sparse', workers: 0, verbose: false });
+    assert.equal(it.samples, 16);
+    for (const [k, want] of f.stream.entries()) {
+      const b = await it.next();
+      assert.deepEqual(Array.from(it.lastBatch!.indices), want, `call ${k}`);
+      assert.deepEqual(Array.from(b.y!.f32()), want.map((j) => it.classes[j]));
+      b.x.dispose(); b.y?.dispose();
+    }
+    it.reset();
+    const again = await it.next();
+    assert.equal(again.x.shape[0], f.bs, 'reset() starts a new pass');
+    await it.close();
+  });
+}
