@@ -223,6 +223,18 @@ test('h5py reads a .weights.h5 file as Keras 3 lays it out', async (t) => {
   ]);
 });
 
+/** ONNX Runtime for WebAssembly (onnxruntime-web, a devDependency with no install script), run in Node. */
+async function onnxRuntime() {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1; // one thread: no worker start-up, same numbers every run
+  return ort;
+}
+
+/** TF.js is an optional peer (heavy; `npm run bench:peers` installs it): its cross-checks skip visibly without it. */
+async function hasTfjs(): Promise<boolean> {
+  try { await import('@tensorflow/tfjs'); return true; } catch { return false; }
+}
+
 async function loadWithTfjs(dir: string) {
   const tf = await import('@tensorflow/tfjs');
   const mj = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
@@ -258,7 +270,8 @@ test('.keras round trip of the shape-changing layers (Reshape, ZeroPadding2D, Up
 
 for (const [label, make, shape] of [['CNN with BatchNorm', cnnLayers, CNN_INPUT], ['global-pooling sigmoid net', gapLayers, GAP_INPUT],
   ['reshaping net (Reshape, ZeroPadding2D, UpSampling2D, Cropping2D, Permute)', reshapeLayers, RESHAPE_INPUT]] as const) {
-  test(`TF.js: tf.loadLayersModel reads convnet's ${label} and predicts within 1e-5`, async () => {
+  test(`TF.js: tf.loadLayersModel reads convnet's ${label} and predicts within 1e-5`, async (t) => {
+    if (!(await hasTfjs())) { t.skip('@tensorflow/tfjs is not installed (an optional peer: npm run bench:peers installs it)'); return; }
     const model = trainedModel(make(), shape as number[]);
     const dir = join(tmp(), 'web_model');
     await saveModel(model, `tfjs://${dir}`);
@@ -276,7 +289,7 @@ for (const [label, make, shape] of [['CNN with BatchNorm', cnnLayers, CNN_INPUT]
   });
 
   test(`ONNX: ONNX Runtime runs convnet's ${label} (NHWC input) within 1e-4`, async () => {
-    const ort = await import('onnxruntime-node');
+    const ort = await onnxRuntime();
     const model = trainedModel(make(), shape as number[]);
     const path = join(tmp(), 'model.onnx');
     await saveModel(model, path);
@@ -291,7 +304,7 @@ for (const [label, make, shape] of [['CNN with BatchNorm', cnnLayers, CNN_INPUT]
 
 test('ONNX export of a Keras-written model matches convnet on it', async (t) => {
   if (!existsSync(join(shared, 'akshat_mnist.keras'))) { t.skip('../shared/fixtures/models/akshat_mnist.keras is absent'); return; }
-  const ort = await import('onnxruntime-node');
+  const ort = await onnxRuntime();
   const out = join(tmp(), 'akshat.onnx');
   assert.equal(await main(['export', join(shared, 'akshat_mnist.keras'), out]), 0);
   const model = await loadModel(join(shared, 'akshat_mnist.keras'));
