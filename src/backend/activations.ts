@@ -23,7 +23,7 @@ export function sigmoid(x: number): number {
 export function unaryFn(op: UnaryOp, alpha: number): (x: number) => number {
   switch (op) {
     case 'linear': return (x) => x;
-    case 'relu': return (x) => (x > 0 ? x : 0);
+    case 'relu': return (x) => (x < 0 ? 0 : x); // NaN stays NaN (NumPy's maximum), as the f32x4 pmax(x, 0) kernels
     case 'sigmoid': return sigmoid;
     case 'tanh': return Math.tanh;
     case 'elu': return (x) => (x > 0 ? x : alpha * Math.expm1(x));
@@ -41,25 +41,25 @@ export function unaryFn(op: UnaryOp, alpha: number): (x: number) => number {
     case 'sqrt': return Math.sqrt;
     case 'square': return (x) => x * x;
     case 'reciprocal': return (x) => 1 / x;
-    case 'sign': return (x) => (x > 0 ? 1 : x < 0 ? -1 : 0);
+    case 'sign': return (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN);
   }
 }
 
-/** f'(x) given x and y = f(x). */
+/** f'(x) given x and y = f(x). At a NaN input every derivative except linear's is NaN (so dx is NaN there, never a silent 0). */
 export function unaryGradFn(op: Activation, alpha: number): (x: number, y: number) => number {
   switch (op) {
     case 'linear': return () => 1;
-    case 'relu': return (x) => (x > 0 ? 1 : 0);
+    case 'relu': return (x) => (x > 0 ? 1 : x !== x ? NaN : 0);
     case 'sigmoid': return (_x, y) => y * (1 - y);
     case 'tanh': return (_x, y) => 1 - y * y;
     case 'elu': return (x, y) => (x > 0 ? 1 : y + alpha);
     case 'selu': return (x, y) => (x > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA);
-    case 'leaky_relu': return (x) => (x > 0 ? 1 : alpha);
+    case 'leaky_relu': return (x) => (x > 0 ? 1 : x !== x ? NaN : alpha);
     case 'gelu': return (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
     case 'swish': return (x) => { const s = sigmoid(x); return s * (1 + x * (1 - s)); };
     case 'softplus': return (x) => sigmoid(x);
-    case 'relu6': return (x) => (x > 0 && x < 6 ? 1 : 0);
-    case 'hard_sigmoid': return (x) => (x > -3 && x < 3 ? 1 / 6 : 0);
+    case 'relu6': return (x) => (x > 0 && x < 6 ? 1 : x !== x ? NaN : 0);
+    case 'hard_sigmoid': return (x) => (x > -3 && x < 3 ? 1 / 6 : x !== x ? NaN : 0);
   }
 }
 

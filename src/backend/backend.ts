@@ -54,6 +54,15 @@ export interface Conv2DParams {
   alpha: number;
 }
 
+/**
+ * Depthwise conv2d in NHWC: each input channel c is convolved with its own `depthMultiplier`
+ * filters, kernel [kH, kW, inC, depthMultiplier], output channel c * depthMultiplier + m
+ * (TensorFlow's layout); outC = inC * depthMultiplier. Positions and padding as in Conv2DParams.
+ */
+export interface DepthwiseConv2DParams extends Conv2DParams {
+  depthMultiplier: number;
+}
+
 /** 2-D pooling in NHWC. `count_include_pad` is false, as in Keras's average pooling with 'same'. */
 export interface Pool2DParams {
   batch: number;
@@ -77,6 +86,20 @@ export interface SGDParams { lr: number; momentum: number; nesterov: boolean; we
 
 export interface RMSpropParams { lr: number; rho: number; momentum: number; epsilon: number; centered: boolean }
 
+/**
+ * NaN rules every backend follows (NumPy's; tested in test/reliability/nan.test.ts on each backend):
+ * - Arithmetic, matmul, conv, sums, means and softmax propagate NaN by IEEE rules (never skip a
+ *   zero operand: NaN * 0 is NaN).
+ * - max/min (binary, with a scalar, reductions) and max pooling return NaN when any operand in
+ *   the window or pair is NaN (so clip(NaN) is NaN).
+ * - relu(NaN) = NaN (compute relu as `x < 0 ? 0 : x`, i.e. f32x4.pmax(x, 0), never `x > 0 ? x : 0`);
+ *   relu6, leaky_relu, elu, selu, hard_sigmoid, sigmoid, tanh, gelu, swish, softplus, sign of NaN
+ *   are NaN, fused epilogues (biasAct, conv activation) included.
+ * - unaryGrad: the derivative at a NaN input is NaN for every activation except linear (dx = NaN).
+ * - maxPool2dGrad: dy goes to the element forward returned: the first NaN of the window in
+ *   row-major window order if there is one, else the first maximum.
+ * - cast of NaN to int32/uint8 gives 0.
+ */
 export interface Backend {
   readonly name: string;
   /** Threads the backend computes with. */
@@ -109,6 +132,13 @@ export interface Backend {
   conv2dGradInput(dy: Tensor, w: Tensor, dx: Tensor, p: Conv2DParams): void;
   /** dw [kH,kW,inC,outC] from x and dy (overwrites dw). */
   conv2dGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: Conv2DParams): void;
+
+  /** Depthwise conv2d: out [N,outH,outW,inC*mult] = act(depthwise(x, w) + bias); w [kH,kW,inC,mult]. */
+  depthwiseConv2d(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: DepthwiseConv2DParams): void;
+  /** dx (overwritten) from dy and w (p.activation ignored). */
+  depthwiseConv2dGradInput(dy: Tensor, w: Tensor, dx: Tensor, p: DepthwiseConv2DParams): void;
+  /** dw [kH,kW,inC,mult] (overwritten) from x and dy. */
+  depthwiseConv2dGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: DepthwiseConv2DParams): void;
 
   maxPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void;
   /** dx (overwritten) gets each dy at the first maximal input of its window (TensorFlow's rule). */

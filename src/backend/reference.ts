@@ -5,7 +5,7 @@
  */
 import type {
   Backend, UnaryOp, Activation, BinaryOp, ReduceOp, BroadcastParams, MatMulParams, Conv2DParams,
-  Pool2DParams, AdamParams, SGDParams, RMSpropParams,
+  Pool2DParams, AdamParams, SGDParams, RMSpropParams, DepthwiseConv2DParams,
 } from './backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { unaryFn, unaryGradFn } from './activations.js';
@@ -203,6 +203,66 @@ export class ReferenceBackend implements Backend {
     });
   }
 
+  /** Calls fn(xOffset, wOffset, dyOffset) (channel 0 of each) for every output position and in-bounds tap of a depthwise conv. */
+  private forEachDepthwiseTap(p: DepthwiseConv2DParams, fn: (xo: number, wo: number, dyo: number) => void): void {
+    for (let b = 0; b < p.batch; b++) for (let oy = 0; oy < p.outH; oy++) for (let ox = 0; ox < p.outW; ox++) {
+      const dyo = ((b * p.outH + oy) * p.outW + ox) * p.outC;
+      for (let ky = 0; ky < p.kH; ky++) {
+        const iy = oy * p.strideH - p.padTop + ky * p.dilationH;
+        if (iy < 0 || iy >= p.inH) continue;
+        for (let kx = 0; kx < p.kW; kx++) {
+          const ix = ox * p.strideW - p.padLeft + kx * p.dilationW;
+          if (ix < 0 || ix >= p.inW) continue;
+          fn(((b * p.inH + iy) * p.inW + ix) * p.inC, (ky * p.kW + kx) * p.inC * p.depthMultiplier, dyo);
+        }
+      }
+    }
+  }
+
+  depthwiseConv2d(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: DepthwiseConv2DParams): void {
+    const xv = x.view(), wv = w.view(), ov = out.view(), bv = bias?.view();
+    const f = unaryFn(p.activation, p.alpha);
+    const acc = new Float64Array(p.outC);
+    for (let b = 0; b < p.batch; b++) for (let oy = 0; oy < p.outH; oy++) for (let ox = 0; ox < p.outW; ox++) {
+      for (let o = 0; o < p.outC; o++) acc[o] = bv ? bv[o] : 0;
+      for (let ky = 0; ky < p.kH; ky++) {
+        const iy = oy * p.strideH - p.padTop + ky * p.dilationH;
+        if (iy < 0 || iy >= p.inH) continue;
+        for (let kx = 0; kx < p.kW; kx++) {
+          const ix = ox * p.strideW - p.padLeft + kx * p.dilationW;
+          if (ix < 0 || ix >= p.inW) continue;
+          const xo = ((b * p.inH + iy) * p.inW + ix) * p.inC, wo = (ky * p.kW + kx) * p.outC;
+          for (let o = 0; o < p.outC; o++) acc[o] += xv[xo + Math.floor(o / p.depthMultiplier)] * wv[wo + o];
+        }
+      }
+      const oo = ((b * p.outH + oy) * p.outW + ox) * p.outC;
+      for (let o = 0; o < p.outC; o++) ov[oo + o] = f(acc[o]);
+    }
+  }
+
+  depthwiseConv2dGradInput(dy: Tensor, w: Tensor, dx: Tensor, p: DepthwiseConv2DParams): void {
+    const dyv = dy.view(), wv = w.view(), dxv = dx.view(), M = p.depthMultiplier;
+    dxv.fill(0);
+    this.forEachDepthwiseTap(p, (xo, wo, dyo) => {
+      for (let c = 0; c < p.inC; c++) {
+        let s = 0;
+        for (let m = 0; m < M; m++) s += dyv[dyo + c * M + m] * wv[wo + c * M + m];
+        dxv[xo + c] += s;
+      }
+    });
+  }
+
+  depthwiseConv2dGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: DepthwiseConv2DParams): void {
+    const xv = x.view(), dyv = dy.view(), dwv = dw.view(), M = p.depthMultiplier;
+    dwv.fill(0);
+    this.forEachDepthwiseTap(p, (xo, wo, dyo) => {
+      for (let c = 0; c < p.inC; c++) {
+        const xval = xv[xo + c];
+        for (let m = 0; m < M; m++) dwv[wo + c * M + m] += xval * dyv[dyo + c * M + m];
+      }
+    });
+  }
+
   private poolWindows(p: Pool2DParams, fn: (b: number, oy: number, ox: number, y0: number, y1: number, x0: number, x1: number) => void): void {
     for (let b = 0; b < p.batch; b++) for (let oy = 0; oy < p.outH; oy++) for (let ox = 0; ox < p.outW; ox++) {
       const ys = oy * p.strideH - p.padTop, xs = ox * p.strideW - p.padLeft;
@@ -232,7 +292,8 @@ export class ReferenceBackend implements Backend {
         let m = -Infinity, at = -1;
         for (let y = y0; y < y1; y++) for (let xx = x0; xx < x1; xx++) {
           const i = ((b * p.inH + y) * p.inW + xx) * C + c;
-          if (xv[i] > m || at < 0) { m = xv[i]; at = i; }
+          // The element the forward pass returned: the first NaN of the window, else its first maximum.
+          if (at < 0 || ((xv[i] > m || xv[i] !== xv[i]) && m === m)) { m = xv[i]; at = i; }
         }
         if (at >= 0) dxv[at] += dyv[((b * p.outH + oy) * p.outW + ox) * C + c];
       }

@@ -61,7 +61,7 @@ function erf(x: f64): f64 {
 export function unary64(op: i32, x: f64, alpha: f64): f64 {
   switch (op) {
     case 0: return x;
-    case 1: return x > 0 ? x : 0;
+    case 1: return x < 0 ? 0 : x; // NaN stays NaN, as pmax(x, 0)
     case 2: return sigmoid(x);
     case 3: return Math.tanh(x);
     case 4: return x > 0 ? x : alpha * Math.expm1(x);
@@ -79,7 +79,7 @@ export function unary64(op: i32, x: f64, alpha: f64): f64 {
     case 16: return Math.sqrt(x);
     case 17: return x * x;
     case 18: return 1 / x;
-    case 19: return x > 0 ? 1 : x < 0 ? -1 : 0;
+    case 19: return x > 0 ? 1 : x < 0 ? -1 : x == 0 ? 0 : x;
   }
   return x;
 }
@@ -88,17 +88,17 @@ export function unary64(op: i32, x: f64, alpha: f64): f64 {
 export function unaryGrad64(op: i32, x: f64, y: f64, alpha: f64): f64 {
   switch (op) {
     case 0: return 1;
-    case 1: return x > 0 ? 1 : 0;
+    case 1: return x > 0 ? 1 : x != x ? x : 0;
     case 2: return y * (1 - y);
     case 3: return 1 - y * y;
     case 4: return x > 0 ? 1 : y + alpha;
     case 5: return x > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA;
-    case 6: return x > 0 ? 1 : alpha;
+    case 6: return x > 0 ? 1 : x != x ? x : alpha;
     case 7: return 0.5 * (1 + erf(x / Math.SQRT2)) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
     case 8: { const s = sigmoid(x); return s * (1 + x * (1 - s)); }
     case 9: return sigmoid(x);
-    case 10: return x > 0 && x < 6 ? 1 : 0;
-    case 11: return x > -3 && x < 3 ? 1.0 / 6 : 0;
+    case 10: return x > 0 && x < 6 ? 1 : x != x ? x : 0;
+    case 11: return x > -3 && x < 3 ? 1.0 / 6 : x != x ? x : 0;
   }
   return 1;
 }
@@ -113,7 +113,7 @@ export function unaryGrad64(op: i32, x: f64, y: f64, alpha: f64): f64 {
 @inline export function unaryVec(op: i32, v: v128, alpha: v128): v128 {
   const z = f32x4.splat(0);
   switch (op) {
-    case 1: return f32x4.pmax(z, v);
+    case 1: return f32x4.pmax(v, z); // v < 0 ? 0 : v: NaN stays NaN
     case 6: return v128.bitselect(v, f32x4.mul(v, alpha), f32x4.gt(v, z));
     case 10: return f32x4.min(f32x4.max(v, z), f32x4.splat(6));
     case 14: return f32x4.neg(v);

@@ -87,7 +87,7 @@ export function k_conv2d_3x3_small(p: usize, part: i32, parts: i32): void {
 // @ts-ignore: decorator
 @inline function outPair(d: usize, off: usize, c0: v128, c1: v128, q0: v128, q1: v128, relu: bool): void {
   let y0 = f32x4.add(c0, q0), y1 = f32x4.add(c1, q1);
-  if (relu) { const z = f32x4.splat(0); y0 = f32x4.pmax(z, y0); y1 = f32x4.pmax(z, y1); }
+  if (relu) { const z = f32x4.splat(0); y0 = f32x4.pmax(y0, z); y1 = f32x4.pmax(y1, z); } // NaN stays NaN
   v128.store(d + off, y0);
   v128.store(d + off, y1, 16);
 }

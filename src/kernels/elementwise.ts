@@ -25,7 +25,9 @@ export function k_unary_grad(p: usize, part: i32, parts: i32): void {
     const one = f32x4.splat(1), zero = f32x4.splat(0);
     for (; i + 4 <= e; i += 4) {
       const o: usize = <usize>i << 2;
-      const g = op == 0 ? one : v128.bitselect(one, zero, f32x4.gt(v128.load(x + o), zero));
+      const xv = v128.load(x + o);
+      // relu: 1 where x > 0, NaN where x is NaN, else 0.
+      const g = op == 0 ? one : v128.bitselect(xv, v128.bitselect(one, zero, f32x4.gt(xv, zero)), f32x4.ne(xv, xv));
       v128.store(dx + o, f32x4.mul(v128.load(dy + o), g));
     }
   }

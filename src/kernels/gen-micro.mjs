@@ -31,7 +31,7 @@ function micro(MR, NR) {
   L.push(`  }`);
   L.push(`  if (relu) {`);
   L.push(`    const z = f32x4.splat(0);`);
-  for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) L.push(`    c${r}_${v} = f32x4.pmax(z, c${r}_${v});`);
+  for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) L.push(`    c${r}_${v} = f32x4.pmax(c${r}_${v}, z);`);
   L.push(`  }`);
   for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) L.push(`  v128.store(c + ${r} * ldc, c${r}_${v}, ${v * 16});`);
   L.push(`}`);

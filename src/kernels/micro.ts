@@ -50,14 +50,14 @@ export function micro4x8(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, pb
   }
   if (relu) {
     const z = f32x4.splat(0);
-    c0_0 = f32x4.pmax(z, c0_0);
-    c0_1 = f32x4.pmax(z, c0_1);
-    c1_0 = f32x4.pmax(z, c1_0);
-    c1_1 = f32x4.pmax(z, c1_1);
-    c2_0 = f32x4.pmax(z, c2_0);
-    c2_1 = f32x4.pmax(z, c2_1);
-    c3_0 = f32x4.pmax(z, c3_0);
-    c3_1 = f32x4.pmax(z, c3_1);
+    c0_0 = f32x4.pmax(c0_0, z);
+    c0_1 = f32x4.pmax(c0_1, z);
+    c1_0 = f32x4.pmax(c1_0, z);
+    c1_1 = f32x4.pmax(c1_1, z);
+    c2_0 = f32x4.pmax(c2_0, z);
+    c2_1 = f32x4.pmax(c2_1, z);
+    c3_0 = f32x4.pmax(c3_0, z);
+    c3_1 = f32x4.pmax(c3_1, z);
   }
   v128.store(c + 0 * ldc, c0_0, 0);
   v128.store(c + 0 * ldc, c0_1, 16);

@@ -106,7 +106,8 @@ function poolBackward(p: usize, part: i32, parts: i32, avg: bool): void {
           const src = x + imgOff + <usize>y * rowBytes + (<usize>c << 2);
           for (let xx = x0; xx < x1; xx++) {
             const v = v128.load(src + ((<usize>xx * C) << 2));
-            const upd = v128.or(f32x4.gt(v, m), i32x4.lt_s(at, i32x4.splat(0)));
+            // Take v when it is larger or NaN, unless a NaN is already held (the first NaN wins, as forward returns NaN).
+            const upd = v128.or(v128.and(v128.or(f32x4.gt(v, m), f32x4.ne(v, v)), f32x4.eq(m, m)), i32x4.lt_s(at, i32x4.splat(0)));
             m = v128.bitselect(v, m, upd);
             at = v128.bitselect(i32x4.splat(q), at, upd);
             q++;
@@ -124,7 +125,7 @@ function poolBackward(p: usize, part: i32, parts: i32, avg: bool): void {
         for (let y = y0; y < y1; y++) {
           for (let xx = x0; xx < x1; xx++) {
             const v = load<f32>(x + imgOff + <usize>y * rowBytes + ((<usize>xx * C + c) << 2));
-            if (v > m || at < 0) { m = v; at = q; }
+            if (at < 0 || ((v > m || v != v) && m == m)) { m = v; at = q; }
             q++;
           }
         }
@@ -175,12 +176,12 @@ function maxPoolGrad2x2(p: usize, part: i32, parts: i32): void {
         const a = v128.load(x + o0 + c), bb = v128.load(x + o0 + cb + c);
         const cc = v128.load(x + o1 + c), d = v128.load(x + o1 + cb + c);
         const gv = v128.load(go + c);
-        // The first maximum in window order a, b, c, d (a NaN is never taken over an earlier value).
-        const gb = f32x4.gt(bb, a);
+        // In window order a, b, c, d: the first NaN if any (forward returned NaN), else the first maximum.
+        const gb = v128.and(v128.or(f32x4.gt(bb, a), f32x4.ne(bb, bb)), f32x4.eq(a, a));
         const m1 = v128.bitselect(bb, a, gb);
-        const gc = f32x4.gt(cc, m1);
+        const gc = v128.and(v128.or(f32x4.gt(cc, m1), f32x4.ne(cc, cc)), f32x4.eq(m1, m1));
         const m2 = v128.bitselect(cc, m1, gc);
-        const gd = f32x4.gt(d, m2);
+        const gd = v128.and(v128.or(f32x4.gt(d, m2), f32x4.ne(d, d)), f32x4.eq(m2, m2));
         const notD = v128.not(gd);
         const isC = v128.and(gc, notD);
         const isB = v128.andnot(v128.and(gb, notD), gc);

@@ -209,7 +209,7 @@ export function k_conv2d_wino(p: usize, part: i32, parts: i32): void {
           y00 = f32x4.add(y00, bv); y01 = f32x4.add(y01, bv); y10 = f32x4.add(y10, bv); y11 = f32x4.add(y11, bv);
         }
         if (relu) {
-          y00 = f32x4.pmax(z, y00); y01 = f32x4.pmax(z, y01); y10 = f32x4.pmax(z, y10); y11 = f32x4.pmax(z, y11);
+          y00 = f32x4.pmax(y00, z); y01 = f32x4.pmax(y01, z); y10 = f32x4.pmax(y10, z); y11 = f32x4.pmax(y11, z); // NaN stays NaN
         }
         v128.store(q00 + ko, y00);
         if (right) v128.store(q00 + ldo + ko, y01);
