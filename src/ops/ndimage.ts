@@ -20,6 +20,7 @@ import { isNode, withUnsharedMemory } from '../runtime.js';
 import { Tensor, tensor, empty, fmtShape } from '../tensor/index.js';
 import type { DType, Nested, TypedArray } from '../tensor/index.js';
 import { heap } from '../tensor/heap.js';
+import { isDType } from '../tensor/dtype.js';
 
 /** Boundary modes of `scipy.ndimage` filters. */
 export type NdMode = 'reflect' | 'constant' | 'nearest' | 'mirror' | 'wrap' | 'grid-mirror' | 'grid-constant' | 'grid-wrap';
@@ -64,6 +65,10 @@ function correlateOrConvolve(op: string, inputLike: NdArrayLike, weightsLike: Nd
   const code = MODES[mode as NdMode];
   if (code === undefined) {
     throw new RangeError(`convnet: ${op}: unknown mode ${JSON.stringify(mode)}; use one of ${Object.keys(MODES).join(', ')}`);
+  }
+  // Refuse a bad output dtype before anything is allocated (issue 11 §4).
+  if (opts.output !== undefined && !isDType(opts.output)) {
+    throw new TypeError(`convnet: ${op}: unknown output dtype ${JSON.stringify(opts.output)} (use float32, int32, uint8 or float64)`);
   }
   const cval = opts.cval ?? 0;
   if (typeof cval !== 'number') throw new TypeError(`convnet: ${op}: cval must be a number, got ${JSON.stringify(cval)}`);

@@ -8,6 +8,16 @@ export function isDType(s: unknown): s is DType {
   return s === 'float32' || s === 'int32' || s === 'uint8' || s === 'float64';
 }
 
+/**
+ * Throws a clear error unless `dtype` is one of the four DTypes. Every creation path calls it
+ * before allocating, so a refused call leaves the heap untouched (issue 11 §4).
+ */
+export function checkDType(dtype: unknown, op: string): asserts dtype is DType {
+  if (!isDType(dtype)) {
+    throw new TypeError(`convnet: ${op}: unknown dtype ${JSON.stringify(dtype)} (use float32, int32, uint8 or float64)`);
+  }
+}
+
 export function dtypeOfArray(a: TypedArray): DType {
   if (a instanceof Float32Array) return 'float32';
   if (a instanceof Int32Array) return 'int32';

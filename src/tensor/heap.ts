@@ -65,6 +65,7 @@ export class Heap {
 
   /** Returns the byte offset of a fresh 64-byte-aligned block of at least `bytes` bytes. */
   alloc(bytes: number): number {
+    if (!Number.isFinite(bytes) || bytes < 0) throw new RangeError(`convnet: internal error: heap.alloc(${bytes})`);
     const want = Math.max(1, bytes);
     const ptr = want >= LARGE ? this.allocLarge(Math.ceil(want / LARGE_GRAIN) * LARGE_GRAIN, bytes) : this.allocSmall(sizeClass(want), bytes);
     this.bytesInUse += this.live.get(ptr)!;

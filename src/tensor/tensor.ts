@@ -5,7 +5,7 @@
  * unless returned by `fn` or marked with `keep()` (weights, optimizer state). Tensors made outside
  * any scope are released when they are garbage-collected, or at once by `dispose()`.
  */
-import { BYTES, DType, TypedArray, typedView, dtypeOfArray, isDType } from './dtype.js';
+import { BYTES, DType, TypedArray, typedView, dtypeOfArray, checkDType } from './dtype.js';
 import { heap } from './heap.js';
 
 let nextId = 1;
@@ -100,6 +100,7 @@ export class Tensor {
 
   /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
   constructor(shape: readonly number[], dtype: DType, storage?: Storage, offset?: number) {
+    checkDType(dtype, 'Tensor');
     this.shape = Object.freeze(shape.slice());
     this.dtype = dtype;
     this.size = sizeOf(this.shape);
@@ -239,26 +240,28 @@ function validateShape(shape: readonly number[], op: string): void {
 
 /** An uninitialised tensor (contents are whatever the heap block held). */
 export function empty(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  checkDType(dtype, 'empty');
   validateShape(shape, 'empty');
   return new Tensor(shape, dtype);
 }
 
-export function full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
-  validateShape(shape, 'full');
+export function full(shape: readonly number[], value: number, dtype: DType = 'float32', op = 'full'): Tensor {
+  checkDType(dtype, op);
+  validateShape(shape, op);
   const t = new Tensor(shape, dtype);
   t.view().fill(value);
   return t;
 }
-export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor { return full(shape, 0, dtype); }
-export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor { return full(shape, 1, dtype); }
-export function scalar(value: number, dtype: DType = 'float32'): Tensor { return full([], value, dtype); }
+export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor { return full(shape, 0, dtype, 'zeros'); }
+export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor { return full(shape, 1, dtype, 'ones'); }
+export function scalar(value: number, dtype: DType = 'float32'): Tensor { return full([], value, dtype, 'scalar'); }
 
 /**
  * Creates a tensor from nested arrays, a flat array or a typed array.
  * `tensor([[1, 2], [3, 4]])` has shape [2, 2]; `tensor(new Uint8Array(12), [2, 2, 3])` keeps uint8.
  */
 export function tensor(values: Nested | TypedArray | readonly number[], shape?: readonly number[], dtype?: DType): Tensor {
-  if (dtype !== undefined && !isDType(dtype)) throw new TypeError(`convnet: tensor: unknown dtype ${JSON.stringify(dtype)} (use float32, int32, uint8 or float64)`);
+  if (dtype !== undefined) checkDType(dtype, 'tensor');
   if (ArrayBuffer.isView(values)) {
     const arr = values as TypedArray;
     const dt = dtype ?? dtypeOfArray(arr);
