@@ -17,6 +17,21 @@ export interface FilterInfo {
 
 const third = 1 / 9;
 
+/**
+ * The largest filter side (rows and columns) `getFilter`, `gaussianKernel` and JSON kernels accept:
+ * 101x101 is already ~10^4 multiply-adds per pixel, and a huge spec from the command line
+ * (gaussian:1e9, box-blur:20000) used to crash V8 or run for minutes (issue 11 §5).
+ */
+export const MAX_FILTER_SIZE = 101;
+/** The largest Gaussian sigma with the default truncate 4 (radius round(4 sigma) <= 50). */
+export const MAX_GAUSSIAN_SIGMA = 12.5;
+
+function tooBig(what: string, side: number): RangeError {
+  const dims = Number.isFinite(side) && side < 1e15 ? `${side}x${side}` : 'larger than any image';
+  return new RangeError(`convnet: ${what}: the kernel would be ${dims}; the limit is ${MAX_FILTER_SIZE}x${MAX_FILTER_SIZE} ` +
+    `(gaussian sigma up to ${MAX_GAUSSIAN_SIGMA}, box-blur size up to ${MAX_FILTER_SIZE}). Downscale the image for a wider blur.`);
+}
+
 /** The fixed filters, by name. `gaussian:<sigma>` and JSON kernels are accepted by `getFilter` too. */
 export const FILTERS: Readonly<Record<string, Omit<FilterInfo, 'name'>>> = Object.freeze({
   'vertical-edges': { description: 'responds to vertical edges (dark to light, left to right), the notebook\'s first filter', kernel: [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]] },
@@ -43,7 +58,9 @@ export function filterNames(): string[] {
  */
 export function gaussianKernel(sigma: number, truncate = 4): Kernel2D {
   if (!(sigma > 0) || !Number.isFinite(sigma)) throw new RangeError(`convnet: gaussianKernel: sigma must be a positive number, got ${sigma}`);
+  if (!(truncate > 0) || !Number.isFinite(truncate)) throw new RangeError(`convnet: gaussianKernel: truncate must be a positive number, got ${truncate}`);
   const radius = Math.floor(truncate * sigma + 0.5);
+  if (2 * radius + 1 > MAX_FILTER_SIZE) throw tooBig(`gaussianKernel(sigma ${sigma}, truncate ${truncate})`, 2 * radius + 1);
   const g: number[] = [];
   let sum = 0;
   for (let x = -radius; x <= radius; x++) { const v = Math.exp((-0.5 / (sigma * sigma)) * x * x); g.push(v); sum += v; }
@@ -64,10 +81,12 @@ export function getFilter(spec: string): FilterInfo {
   if (m) {
     const v = Number(m[2]);
     if (m[1] === 'gaussian') {
-      if (!(v > 0)) throw new RangeError(`convnet: filter '${spec}': sigma must be a positive number, e.g. gaussian:1.5`);
+      if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`convnet: filter '${spec}': sigma must be a positive number, e.g. gaussian:1.5`);
+      if (v > MAX_GAUSSIAN_SIGMA) throw tooBig(`filter '${spec}'`, 2 * Math.floor(4 * v + 0.5) + 1);
       return { name: `gaussian:${v}`, description: `Gaussian blur, sigma ${v}`, kernel: gaussianKernel(v) };
     }
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`convnet: filter '${spec}': the box size must be a positive integer, e.g. box-blur:5`);
+    if (v > MAX_FILTER_SIZE) throw tooBig(`filter '${spec}'`, v);
     const k = Array.from({ length: v }, () => new Array<number>(v).fill(1 / (v * v)));
     return { name: `box-blur:${v}`, description: `mean of the ${v}x${v} neighbourhood`, kernel: k };
   }
@@ -86,6 +105,7 @@ export function parseKernelJson(text: string): Kernel2D {
     throw new RangeError(`convnet: the kernel '${text}' must be a 2-D array of numbers (a list of rows), e.g. [[1,0,-1],[1,0,-1],[1,0,-1]]`);
   }
   const width = (k[0] as unknown[]).length;
+  if (k.length > MAX_FILTER_SIZE || width > MAX_FILTER_SIZE) throw tooBig('the JSON kernel', Math.max(k.length, width));
   if (width === 0 || !k.every((r: unknown[]) => r.length === width)) {
     throw new RangeError(`convnet: the kernel '${text}' has rows of different lengths (or empty rows); every row needs ${width || 'at least one'} number(s)`);
   }
