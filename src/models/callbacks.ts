@@ -69,10 +69,18 @@ export function toCallback(c: Callback | Record<string, unknown>): Callback {
   return c instanceof Callback ? c : new LambdaCallback(c);
 }
 
-/** What `fit` returns: `history.history.loss[epoch]`, `history.epoch`. */
+/**
+ * Why fit ended: it ran every epoch ('completed'), a callback set `model.stopTraining`
+ * ('early_stopping'), its `signal` aborted ('interrupted'), or the loss, a gradient or a weight
+ * became NaN or infinite ('non_finite'; the weights are those from before that batch).
+ */
+export type StopReason = 'completed' | 'early_stopping' | 'interrupted' | 'non_finite';
+
+/** What `fit` returns: `history.history.loss[epoch]`, `history.epoch`, `history.stopReason`. */
 export class History extends Callback {
   epoch: number[] = [];
   history: Record<string, number[]> = {};
+  stopReason: StopReason = 'completed';
   async onEpochEnd(epoch: number, logs: Logs = {}): Promise<void> {
     this.epoch.push(epoch);
     for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
@@ -83,17 +91,21 @@ export class History extends Callback {
 export class ProgbarLogger extends Callback {
   private bar: Progbar | null = null;
   private epochs = 1;
+  private done = 0;
   constructor(private readonly verbose: 1 | 2, private readonly write?: (s: string) => void, private readonly tty?: boolean) { super(); }
   async onTrainBegin(): Promise<void> { this.epochs = this.params.epochs; }
   async onEpochBegin(epoch: number): Promise<void> {
     if (this.epochs > 1) (this.write ?? writeOut)(`Epoch ${epoch + 1}/${this.epochs}\n`);
     this.bar = new Progbar(this.params.steps, { verbose: this.verbose, write: this.write, isTTY: this.tty });
+    this.done = 0;
   }
   async onTrainBatchEnd(batch: number, logs: Logs = {}): Promise<void> {
+    this.done = batch + 1;
     if (this.verbose === 1) this.bar?.update(batch + 1, Object.entries(logs), false);
   }
+  /** The last line shows the batches really run (`11/80` when stopped early) and says when fit was interrupted. */
   async onEpochEnd(_epoch: number, logs: Logs = {}): Promise<void> {
-    this.bar?.update(this.params.steps, Object.entries(logs), true);
+    this.bar?.update(this.done, Object.entries(logs), true, this.model?.interrupted ? 'interrupted' : undefined);
   }
 }
 

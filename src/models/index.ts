@@ -8,7 +8,7 @@ export {
   Callback, History, EarlyStopping, ModelCheckpoint, CSVLogger, TerminateOnNaN, ReduceLROnPlateau, LearningRateScheduler,
   LambdaCallback, ProgbarLogger, callbacks, formatFilepath,
 } from './callbacks.js';
-export type { Logs, CallbackModel } from './callbacks.js';
+export type { Logs, CallbackModel, StopReason } from './callbacks.js';
 export {
   Loss, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, MeanSquaredError, MeanAbsoluteError, Huber,
   losses, getLoss,

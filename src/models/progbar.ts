@@ -71,8 +71,11 @@ export class Progbar {
     this.tty = opts.isTTY ?? stdoutIsTTY();
   }
 
-  /** Shows progress at step `current` with the running values of the metrics (already averaged). */
-  update(current: number, values: [string, number][] = [], finalize?: boolean): void {
+  /**
+   * Shows progress at step `current` with the running values of the metrics (already averaged);
+   * `note` ends the final line (e.g. 'interrupted').
+   */
+  update(current: number, values: [string, number][] = [], finalize?: boolean, note?: string): void {
     const fin = finalize ?? (this.target !== null && current >= this.target);
     for (const [k, v] of values) this.values.set(k, v);
     const now = performance.now() / 1000;
@@ -98,7 +101,7 @@ export class Progbar {
       if (this.target !== null && this.target > 0 && !fin) info = ` ${b(formatEta(perUnit * (this.target - current)))}`;
       else info = ` ${b(`${(now - this.start).toFixed(0)}s`)}`;
       let infoVisible = info.replace(/\x1b\[[0-9;]*m/g, '').length;
-      const rest = formatTime(perUnit, this.unitName) + this.metricsText();
+      const rest = formatTime(perUnit, this.unitName) + this.metricsText() + (fin && note ? ` - ${note}` : '');
       info += rest; infoVisible += rest.length;
       const total = visible + infoVisible;
       let msg = (this.tty ? '\r' : '\n') + bar + info;
@@ -110,7 +113,7 @@ export class Progbar {
     } else if (fin && this.target !== null && this.target > 0) {
       const digits = Math.floor(Math.log10(this.target)) + 1;
       const count = `${String(current).padStart(digits)}/${this.target}`;
-      this.write(`${count} - ${(now - this.start).toFixed(0)}s -${formatTime(perUnit, this.unitName)}${this.metricsText()}\n`);
+      this.write(`${count} - ${(now - this.start).toFixed(0)}s -${formatTime(perUnit, this.unitName)}${this.metricsText()}${note ? ` - ${note}` : ''}\n`);
     }
     this.lastUpdate = now;
   }

@@ -17,7 +17,7 @@ import {
 import { Progbar } from './progbar.js';
 import { summaryLines, type SummaryOptions } from './summary.js';
 import { TensorBatches } from './tensor_batches.js';
-import { stdoutIsTTY, nextTurn, writeErr, onInterrupt } from '../runtime.js';
+import { stdoutIsTTY, nextTurn, writeErr } from '../runtime.js';
 import type { Batch, BatchIterator } from '../data/types.js';
 
 export interface CompileArgs {
@@ -45,6 +45,12 @@ export interface FitArgs {
   stepsPerEpoch?: number;
   validationSteps?: number;
   validationBatchSize?: number;
+  /**
+   * Stops training when it aborts: fit finishes the current batch, skips that epoch's validation,
+   * runs onTrainEnd and returns the History with `stopReason: 'interrupted'`. The library installs
+   * no Ctrl-C handler: a program that wants one aborts an AbortController from its SIGINT handler.
+   */
+  signal?: AbortSignal;
 }
 
 export interface EvaluateArgs { batchSize?: number; verbose?: Verbose; steps?: number; returnDict?: boolean; callbacks?: (Callback | Record<string, unknown>)[] }
@@ -60,15 +66,55 @@ function resolveVerbose(v: Verbose | undefined): 0 | 1 | 2 {
   return v;
 }
 
-/** Yields to the event loop so Ctrl-C (SIGINT) and timers can run between batches. */
+/** What went NaN or infinite in a training step. */
+interface NonFinite { what: string; value: number }
+
+/** The first NaN or infinite element of a float tensor, or null. */
+function nonFiniteIn(t: Tensor): number | null {
+  if (t.dtype !== 'float32' && t.dtype !== 'float64') return null;
+  const v = t.view() as Float32Array;
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return v[i];
+  return null;
+}
+
+function firstNonFinite(vars: Variable[]): { path: string; value: number } | null {
+  for (const w of vars) { const v = nonFiniteIn(w.value); if (v !== null) return { path: w.path, value: v }; }
+  return null;
+}
+
+/**
+ * Copies of the weights and optimizer state taken before each batch, so that a step that makes
+ * them non-finite can be undone. The buffers are reused from batch to batch.
+ */
+class WeightSnapshot {
+  private copies = new Map<Variable, Float32Array | Float64Array | Int32Array | Uint8Array>();
+  take(vars: Variable[]): void {
+    for (const v of vars) {
+      const src = v.value.view();
+      let c = this.copies.get(v);
+      if (!c || c.length !== src.length || c.constructor !== src.constructor) { c = src.slice(); this.copies.set(v, c); } else c.set(src as never);
+    }
+  }
+  /** Writes the copies back; state created during the step (new optimizer slots) goes back to zeros. */
+  restore(vars: Variable[]): void {
+    for (const v of vars) {
+      const c = this.copies.get(v);
+      const dst = v.value.view();
+      if (c && c.length === dst.length) dst.set(c as never); else dst.fill(0);
+    }
+  }
+  clear(): void { this.copies.clear(); }
+}
+
+/** Yields to the event loop so abort signals and timers can run between batches. */
 const tick = nextTurn;
 
 export class Sequential implements CallbackModel {
   name: string;
   trainable = true;
-  /** Set to true (by a callback, or Ctrl-C) to stop fit after the current batch. */
+  /** Set to true (by a callback) to stop fit after the current batch. */
   stopTraining = false;
-  /** Whether the last fit was stopped by Ctrl-C. */
+  /** Whether the last fit was stopped by its `signal` (e.g. Ctrl-C in the CLI). */
   interrupted = false;
   optimizer: Optimizer | null = null;
   loss: Loss | null = null;
@@ -297,8 +343,27 @@ export class Sequential implements CallbackModel {
     return tensor(w, [B]);
   }
 
-  /** One optimisation step; returns the batch loss (NaN/inf when the update was skipped). */
-  private trainStep(x: Tensor, y: Tensor, classWeight?: Record<number, number>): number {
+  /**
+   * A training step that leaves the model as it was when the loss, a gradient or a weight comes out
+   * NaN or infinite: returns the batch loss, or what went non-finite (weights and optimizer state
+   * then hold their values from before the batch).
+   */
+  private guardedTrainStep(x: Tensor, y: Tensor, classWeight: Record<number, number> | undefined, snap: WeightSnapshot): number | NonFinite {
+    const state = () => [...this.weights, ...(this.optimizer!.variables())];
+    snap.take(state());
+    const r = this.trainStep(x, y, classWeight);
+    let bad: NonFinite | null = typeof r === 'number' ? null : r;
+    if (!bad) {
+      const w = firstNonFinite(this.weights);
+      if (w) bad = { what: `weight "${w.path}"`, value: w.value };
+    }
+    if (!bad) return r as number;
+    snap.restore(state());
+    return bad;
+  }
+
+  /** One optimisation step; returns the batch loss, or what went non-finite (then no update was applied). */
+  private trainStep(x: Tensor, y: Tensor, classWeight?: Record<number, number>): number | NonFinite {
     const vars = this.trainableWeights;
     const params = vars.map((v) => v.value);
     return scope(() => {
@@ -311,7 +376,11 @@ export class Sequential implements CallbackModel {
         return l;
       }, params);
       const lv = value.view()[0];
-      if (!Number.isFinite(lv)) return lv;
+      if (!Number.isFinite(lv)) return { what: 'the loss', value: lv };
+      for (let i = 0; i < grads.length; i++) {
+        const v = nonFiniteIn(grads[i]);
+        if (v !== null) return { what: `the gradient of "${vars[i].path}"`, value: v };
+      }
       this.optimizer!.applyGradients(grads, vars);
       for (const m of this.compiledMetrics) m.updateTensors(y, yPred!, sw);
       return lv;
@@ -342,8 +411,8 @@ export class Sequential implements CallbackModel {
     this.checkInput(x.shape);
     this.checkLabels(y.shape, 'trainOnBatch');
     for (const m of this.compiledMetrics) m.reset();
-    const l = this.trainStep(x, y, opts.classWeight);
-    return this.packResult(this.resultLogs(l, 1), opts.returnDict);
+    const r = this.trainStep(x, y, opts.classWeight);
+    return this.packResult(this.resultLogs(typeof r === 'number' ? r : NaN, 1), opts.returnDict);
   }
 
   /** Loss and metrics on one batch without training. */
@@ -391,7 +460,11 @@ export class Sequential implements CallbackModel {
       data = { x: data, y: yOrOpts };
     } else opts = (yOrOpts as FitArgs) ?? {};
     opts = normalizeOptions(opts as Record<string, unknown>, ['epochs', 'batchSize', 'verbose', 'callbacks', 'validationData', 'validationSplit',
-      'shuffle', 'initialEpoch', 'classWeight', 'stepsPerEpoch', 'validationSteps', 'validationBatchSize', 'validationFreq', 'sampleWeight'], 'fit') as FitArgs;
+      'shuffle', 'initialEpoch', 'classWeight', 'stepsPerEpoch', 'validationSteps', 'validationBatchSize', 'validationFreq', 'sampleWeight', 'signal'], 'fit') as FitArgs;
+    const signal = opts.signal;
+    if (signal !== undefined && !(signal && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function')) {
+      throw new TypeError('convnet: fit: signal must be an AbortSignal (from new AbortController().signal)');
+    }
     this.requireCompiled('fit');
     const epochs = opts.epochs ?? 1;
     const initialEpoch = opts.initialEpoch ?? 0;
@@ -448,21 +521,17 @@ export class Sequential implements CallbackModel {
 
     this.stopTraining = false;
     this.interrupted = false;
-    let sigints = 0;
-    const onSigint = () => {
-      sigints++;
-      if (sigints > 1) { writeErr('\nconvnet: interrupted twice; exiting now\n'); process.exit(130); }
-      this.stopTraining = true; this.interrupted = true;
-      writeErr('\nconvnet: Ctrl-C: stopping after the current batch (press Ctrl-C again to quit at once)\n');
-    };
-    const offSigint = onInterrupt(onSigint);
+    history.stopReason = 'completed';
+    const snapshot = new WeightSnapshot();
     try {
       for (const c of cbs) await c.onTrainBegin();
       for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
         for (const m of this.compiledMetrics) m.reset();
         for (const c of cbs) await c.onEpochBegin(epoch);
-        let lossTotal = 0, seen = 0, nanAt = -1;
+        let lossTotal = 0, seen = 0;
+        let bad: NonFinite | null = null;
         for (let b = 0; b < steps; b++) {
+          if (signal?.aborted) { this.interrupted = true; this.stopTraining = true; break; }
           const batch: Batch = first ?? await train.getBatch(b);
           first = null;
           try {
@@ -470,25 +539,27 @@ export class Sequential implements CallbackModel {
             if (!batch.y) throw new RangeError('convnet: fit: a batch came without labels (y)');
             this.checkLabels(batch.y.shape, 'fit');
             const n = batch.x.shape[0];
-            const l = this.trainStep(batch.x, batch.y, opts.classWeight);
-            if (!Number.isFinite(l)) { nanAt = b; lossTotal = NaN; } else { lossTotal += l * n; seen += n; }
+            const r = this.guardedTrainStep(batch.x, batch.y, opts.classWeight, snapshot);
+            if (typeof r !== 'number') { bad = r; lossTotal = NaN; } else { lossTotal += r * n; seen += n; }
           } finally {
             batch.x.dispose(); batch.y?.dispose();
           }
           const logs = this.resultLogs(lossTotal, seen);
           for (const c of cbs) await c.onTrainBatchEnd(b, logs);
-          if (nanAt >= 0) {
-            writeErr(`\nconvnet: the loss became ${Number.isNaN(lossTotal) ? 'NaN' : 'infinite'} at epoch ${epoch + 1}, batch ${nanAt + 1} of ${steps}; ` +
+          if (bad) {
+            writeErr(`\nconvnet: ${bad.what} became ${Number.isNaN(bad.value) ? 'NaN' : 'infinite'} at epoch ${epoch + 1}, batch ${b + 1} of ${steps}; ` +
               'training stopped with the weights from before that batch. Lower the learning rate, or check the inputs for NaN or huge values.\n');
             this.stopTraining = true;
+            history.stopReason = 'non_finite';
           }
+          if (signal?.aborted) { this.interrupted = true; this.stopTraining = true; }
           if (this.stopTraining) break;
           await tick();
         }
         train.onEpochEnd();
         const logs = this.resultLogs(lossTotal, seen);
-        if (nanAt >= 0) logs.loss = NaN;
-        if (val && !this.interrupted && nanAt < 0) {
+        if (bad) logs.loss = NaN;
+        if (val && !this.interrupted && !bad) {
           for (const c of cbs) await c.onTestBegin();
           const vl = await this.evaluateIterator(val, opts.validationSteps, 'val_');
           for (const c of cbs) await c.onTestEnd(vl);
@@ -496,9 +567,11 @@ export class Sequential implements CallbackModel {
         }
         for (const c of cbs) await c.onEpochEnd(epoch, logs);
       }
+      if (this.interrupted) history.stopReason = 'interrupted';
+      else if (this.stopTraining && history.stopReason === 'completed') history.stopReason = 'early_stopping';
       for (const c of cbs) await c.onTrainEnd();
     } finally {
-      offSigint();
+      snapshot.clear();
       if (first) { first.x.dispose(); first.y?.dispose(); }
     }
     return history;

@@ -31,6 +31,8 @@ export interface NotebookOptions {
   seed?: number;
   /** Size of the built-in set (tests make it small). */
   builtin?: BuiltinDataOptions;
+  /** Stops training after the current batch when it aborts (the CLI aborts it on Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -53,6 +55,7 @@ export interface ResolvedOptions {
   seed: number;
   builtin: boolean;
   data: DataDirInfo;
+  signal?: AbortSignal;
 }
 
 export interface NotebookContext {
@@ -113,7 +116,7 @@ export async function prepareNotebook(opts: NotebookOptions, log: (l: string) =>
     mkdirSync(join(out, 'data'), { recursive: true });
     writeFileSync(imagePath, await encodeJpeg(renderHouse(), 92));
   }
-  return { dataDir: data!.dir, imagePath, out, epochs, batchSize, targetSize, lang, seed: opts.seed ?? 42, builtin, data: data! };
+  return { dataDir: data!.dir, imagePath, out, epochs, batchSize, targetSize, lang, seed: opts.seed ?? 42, builtin, data: data!, signal: opts.signal };
 }
 
 export interface NotebookResult { out: string; reportPath: string; state: NotebookState; seconds: number }

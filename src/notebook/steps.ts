@@ -11,7 +11,7 @@ import { getFilter } from '../ops/filters.js';
 import { tensor, type Tensor } from '../tensor/index.js';
 import { figure } from '../viz/index.js';
 import type { NotebookContext, NotebookStep } from './runner.js';
-import { compiledModelFromConfig } from './model.js';
+import { classModeFor, compiledModelFromConfig } from './model.js';
 import { NOTEBOOK_CONFIG } from './space.js';
 
 /** The notebook's 5x5 example matrix. */
@@ -94,14 +94,21 @@ const dataStep: NotebookStep = {
     const { o } = ctx;
     const gen = new ImageDataGenerator({ rescale: 1 / 255, validationSplit: 0.2 });
     const images = Object.values(o.data.files).reduce((n, f) => n + f.length, 0);
+    // Two classes: 0/1 labels and one sigmoid, as the notebook; three or more: one-hot labels and a
+    // softmax over them, what a Keras user switches to (a sigmoid on labels 0/1/2 learns nothing).
+    const classMode = classModeFor(o.data.classes.length);
     // Keep decoded images in memory when they fit easily (the built-in set; not 12,000 photos at 150x150).
     const cache = images * o.targetSize * o.targetSize * 3 < 256 * 2 ** 20;
     const flow = (subset: 'training' | 'validation') => gen.flowFromDirectory(o.dataDir, {
-      targetSize: [o.targetSize, o.targetSize], batchSize: o.batchSize, classMode: 'binary', seed: 42, shuffle: true, subset, cache, log: ctx.log,
+      targetSize: [o.targetSize, o.targetSize], batchSize: o.batchSize, classMode, seed: 42, shuffle: true, subset, cache, log: ctx.log,
     });
     ctx.state.train = await flow('training');
     ctx.state.validation = await flow('validation');
     ctx.log(`${ctx.t.classIndices}: ${pyDict(ctx.state.train.classIndices)}`);
+    const ci = ctx.state.train.classIndices;
+    ctx.state.classNames = Object.keys(ci).sort((a, b) => ci[a] - ci[b]);
+    ctx.state.classMode = classMode;
+    ctx.log(ctx.t.classModeLine(ctx.state.classNames.length, classMode));
     ctx.run.add({ type: 'text', title: ctx.t.data, text: ctx.transcript() });
   },
 };
@@ -109,7 +116,7 @@ const dataStep: NotebookStep = {
 const summaryStep: NotebookStep = {
   name: 'summary',
   async run(ctx) {
-    const model = compiledModelFromConfig(NOTEBOOK_CONFIG, ctx.o.targetSize, ctx.o.seed);
+    const model = compiledModelFromConfig(NOTEBOOK_CONFIG, ctx.o.targetSize, ctx.o.seed, ctx.state.classNames?.length ?? 2);
     model.summary((l) => ctx.log(l));
     ctx.state.model = model;
     ctx.run.add({ type: 'text', title: ctx.t.summary, text: ctx.transcript() });
@@ -139,7 +146,7 @@ const trainStep: NotebookStep = {
     ctx.run.add({ type: 'curves', title: ctx.t.curves, src: 'history.json' });
     const writer = new HistoryWriter(ctx);
     const t0 = performance.now();
-    const h = await model!.fit(train!, { epochs: ctx.o.epochs, validationData: validation!, callbacks: [writer] });
+    const h = await model!.fit(train!, { epochs: ctx.o.epochs, validationData: validation!, callbacks: [writer], signal: ctx.o.signal });
     ctx.state.history = h.history;
     const took = ((performance.now() - t0) / 1000).toFixed(1);
     ctx.run.add({ type: 'text', title: ctx.t.training, text: `${writer.lines.join('\n')}\n(${took} s)` });
@@ -151,7 +158,8 @@ const saveLoadStep: NotebookStep = {
   async run(ctx) {
     const model = ctx.state.model!;
     const path = join(ctx.o.out, MODEL_FILE);
-    await model.save(path);
+    // The class names go into metadata.json, so `convnet predict` names the classes with no --classes.
+    await model.save(path, { classNames: ctx.state.classNames });
     ctx.log(ctx.t.savedLine(MODEL_FILE, statSync(path).size / 1024));
     const loaded = await loadModel(path);
     const batch = await ctx.state.validation!.getBatch(0);
@@ -178,10 +186,42 @@ function framed(pixels: ArrayLike<number>, h: number, w: number, right: boolean)
   return tensor(out, [h, w, 3]);
 }
 
+/** One prediction read the way the labels were fed: the class, its probability, and how sure the model is. */
+interface Decision { cls: number; prob: number; sure: number }
+
+/**
+ * Binary: `p[i]` is the probability of class 1 (threshold 0.5); `sure` is the distance from 0.5.
+ * Categorical: row i of `p` holds K probabilities; the class is the argmax and `sure` its probability.
+ */
+export function decide(p: ArrayLike<number>, i: number, k: number, mode: 'binary' | 'categorical'): Decision {
+  if (mode === 'binary') return { cls: p[i] > 0.5 ? 1 : 0, prob: p[i], sure: Math.abs(p[i] - 0.5) };
+  let best = 0;
+  for (let j = 1; j < k; j++) if (p[i * k + j] > p[i * k + best]) best = j;
+  return { cls: best, prob: p[i * k + best], sure: p[i * k + best] };
+}
+
+/** The true class of row i of a batch's labels (0/1 or one-hot). */
+function labelOf(y: ArrayLike<number>, i: number, k: number, mode: 'binary' | 'categorical'): number {
+  if (mode === 'binary') return y[i];
+  let best = 0;
+  for (let j = 1; j < k; j++) if (y[i * k + j] > y[i * k + best]) best = j;
+  return best;
+}
+
+/** Columns and rows of a grid of n images, at most 4 to a row, and a figure size that fits them. */
+export function gridFor(n: number): { rows: number; cols: number; figsize: [number, number] } {
+  const cols = Math.max(1, Math.min(4, n));
+  const rows = Math.max(1, Math.ceil(n / 4));
+  return { rows, cols, figsize: [3 * cols, 3.3 * rows] };
+}
+
 const predictionsStep: NotebookStep = {
   name: 'predictions',
   async run(ctx) {
     const val = ctx.state.validation!;
+    const names = ctx.state.classNames ?? Object.keys(val.classIndices);
+    const mode = ctx.state.classMode ?? 'binary';
+    const k = names.length;
     val.reset();
     const batch = await val.getBatch(0);
     const n = Math.min(8, batch.x.shape[0]);
@@ -189,19 +229,27 @@ const predictionsStep: NotebookStep = {
     const p = (await ctx.state.model!.predict(x, { verbose: 0 })).dataSync();
     const y = batch.y!.dataSync();
     const [, h, w] = batch.x.shape;
-    const fig = figure({ figsize: [12, 6.6], dpi: 100 });
+    const g = gridFor(n);
+    const fig = figure({ figsize: g.figsize, dpi: 100 });
     const pix = x.dataSync();
     for (let i = 0; i < n; i++) {
-      const right = (p[i] > 0.5 ? 1 : 0) === y[i];
-      const img = framed(pix.subarray(i * h * w * 3, (i + 1) * h * w * 3), h, w, right);
-      fig.subplot(2, 4, i + 1).imshow(img).title(`${ctx.t.prediction}: ${p[i].toFixed(2)}`).axis('off');
+      const d = decide(p, i, k, mode);
+      const actual = labelOf(y, i, k, mode);
+      const img = framed(pix.subarray(i * h * w * 3, (i + 1) * h * w * 3), h, w, d.cls === actual);
+      // Binary: the probability of class 1, as the notebook prints it; categorical: the class and its probability.
+      const title = mode === 'binary' ? `${ctx.t.prediction}: ${d.prob.toFixed(2)}` : `${names[d.cls]} (${d.prob.toFixed(2)})`;
+      fig.subplot(g.rows, g.cols, i + 1).imshow(img).title(title).axis('off');
       img.dispose();
-      ctx.log(`${basename(val.filenames[val.lastBatch?.indices[i] ?? i] ?? '')}  ${ctx.t.prediction}: ${p[i].toFixed(2)}  (${y[i]})`);
+      const file = basename(val.filenames[val.lastBatch?.indices[i] ?? i] ?? '');
+      ctx.log(ctx.t.predictionLine(file, d.prob.toFixed(2), names[d.cls], names[actual]));
     }
     batch.x.dispose(); batch.y?.dispose();
     const f = ctx.figure('predictions.png');
     await fig.savefig(f.path);
-    ctx.run.add({ type: 'figure', title: ctx.t.predictions, src: f.src, caption: ctx.t.predictionsCaption });
+    ctx.run.add({
+      type: 'figure', title: ctx.t.predictions, src: f.src,
+      caption: mode === 'binary' ? ctx.t.predictionsCaption : ctx.t.predictionsCaptionCategorical,
+    });
   },
 };
 
@@ -209,9 +257,10 @@ const evaluationStep: NotebookStep = {
   name: 'evaluation',
   async run(ctx) {
     const { o } = ctx;
+    const mode = ctx.state.classMode ?? classModeFor(o.data.classes.length);
     const gen = new ImageDataGenerator({ rescale: 1 / 255, validationSplit: 0.2 });
     const val = await gen.flowFromDirectory(o.dataDir, {
-      targetSize: [o.targetSize, o.targetSize], batchSize: o.batchSize, classMode: 'binary', shuffle: false, subset: 'validation', verbose: false,
+      targetSize: [o.targetSize, o.targetSize], batchSize: o.batchSize, classMode: mode, shuffle: false, subset: 'validation', verbose: false,
     });
     let p: ArrayLike<number>;
     try {
@@ -221,12 +270,13 @@ const evaluationStep: NotebookStep = {
     }
     const labels = val.classes;
     const names = Object.keys(val.classIndices).sort((a, b) => val.classIndices[a] - val.classIndices[b]);
+    const k = names.length;
     const m = names.map(() => names.map(() => 0));
-    const wrong: { i: number; p: number }[] = [];
+    const wrong: { i: number; d: Decision }[] = [];
     for (let i = 0; i < labels.length; i++) {
-      const pred = p[i] > 0.5 ? 1 : 0;
-      m[labels[i]][pred]++;
-      if (pred !== labels[i]) wrong.push({ i, p: p[i] });
+      const d = decide(p, i, k, mode);
+      m[labels[i]][d.cls]++;
+      if (d.cls !== labels[i]) wrong.push({ i, d });
     }
     const acc = (labels.length - wrong.length) / labels.length;
     ctx.state.valAccuracy = acc;
@@ -234,17 +284,21 @@ const evaluationStep: NotebookStep = {
     ctx.log(ctx.t.accuracyLine(acc, labels.length));
     ctx.run.add({ type: 'confusion', title: ctx.t.confusion, labels: names, matrix: m });
     ctx.run.add({ type: 'text', title: ctx.t.confusion, text: ctx.transcript() });
-    wrong.sort((a, b) => Math.abs(b.p - 0.5) - Math.abs(a.p - 0.5));
+    wrong.sort((a, b) => b.d.sure - a.d.sure);
     const worst = wrong.slice(0, 8);
     if (!worst.length) {
       ctx.run.add({ type: 'text', title: ctx.t.wrong, text: ctx.t.noneWrong });
       return;
     }
-    const fig = figure({ figsize: [12, 6.6], dpi: 100 });
-    for (let k = 0; k < worst.length; k++) {
-      const img = await imread(val.filepaths[worst[k].i]);
+    // The canvas fits the images shown: one wrong image gets one panel, not a 2x4 grid.
+    const g = gridFor(worst.length);
+    const fig = figure({ figsize: g.figsize, dpi: 100 });
+    for (let j = 0; j < worst.length; j++) {
+      const { i, d } = worst[j];
+      const img = await imread(val.filepaths[i]);
       // The true class beside the prediction: what the model got wrong is visible at a glance.
-      fig.subplot(2, 4, k + 1).imshow(img).title(`${names[labels[worst[k].i]]} · ${ctx.t.prediction}: ${worst[k].p.toFixed(2)}`, { fontsize: 11 }).axis('off');
+      const said = mode === 'binary' ? `${ctx.t.prediction}: ${d.prob.toFixed(2)}` : `${names[d.cls]} ${d.prob.toFixed(2)}`;
+      fig.subplot(g.rows, g.cols, j + 1).imshow(img).title(`${names[labels[i]]} · ${said}`, { fontsize: 11 }).axis('off');
       img.dispose();
     }
     const f = ctx.figure('most-wrong.png');
@@ -252,7 +306,7 @@ const evaluationStep: NotebookStep = {
     ctx.run.add({ type: 'figure', title: ctx.t.wrong, src: f.src });
     ctx.run.add({
       type: 'table', title: ctx.t.wrong, columns: ctx.t.wrongColumns,
-      rows: worst.map((w) => [val.filenames[w.i], names[labels[w.i]], Number(w.p.toFixed(4))]),
+      rows: worst.map(({ i, d }) => [val.filenames[i], names[labels[i]], names[d.cls], Number(d.prob.toFixed(4))]),
     });
   },
 };

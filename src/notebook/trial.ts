@@ -11,6 +11,8 @@ export interface TrialRunnerOptions {
   cacheDir?: string;
   /** Keras's verbose for fit: 'auto' (bar on a terminal, a line per epoch otherwise), 0, 1 or 2. */
   verbose?: 0 | 1 | 2 | 'auto';
+  /** Stops the trial's training after the current batch when it aborts (the CLI aborts it on Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 /** Trains each trial from the same seed, so a configuration's result does not depend on its place in the plan. */
@@ -29,7 +31,7 @@ export function defaultTrialRunner(opts: TrialRunnerOptions = {}): TrialRunner {
     const val = await flow('validation');
     try {
       const model = compiledModelFromConfig(config, size, settings.seed);
-      const h = await model.fit(train, { epochs: settings.epochs, validationData: val, verbose: opts.verbose ?? 'auto' });
+      const h = await model.fit(train, { epochs: settings.epochs, validationData: val, verbose: opts.verbose ?? 'auto', signal: opts.signal });
       if (model.interrupted) { model.dispose(); throw new TrialInterrupted(); }
       return {
         history: h.history,

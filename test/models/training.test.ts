@@ -192,21 +192,23 @@ test('ModelCheckpoint writes .keras files atomically (saveBestOnly), and Ctrl-C 
   assert.deepEqual(readdirSync(dir), ['best.keras']);
   assert.equal(readFileSync(join(dir, 'best.keras')).subarray(0, 2).toString('latin1'), 'PK');
 
-  // Ctrl-C: emit SIGINT from a batch hook; fit stops after that batch, the model still predicts, and a checkpoint is written.
+  // An abort (what the CLI does on Ctrl-C) from a batch hook: fit stops after that batch, the model still predicts, and a checkpoint is written.
   const dir2 = mkdtempSync(join(tmpdir(), 'convnet-int-'));
   let steps = 0;
   const ck2 = new ModelCheckpoint(join(dir2, 'model-{epoch:02d}.keras'));
   const orig = process.stderr.write;
   (process.stderr as any).write = () => true;
   let h;
+  const ac = new AbortController();
   try {
     h = await m.fit({ x, y, batchSize: 8 }, {
-      epochs: 5, verbose: 0,
-      callbacks: [{ onTrainBatchEnd: () => { steps++; if (steps === 2) process.emit('SIGINT' as any); } }, ck2],
+      epochs: 5, verbose: 0, signal: ac.signal,
+      callbacks: [{ onTrainBatchEnd: () => { steps++; if (steps === 2) ac.abort(); } }, ck2],
     });
   } finally { (process.stderr as any).write = orig; }
   assert.equal(steps, 2);
   assert.equal(m.interrupted, true);
+  assert.equal(h.stopReason, 'interrupted');
   assert.equal(h.epoch.length, 1);
   assert.deepEqual(readdirSync(dir2), ['model-01.keras']);
   assert.deepEqual((await m.predict(x, { verbose: 0 })).shape, [32, 1]);

@@ -62,15 +62,26 @@ export const command: Command = {
         },
       });
     }
+    // Ctrl-C stops training after the current batch (the notebook goes on with the model so far);
+    // a second one ends the process.
+    const stop = new AbortController();
+    const onSigint = () => {
+      if (stop.signal.aborted) { console.error('\nconvnet: interrupted twice; exiting now'); process.exit(130); }
+      console.error('\nconvnet: Ctrl-C: stopping after the current batch (press Ctrl-C again to quit at once)');
+      stop.abort();
+    };
+    process.on('SIGINT', onSigint);
     try {
       await runNotebook({
         data: o.data, image: o.image, out: o.out ?? DEFAULT_OUT, epochs: o.epochs, batchSize: o.batchSize,
-        targetSize: o.targetSize, lang: o.lang, force: o.force, seed: o.seed,
+        targetSize: o.targetSize, lang: o.lang, force: o.force, seed: o.seed, signal: stop.signal,
       }, steps);
     } catch (e) {
       await server?.close();
       console.error(`convnet notebook: ${(e as Error).message}`);
       return 1;
+    } finally {
+      process.removeListener('SIGINT', onSigint);
     }
     if (server) {
       console.log(`The run is over; still serving ${server.url} until Ctrl-C.`);

@@ -65,15 +65,25 @@ export const command: Command = {
     const { runSweep } = await import('../../notebook/sweep.js');
     const { defaultTrialRunner } = await import('../../notebook/trial.js');
     const { join } = await import('node:path');
+    // Ctrl-C stops training after the current batch; a second one ends the process.
+    const stop = new AbortController();
+    const onSigint = () => {
+      if (stop.signal.aborted) { console.error('\nconvnet: interrupted twice; exiting now'); process.exit(130); }
+      console.error('\nconvnet: Ctrl-C: stopping after the current batch (press Ctrl-C again to quit at once)');
+      stop.abort();
+    };
+    process.on('SIGINT', onSigint);
     try {
       const r = await runSweep({
         data: dir, out: o.out, epochs: o.epochs, space, strategy: o.strategy, trials: o.trials ?? (o.strategy === 'random' ? 10 : undefined),
         subset: o.subset, targetSize: o.targetSize, seed: o.seed, force: o.force, lang: o.lang,
-      }, defaultTrialRunner({ cacheDir: join(o.out, 'cache') }));
+      }, defaultTrialRunner({ cacheDir: join(o.out, 'cache'), signal: stop.signal }));
       return r.interrupted ? 130 : r.failed.length ? 1 : 0;
     } catch (e) {
       console.error(`convnet sweep: ${(e as Error).message}`);
       return 1;
+    } finally {
+      process.removeListener('SIGINT', onSigint);
     }
   },
 };
