@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { empty, rng, type Tensor } from '../tensor/index.js';
+import { backend } from '../backend/index.js';
 import type { Batch, BatchIterator } from './types.js';
 import type { ImageDataGenerator } from './generator.js';
 import type { TransformParams } from './augment.js';
@@ -14,7 +15,7 @@ import { listDirectory, splitRange, type ListingNote } from './listing.js';
 import { readHeader, mapLimit, DEFAULT_MAX_PIXELS } from './header.js';
 import { checkInterpolation, channelsOf, type ColorMode, type DecodeOptions, type Interpolation } from './decode.js';
 import { DecodePool, defaultWorkers } from './pool.js';
-import { MemoryCache, FileCache, cacheKey, type ImageCache } from './cache.js';
+import { MemoryCache, FileCache, cacheKey, cacheDir, freeDisk, memoryBudget, memoryReserved, type ImageCache } from './cache.js';
 import { normalizeOptions } from './options.js';
 import type { ImageResult } from './process.js';
 
@@ -39,7 +40,14 @@ export interface FlowFromDirectoryOptions {
   workers?: number;
   /** Batches decoded ahead of the one asked for (default 2). */
   prefetch?: number;
-  /** true: keep decoded images in memory; a path: keep them in that file. */
+  /**
+   * Keeps the decoded, resized images (uint8, before augmentation) so later epochs skip decoding.
+   * 'auto' (default): in memory when they fit the memory budget (`memoryBudget()` in src/data/cache.ts:
+   * the smaller of a quarter of the machine's memory and half of what is free, or
+   * `CONVNET_CACHE_MEMORY_MB`), else in a file under `CONVNET_CACHE_DIR` (default `<tmpdir>/convnet-cache`),
+   * named by the files and settings so the next run reuses it; no cache when the disk is short.
+   * true: in memory whatever the size; a path: in that file; false: decode every epoch.
+   */
   cache?: boolean | string;
   /** Images with more pixels are left out (default Pillow's limit, 89,478,485). */
   maxPixels?: number;
@@ -113,6 +121,7 @@ export class DirectoryIterator implements BatchIterator {
   private readonly decodeOpts: DecodeOptions;
   private readonly log: (line: string) => void;
   private plans = new Map<number, Plan>();
+  private cacheWarned = false;
   private lastConsumed: { rngState: NumpyRandomState; total: number } | null = null;
 
   private constructor(init: {
@@ -183,9 +192,10 @@ export class DirectoryIterator implements BatchIterator {
     }
     const headers = await mapLimit(candidates, 32, (f) => readHeader(f.path, maxPixels));
     const skipped: SkippedFile[] = [];
+    const signatures: { path: string; bytes: number; mtimeMs: number }[] = [];
     const keep = candidates.filter((f, i) => {
       const h = headers[i];
-      if (h.ok) return true;
+      if (h.ok) { signatures.push({ path: f.path, bytes: h.info.bytes, mtimeMs: h.info.mtimeMs }); return true; }
       const hidden = /(^|\/)\./.test(f.filename.split('/').pop()!);
       skipped.push({ path: f.path, reason: hidden ? `hidden file, ${h.reason}` : h.reason });
       return false;
@@ -207,12 +217,32 @@ export class DirectoryIterator implements BatchIterator {
     say(`Found ${keep.length} images belonging to ${listing.classNames.length} classes.`);
 
     const imageBytes = targetSize[0] * targetSize[1] * channelsOf(colorMode);
+    const settings = { targetSize, colorMode, interpolation, keepAspectRatio: u.keepAspectRatio ?? false, maxPixels };
+    const mode = u.cache ?? 'auto';
+    if (typeof mode !== 'boolean' && typeof mode !== 'string') throw new TypeError(`convnet: flowFromDirectory: cache must be true, false, 'auto' or a file path, got ${JSON.stringify(mode)}`);
     let cache: ImageCache | null = null;
-    if (u.cache === true) cache = new MemoryCache();
-    else if (typeof u.cache === 'string' && u.cache) {
-      const key = cacheKey({ files: keep.map((f) => f.path), targetSize, colorMode, interpolation, keepAspectRatio: u.keepAspectRatio ?? false });
-      cache = await FileCache.open(u.cache, keep.length, imageBytes, key);
-    }
+    const total = keep.length * imageBytes;
+    const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+    if (keep.length === 0 || mode === false || mode === '') cache = null;
+    else if (mode === true) cache = new MemoryCache(keep.length, imageBytes);
+    else if (mode === 'auto') {
+      cache = MemoryCache.reserve(keep.length, imageBytes);
+      if (!cache) {
+        const budget = Math.max(0, memoryBudget() - memoryReserved());
+        const dir = cacheDir();
+        const file = join(dir, `${cacheKey({ settings, files: keep.map((f) => f.path) })}.cache`);
+        if (freeDisk(dir) < total + 2 ** 30) {
+          say(`Not caching decoded images: ${mb(total)} is over the memory budget (${mb(budget)} left) and ${dir} has less than ${mb(total + 2 ** 30)} free; every epoch decodes again (set CONVNET_CACHE_DIR).`);
+        } else {
+          try {
+            cache = await FileCache.open(file, signatures, imageBytes, settings);
+            say(`Caching decoded images in ${file} (${mb(total)}, over the memory budget of ${mb(budget)}).`);
+          } catch (e: any) {
+            say(`Not caching decoded images: ${e?.message ?? e}`);
+          }
+        }
+      }
+    } else cache = await FileCache.open(mode, signatures, imageBytes, settings);
     return new DirectoryIterator({
       directory, gen, classNames: listing.classNames,
       filenames: keep.map((f) => f.filename), filepaths: keep.map((f) => f.path), classes: Int32Array.from(keep, (f) => f.classIndex),
@@ -269,7 +299,14 @@ export class DirectoryIterator implements BatchIterator {
       this.failed.set(j, `decoded to ${r.height}x${r.width}x${r.channels}, expected ${h}x${w}x${c}`);
       return null;
     }
-    if (this.cache && !cached && r.raw) await this.cache.set(j, r.raw);
+    if (this.cache && !cached && r.raw) {
+      await this.cache.set(j, r.raw);
+      const err = (this.cache as FileCache).writeError;
+      if (err && !this.cacheWarned) {
+        this.cacheWarned = true;
+        this.log(`convnet: cannot write the image cache ${(this.cache as FileCache).path} (${err}); images not cached yet are decoded every epoch.`);
+      }
+    }
     return r;
   }
 
@@ -295,34 +332,64 @@ export class DirectoryIterator implements BatchIterator {
     return this.assemble(plan.indices, images);
   }
 
+  /**
+   * Whether a batch of undistorted images goes to the engine as uint8, to be converted and rescaled
+   * there: when nothing but `rescale` happens between decoding and the model (no preprocessing
+   * function, no sample- or feature-wise normalisation). The floats are bit-identical to Keras's
+   * float32(pixel) * float32(rescale), which is what the JavaScript path computes.
+   */
+  private get uint8Upload(): boolean {
+    const g = this.gen;
+    return !g.preprocessingFunction && !g.samplewiseCenter && !g.samplewiseStdNormalization && !g.featurewiseCenter && !g.featurewiseStdNormalization;
+  }
+
   private assemble(indices: Int32Array, images: (ImageResult | null)[]): Batch {
     const [h, w, c] = this.imageShape;
     const per = h * w * c;
-    const rows: { j: number; data: Float32Array }[] = [];
+    const rows: { j: number; r: ImageResult & { ok: true } }[] = [];
     for (let k = 0; k < indices.length; k++) {
       const r = images[k];
-      if (!r || !r.ok) continue;
-      let f = r.out ?? Float32Array.from(r.raw!);
-      f = this.gen.standardize(f, this.imageShape);
-      rows.push({ j: indices[k], data: f });
+      if (r && r.ok) rows.push({ j: indices[k], r });
     }
     const b = rows.length;
-    const x = empty([b, h, w, c], 'float32');
-    const xv = x.f32();
-    rows.forEach((r, i) => xv.set(r.data, i * per));
+    let x: Tensor;
+    if (this.uint8Upload && rows.every(({ r }) => !r.out)) {
+      const x8 = empty([b, h, w, c], 'uint8');
+      const v8 = x8.view() as Uint8Array;
+      rows.forEach(({ r }, i) => v8.set(r.raw!, i * per));
+      x = empty([b, h, w, c], 'float32');
+      const be = backend();
+      try {
+        be.cast(x8, x);
+        if (this.gen.rescale) be.binaryScalar('mul', x, Math.fround(this.gen.rescale), x, false);
+      } catch (e) {
+        x.dispose();
+        throw e;
+      } finally {
+        x8.dispose();
+      }
+    } else {
+      x = empty([b, h, w, c], 'float32');
+      const xv = x.f32();
+      rows.forEach(({ r }, i) => {
+        let f = r.out ?? Float32Array.from(r.raw!);
+        f = this.gen.standardize(f, this.imageShape);
+        xv.set(f, i * per);
+      });
+    }
     let y: Tensor | null = null;
     switch (this.classMode) {
       case 'binary': case 'sparse': {
         y = empty([b], 'float32');
         const yv = y.f32();
-        rows.forEach((r, i) => { yv[i] = this.classes[r.j]; });
+        rows.forEach(({ j }, i) => { yv[i] = this.classes[j]; });
         break;
       }
       case 'categorical': {
         y = empty([b, this.numClasses], 'float32');
         const yv = y.f32();
         yv.fill(0);
-        rows.forEach((r, i) => { yv[i * this.numClasses + this.classes[r.j]] = 1; });
+        rows.forEach(({ j }, i) => { yv[i * this.numClasses + this.classes[j]] = 1; });
         break;
       }
       case 'input': y = x.clone(); break;
@@ -345,7 +412,21 @@ export class DirectoryIterator implements BatchIterator {
     this.rewind();
     this.setIndexArray();
     void this.cache?.flush();
+    // Once every image is cached and nothing is augmented, the decode workers have nothing left to do:
+    // stop them (a record that turns out unreadable is decoded on the main thread).
+    if (this.cache && !this.gen.augments && this.cache.count + this.failed.size >= this.samples && this.pool.idle && this.pool.running) {
+      void this.pool.close();
+    }
   }
+
+  /** How decoded images are kept: 'memory', 'file' or 'none', with the file's path and the records kept. */
+  get cacheInfo(): { kind: 'memory' | 'file' | 'none'; path: string | null; count: number } {
+    const c = this.cache;
+    return { kind: c?.kind ?? 'none', path: c instanceof FileCache ? c.path : null, count: c?.count ?? 0 };
+  }
+
+  /** Decode workers running now (they stop once every image is cached and nothing is augmented). */
+  get decodeWorkers(): number { return this.pool.running; }
 
   /** Keras's `reset`: forgets batches prefetched but not handed out. */
   reset(): void { this.rewind(); this.flowIndex = 0; }

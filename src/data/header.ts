@@ -8,7 +8,8 @@ import sharp from 'sharp';
 
 export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'bmp' | 'tiff' | 'webp' | 'pnm';
 
-export interface HeaderInfo { format: ImageFormat; width: number; height: number }
+/** `bytes` and `mtimeMs` are the file's size and modification time at scan time (the cache's staleness check). */
+export interface HeaderInfo { format: ImageFormat; width: number; height: number; bytes: number; mtimeMs: number }
 export type HeaderResult = { ok: true; info: HeaderInfo } | { ok: false; reason: string };
 
 import { DEFAULT_MAX_PIXELS } from '../io/image.js';
@@ -125,7 +126,7 @@ export async function readHeader(path: string, maxPixels = DEFAULT_MAX_PIXELS): 
     if (size.width * size.height > maxPixels) {
       return { ok: false, reason: `too many pixels (${size.width} x ${size.height} = ${size.width * size.height}, limit ${maxPixels}): possible decompression bomb` };
     }
-    return { ok: true, info: { format, width: size.width, height: size.height } };
+    return { ok: true, info: { format, width: size.width, height: size.height, bytes: st.size, mtimeMs: st.mtimeMs } };
   } catch (e: any) {
     const code = e?.code;
     if (code === 'BROKENLINK') return { ok: false, reason: 'broken symbolic link' };

@@ -83,6 +83,12 @@ export class DecodePool {
     }
   }
 
+  /** No image queued or in a worker. */
+  get idle(): boolean { return this.queue.length === 0 && this.waiting.size === 0; }
+
+  /** Workers running (0 once closed). */
+  get running(): number { return this.closed || this.failed ? 0 : this.slots.length; }
+
   /** Stops the workers. */
   async close(): Promise<void> {
     this.closed = true;
