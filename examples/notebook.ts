@@ -4,6 +4,9 @@
  *
  *   npx tsx examples/notebook.ts [PetImages/] [house.jpg]
  *
+ * It imports the package by its name, as a copy in your own project does after `npm i convnet-ts`;
+ * in a clone of this repository the name resolves to the clone itself (after `npm run build`).
+ *
  * With the notebook's data (`convnet download` fetches PetImages/ and house.jpg) it runs the notebook
  * as written: 150x150 images, batch 128, 10 epochs. Without it, it generates convnet's small built-in
  * set and runs in a couple of minutes at 32x32 (same model, smaller input). Outputs go to
@@ -12,8 +15,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  imread, figure, layers, Sequential, ImageDataGenerator, loadModel, generateBuiltinData, fmtShape, correlate,
-} from '../src/index.js';
+  imread, figure, layers, Sequential, ImageDataGenerator, loadModel, generateBuiltinData, correlate,
+} from 'convnet-ts';
+
+/** A shape as Python prints a tuple: (1, 306, 461, 1). */
+const fmtShape = (shape: readonly number[]) => `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
 
 const OUT = 'example-out';
 mkdirSync(OUT, { recursive: true });

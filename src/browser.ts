@@ -1,5 +1,5 @@
 /**
- * convnet in a browser (`import ... from 'convnet/browser'`): tensors, backend selection, ops
+ * convnet in a browser (`import ... from 'convnet-ts/browser'`): tensors, backend selection, ops
  * (correlate/convolve and the filters included), autograd, layers, optimizers and Sequential
  * models (compile, fit on tensors, evaluate, predict, summary). Nothing here loads a Node module.
  *

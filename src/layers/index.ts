@@ -1,6 +1,6 @@
 /**
  * Keras layers, one family per file. `layers.Conv2D`, `layers.Dense`, ... as in
- * `import { layers } from 'convnet'`; the classes are exported by name too.
+ * `import { layers } from 'convnet-ts'`; the classes are exported by name too.
  */
 import { InputLayer } from './input.js';
 import { Conv2D } from './conv.js';

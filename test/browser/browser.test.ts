@@ -1,6 +1,6 @@
-// convnet/browser in headless Chromium: a static server on 127.0.0.1 serves the TypeScript sources
+// convnet-ts/browser in headless Chromium: a static server on 127.0.0.1 serves the TypeScript sources
 // transpiled file by file (what tsc writes to dist/, without the type check), build/*.wasm and
-// lib/wasm-worker.mjs; an import map maps 'convnet/browser' to src/browser.ts. The page runs
+// lib/wasm-worker.mjs; an import map maps 'convnet-ts/browser' to src/browser.ts. The page runs
 // test/browser/checks.mjs on each backend; this side checks the numbers against direct loops.
 // Without COOP/COEP headers the page is not cross-origin isolated: one thread, ordinary memory.
 import { test, after } from 'node:test';
@@ -17,7 +17,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TIMEOUT_MS = 20000;
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>convnet browser test</title>
-<script type="importmap">{ "imports": { "convnet/browser": "/src/browser.js" } }</script>
+<script type="importmap">{ "imports": { "convnet-ts/browser": "/src/browser.js" } }</script>
 <script type="module">
   const q = new URLSearchParams(location.search);
   const backend = q.get('backend');
@@ -28,7 +28,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>convnet browser test</
         w.onerror = (e) => resolve({ error: 'worker: ' + (e.message || 'failed to load') });
         w.postMessage({ backend });
       })
-    : Promise.all([import('convnet/browser'), import('/test/browser/checks.mjs')])
+    : Promise.all([import('convnet-ts/browser'), import('/test/browser/checks.mjs')])
         .then(([c, m]) => m.run(c, backend))
         .catch((e) => ({ error: String(e && e.stack || e) }));
   window.result.then(() => { window.done = true; });
@@ -159,7 +159,7 @@ async function runPage(isolated: boolean, backend: string, inWorker = false): Pr
   }
 }
 
-test('convnet/browser in Chromium, cross-origin isolated: wasm backend on every core', async (t) => {
+test('convnet-ts/browser in Chromium, cross-origin isolated: wasm backend on every core', async (t) => {
   if (!chromium) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
   const r = await runPage(true, 'wasm');
   t.diagnostic(`hardwareConcurrency ${r.hardwareConcurrency}, threads ${r.threads} (${r.readyWorkers} workers), fit 8 epochs ${r.fitMs?.toFixed(0)} ms, loss ${r.loss?.map((l: number) => l.toFixed(3)).join(' ')}`);
@@ -172,7 +172,7 @@ test('convnet/browser in Chromium, cross-origin isolated: wasm backend on every 
   checkCommon(r, 'wasm');
 });
 
-test('convnet/browser in Chromium, not isolated: wasm backend on one thread with ordinary memory', async (t) => {
+test('convnet-ts/browser in Chromium, not isolated: wasm backend on one thread with ordinary memory', async (t) => {
   if (!chromium) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
   const r = await runPage(false, 'wasm');
   t.diagnostic(`threads ${r.threads}, fit 8 epochs ${r.fitMs?.toFixed(0)} ms`);
@@ -184,7 +184,7 @@ test('convnet/browser in Chromium, not isolated: wasm backend on one thread with
   checkCommon(r, 'wasm');
 });
 
-test('convnet/browser in a Web Worker (isolated): wasm backend on every core, the worker blocks in Atomics.wait', async (t) => {
+test('convnet-ts/browser in a Web Worker (isolated): wasm backend on every core, the worker blocks in Atomics.wait', async (t) => {
   if (!chromium) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
   const r = await runPage(true, 'wasm', true);
   t.diagnostic(`threads ${r.threads} (${r.readyWorkers} workers), fit 8 epochs ${r.fitMs?.toFixed(0)} ms`);
@@ -194,7 +194,7 @@ test('convnet/browser in a Web Worker (isolated): wasm backend on every core, th
   checkCommon(r, 'wasm');
 });
 
-test('convnet/browser in Chromium: reference backend', async (t) => {
+test('convnet-ts/browser in Chromium: reference backend', async (t) => {
   if (!chromium) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
   const r = await runPage(true, 'reference');
   t.diagnostic(`fit 8 epochs ${r.fitMs?.toFixed(0)} ms`);

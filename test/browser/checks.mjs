@@ -1,4 +1,4 @@
-// Runs in the browser page (or a Web Worker) of test/browser/browser.test.ts: exercises convnet/browser
+// Runs in the browser page (or a Web Worker) of test/browser/browser.test.ts: exercises convnet-ts/browser
 // (`c`, the imported module) on one backend and returns plain numbers for the Node side to check.
 // Plain JavaScript: the page loads it as is.
 import { convInputs } from './inputs.mjs';
