@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { ImageDataGenerator } from '../data/index.js';
 import { setSeed } from '../tensor/random.js';
 import { compiledModelFromConfig } from './model.js';
+import type { Sequential } from '../models/index.js';
 import { TrialInterrupted, type TrialRunner } from './sweep.js';
 
 export interface TrialRunnerOptions {
@@ -30,11 +31,34 @@ export function defaultTrialRunner(opts: TrialRunnerOptions = {}): TrialRunner {
     const train = await flow('training');
     const val = await flow('validation');
     try {
-      const model = compiledModelFromConfig(config, size, settings.seed);
-      const h = await model.fit(train, { epochs: settings.epochs, validationData: val, verbose: opts.verbose ?? 'auto', signal: opts.signal });
+      // A trial taken over from a worker that died resumes from its last epoch checkpoint: the
+      // weights and optimizer state of that epoch, the shuffle order moved on to the next epoch
+      // (dropout's random stream restarts, so its numbers may differ slightly from an unbroken run).
+      const resume = await ctx.checkpoint?.load();
+      let model: Sequential;
+      if (resume) {
+        const { loadModel } = await import('../io/models/index.js');
+        model = await loadModel(resume.modelPath, { warn: ctx.log });
+        for (let e = 0; e < resume.epoch; e++) train.onEpochEnd();
+        ctx.log(`Resuming from the checkpoint after epoch ${resume.epoch} of ${settings.epochs}`);
+      } else {
+        model = compiledModelFromConfig(config, size, settings.seed);
+      }
+      const history: Record<string, number[]> = resume ? structuredClone(resume.history) : {};
+      const perEpoch = ctx.checkpoint || ctx.onEpochEnd ? [{
+        onEpochEnd: async (epoch: number, logs: Record<string, number>) => {
+          for (const [k, v] of Object.entries(logs)) (history[k] ??= []).push(v);
+          await ctx.checkpoint?.save(epoch + 1, history, (path) => model.save(path));
+          await ctx.onEpochEnd?.(epoch + 1, logs);
+        },
+      }] : [];
+      const start = resume?.epoch ?? 0;
+      const h = start < settings.epochs
+        ? await model.fit(train, { epochs: settings.epochs, initialEpoch: start, validationData: val, verbose: opts.verbose ?? 'auto', callbacks: perEpoch })
+        : undefined;
       if (model.interrupted) { model.dispose(); throw new TrialInterrupted(); }
       return {
-        history: h.history,
+        history: resume || !h ? history : h.history,
         params: model.countParams(),
         saveModel: (path) => model.save(path),
         dispose: () => model.dispose(),

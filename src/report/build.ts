@@ -67,9 +67,9 @@ export function buildReport(dir: string, warn: (m: string) => void = () => {}): 
 }
 
 /** What a served page polls: enough to redraw the curves and to notice new sections. */
-export function liveState(dir: string): { sectionCount: number; status: string; curves: Record<string, unknown[]> } {
+export function liveState(dir: string): { sectionCount: number; status: string; updatedAt?: string; curves: Record<string, unknown[]> } {
   const input = loadRun(dir);
   const curves: Record<string, unknown[]> = {};
   for (const [src, h] of Object.entries(input.histories)) curves[src] = curveRowsFor(h, input.manifest.lang);
-  return { sectionCount: input.manifest.sections.length, status: input.manifest.status, curves };
+  return { sectionCount: input.manifest.sections.length, status: input.manifest.status, updatedAt: input.manifest.updatedAt, curves };
 }

@@ -134,7 +134,7 @@ export function renderReport(input: ReportInput): string {
     parts.push(`<section id="${id}" class="section-${sec.type}"><h2>${i + 1}. ${escapeHtml(sec.title)}</h2>\n${body}\n</section>`);
   });
   const data = {
-    charts, curves, live: !!input.live, status: m.status, sectionCount: m.sections.length, lang: m.lang,
+    charts, curves, live: !!input.live, status: m.status, sectionCount: m.sections.length, lang: m.lang, updatedAt: m.updatedAt,
   };
   const banner = m.status === 'running' ? `<p class="status running">${s.running}</p>`
     : m.status === 'failed' ? `<p class="status failed">${s.failed}: ${escapeHtml(m.error ?? '')}</p>` : '';
@@ -189,7 +189,7 @@ ${parts.join('\n')}
   } catch (e) {}
   setInterval(function () {
     fetch('live.json', { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (j) {
-      if (j.sectionCount !== data.sectionCount || j.status !== data.status) {
+      if (j.sectionCount !== data.sectionCount || j.status !== data.status || j.updatedAt !== data.updatedAt) {
         try { sessionStorage.setItem('convnet-scroll', String(window.scrollY)); } catch (e) {}
         location.reload();
         return;

@@ -30,6 +30,12 @@ export class RunLog {
     writeFileAtomic(join(this.dir, src), JSON.stringify(file));
   }
 
+  /** Replaces output `index` (a live table, e.g. a queue's workers and trials in progress) and saves the manifest. */
+  update(index: number, section: Section): void {
+    this.manifest.sections[index] = section;
+    this.flush();
+  }
+
   finish(status: 'finished' | 'failed', error?: string): void {
     this.manifest.status = status;
     if (error) this.manifest.error = error;
@@ -37,6 +43,7 @@ export class RunLog {
   }
 
   private flush(): void {
+    this.manifest.updatedAt = new Date().toISOString();
     writeFileAtomic(join(this.dir, RUN_FILE), JSON.stringify(this.manifest, null, 1));
   }
 }

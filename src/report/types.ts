@@ -27,6 +27,8 @@ export interface RunManifest {
   status: 'running' | 'finished' | 'failed';
   error?: string;
   sections: Section[];
+  /** When the manifest was last saved: a served page reloads when it changes (live tables). */
+  updatedAt?: string;
 }
 
 /** Keras's `History.history` plus where the run stands. */
@@ -49,7 +51,7 @@ export interface SweepManifest {
   kind: 'sweep';
   settings: SweepSettings;
   space: Record<string, ParamValue[]>;
-  strategy: 'grid' | 'random';
+  strategy: 'grid' | 'random' | 'halving' | 'hyperband';
   trials: number;
   createdAt: string;
 }
