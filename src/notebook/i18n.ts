@@ -23,11 +23,16 @@ export interface NotebookStrings {
   predictions: string;
   prediction: string;
   predictionsCaption: string;
+  predictionsCaptionCategorical: string;
+  /** How the labels and the last layer follow from the number of classes. */
+  classModeLine: (k: number, mode: 'binary' | 'categorical') => string;
+  /** One validation image's prediction, printed under the grid. */
+  predictionLine: (file: string, p: string, predicted: string, actual: string) => string;
   confusion: string;
   accuracyLine: (acc: number, n: number) => string;
   wrong: string;
   noneWrong: string;
-  wrongColumns: [string, string, string];
+  wrongColumns: [string, string, string, string];
   builtin: (n: number, dir: string) => string;
   report: string;
 }
@@ -54,11 +59,16 @@ const en: NotebookStrings = {
   predictions: 'Predictions on a validation batch',
   prediction: 'Prediction',
   predictionsCaption: 'Green frame: right; red frame: wrong (threshold 0.5; the prediction is the probability of class 1).',
+  predictionsCaptionCategorical: 'Green frame: right; red frame: wrong (each title is the predicted class and its probability).',
+  classModeLine: (k, mode) => (mode === 'binary'
+    ? `${k} classes: labels 0/1 (class_mode='binary'), a Dense(1, sigmoid) output and binary cross-entropy.`
+    : `${k} classes: one-hot labels (class_mode='categorical'), a Dense(${k}, softmax) output and categorical cross-entropy.`),
+  predictionLine: (file, p, predicted, actual) => `${file}  Prediction: ${p} -> ${predicted}  (true: ${actual})`,
   confusion: 'Confusion matrix (validation set)',
   accuracyLine: (acc, n) => `Validation accuracy: ${acc.toFixed(4)} on ${n} images.`,
   wrong: 'Most confidently wrong validation images',
   noneWrong: 'No validation image is wrong.',
-  wrongColumns: ['file', 'class', 'prediction'],
+  wrongColumns: ['file', 'class', 'predicted', 'probability'],
   builtin: (n, dir) => `No --data given: generated the built-in set (${n} images of bars, lying or standing) in ${dir}`,
   report: 'Report',
 };
@@ -85,11 +95,16 @@ const es: NotebookStrings = {
   predictions: 'Predicciones sobre un lote de validación',
   prediction: 'Predicción',
   predictionsCaption: 'Marco verde: acierto; marco rojo: error (umbral 0.5; la predicción es la probabilidad de la clase 1).',
+  predictionsCaptionCategorical: 'Marco verde: acierto; marco rojo: error (cada título es la clase predicha y su probabilidad).',
+  classModeLine: (k, mode) => (mode === 'binary'
+    ? `${k} clases: etiquetas 0/1 (class_mode='binary'), una salida Dense(1, sigmoid) y entropía cruzada binaria.`
+    : `${k} clases: etiquetas one-hot (class_mode='categorical'), una salida Dense(${k}, softmax) y entropía cruzada categórica.`),
+  predictionLine: (file, p, predicted, actual) => `${file}  Predicción: ${p} -> ${predicted}  (real: ${actual})`,
   confusion: 'Matriz de confusión (conjunto de validación)',
   accuracyLine: (acc, n) => `Exactitud de validación: ${acc.toFixed(4)} sobre ${n} imágenes.`,
   wrong: 'Imágenes de validación con los errores más seguros',
   noneWrong: 'Ninguna imagen de validación está mal clasificada.',
-  wrongColumns: ['archivo', 'clase', 'predicción'],
+  wrongColumns: ['archivo', 'clase', 'predicha', 'probabilidad'],
   builtin: (n, dir) => `Sin --data: se generó el conjunto integrado (${n} imágenes de barras, acostadas o de pie) en ${dir}`,
   report: 'Informe',
 };

@@ -6,10 +6,12 @@ import { filtersPerBlock, NOTEBOOK_CONFIG, type TrialConfig } from './space.js';
 
 /**
  * Conv2D (same padding, relu) [+ BatchNormalization] + MaxPooling2D per block, Flatten, [Dropout],
- * Dense(denseUnits, relu), Dense(1, sigmoid). With `NOTEBOOK_CONFIG` at 150x150 this is the
- * notebook's model: 830,849 parameters.
+ * Dense(denseUnits, relu), then Dense(1, sigmoid) for two classes, or Dense(K, softmax) for K >= 3
+ * (what a Keras user switches to with `class_mode='categorical'`). With `NOTEBOOK_CONFIG` at 150x150
+ * and two classes this is the notebook's model: 830,849 parameters.
  */
-export function modelFromConfig(config: TrialConfig = NOTEBOOK_CONFIG, targetSize = 150, seed?: number): Sequential {
+export function modelFromConfig(config: TrialConfig = NOTEBOOK_CONFIG, targetSize = 150, seed?: number, numClasses = 2): Sequential {
+  if (!Number.isInteger(numClasses) || numClasses < 2) throw new RangeError(`modelFromConfig: numClasses must be an integer >= 2, got ${numClasses}`);
   const model = new Sequential();
   const input = { inputShape: [targetSize, targetSize, 3] };
   if (config.augmentation) {
@@ -28,7 +30,7 @@ export function modelFromConfig(config: TrialConfig = NOTEBOOK_CONFIG, targetSiz
   model.add(new layers.Flatten());
   if (config.dropout > 0) model.add(new layers.Dropout(config.dropout, { seed }));
   model.add(new layers.Dense(config.denseUnits, { activation: 'relu' }));
-  model.add(new layers.Dense(1, { activation: 'sigmoid' }));
+  model.add(numClasses === 2 ? new layers.Dense(1, { activation: 'sigmoid' }) : new layers.Dense(numClasses, { activation: 'softmax' }));
   return model;
 }
 
@@ -44,9 +46,16 @@ export function optimizerFromConfig(config: TrialConfig): Optimizer {
   }
 }
 
-/** Builds and compiles (binary cross-entropy, accuracy). */
-export function compiledModelFromConfig(config: TrialConfig = NOTEBOOK_CONFIG, targetSize = 150, seed?: number): Sequential {
-  const model = modelFromConfig(config, targetSize, seed);
-  model.compile({ optimizer: optimizerFromConfig(config), loss: 'binary_crossentropy', metrics: ['accuracy'] });
+/** How labels are fed for `numClasses`: 0/1 for two classes, one-hot for more (Keras's `class_mode`). */
+export function classModeFor(numClasses: number): 'binary' | 'categorical' { return numClasses > 2 ? 'categorical' : 'binary'; }
+
+/**
+ * Builds and compiles with accuracy: binary cross-entropy for two classes, categorical
+ * cross-entropy (one-hot labels, `classModeFor`) for three or more.
+ */
+export function compiledModelFromConfig(config: TrialConfig = NOTEBOOK_CONFIG, targetSize = 150, seed?: number, numClasses = 2): Sequential {
+  const model = modelFromConfig(config, targetSize, seed, numClasses);
+  const loss = classModeFor(numClasses) === 'binary' ? 'binary_crossentropy' : 'categorical_crossentropy';
+  model.compile({ optimizer: optimizerFromConfig(config), loss, metrics: ['accuracy'] });
   return model;
 }

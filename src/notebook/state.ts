@@ -9,6 +9,10 @@ export interface NotebookState {
   train?: DirectoryIterator;
   validation?: DirectoryIterator;
   model?: Sequential;
+  /** The class folders in class-index order. */
+  classNames?: string[];
+  /** 'binary' (two classes, one sigmoid output) or 'categorical' (K >= 3 classes, softmax over K). */
+  classMode?: 'binary' | 'categorical';
   history?: Record<string, number[]>;
   /** Validation accuracy measured over the whole validation set after training. */
   valAccuracy?: number;

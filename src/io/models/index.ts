@@ -34,6 +34,11 @@ export interface SaveOptions {
   format?: ModelFormat;
   /** Leave the optimizer state out of a .keras file (default: included when the model is compiled). */
   includeOptimizer?: boolean;
+  /**
+   * Class names in class-index order, kept beside the model (`class_names` in a .keras file's
+   * metadata.json, `userDefinedMetadata.class_names` in TF.js), so `convnet predict` can name them.
+   */
+  classNames?: string[] | null;
 }
 
 export interface LoadOptions extends ReadLimits {
@@ -132,6 +137,12 @@ export function modelData(model: ModelLike, includeOptimizer = true): SaveModelD
 export async function saveModel(model: ModelLike, path: string, opts: SaveOptions = {}): Promise<void> {
   const format = formatForSave(path, opts);
   const data = modelData(model, opts.includeOptimizer !== false);
+  if (opts.classNames != null) {
+    if (!Array.isArray(opts.classNames) || !opts.classNames.every((c) => typeof c === 'string')) {
+      throw new TypeError(`convnet: saveModel: classNames must be a list of strings, got ${JSON.stringify(opts.classNames)}`);
+    }
+    data.classNames = opts.classNames.slice();
+  }
   if (format === 'keras') {
     await writeFileAtomic(path, await writeKerasArchive(data));
   } else if (format === 'onnx') {

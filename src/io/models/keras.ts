@@ -10,7 +10,7 @@
 import { readZip, writeZip, UnsafeFileError, type ZipLimits } from './zip.js';
 import { readH5, writeH5, h5Float32, type H5Group, type H5Dataset, type H5Limits, type H5WriteGroup } from './hdf5.js';
 import {
-  normalizeModelConfig, normalizeCompile, toKeras3Layer, toKeras3Optimizer, expectObject, KERAS_VERSION_WRITTEN,
+  normalizeModelConfig, normalizeCompile, toKeras3Layer, toKeras3Optimizer, expectObject, KERAS_VERSION_WRITTEN, stringArray,
   type KerasObjectJSON, type KerasMetadataJSON, type LoadedModelData, type SaveModelData, type WeightArray,
 } from './schema.js';
 
@@ -89,7 +89,9 @@ export function kerasWeightsTree(m: SaveModelData): H5WriteGroup {
 
 /** The bytes of a `.keras` archive. */
 export async function writeKerasArchive(m: SaveModelData, now = new Date()): Promise<Uint8Array> {
-  const metadata: KerasMetadataJSON & { saved_by: string } = { keras_version: KERAS_VERSION_WRITTEN, date_saved: kerasDate(now), saved_by: 'convnet 0.1.0' };
+  const metadata: KerasMetadataJSON & { saved_by: string; class_names?: string[] } = { keras_version: KERAS_VERSION_WRITTEN, date_saved: kerasDate(now), saved_by: 'convnet 0.1.0' };
+  // Keras reads only keras_version from metadata.json; the class names ride along for `convnet predict`.
+  if (m.classNames?.length) metadata.class_names = m.classNames.slice();
   const enc = new TextEncoder();
   const weights = await writeH5(kerasWeightsTree(m));
   return writeZip([
@@ -208,5 +210,8 @@ export async function readKerasArchive(bytes: Uint8Array, what: string, limits: 
   }
   const root = await readH5(h5bytes, `${what}: model.weights.h5`, limits);
   const { weights, optimizerVariables } = kerasWeightsFromTree(root, spec.layers.map((l) => l.class_name), what);
-  return { spec, weights, optimizerVariables, format: 'keras', writtenBy: typeof metadata.keras_version === 'string' ? `Keras ${metadata.keras_version}` : null };
+  return {
+    spec, weights, optimizerVariables, format: 'keras', writtenBy: typeof metadata.keras_version === 'string' ? `Keras ${metadata.keras_version}` : null,
+    classNames: stringArray((metadata as { class_names?: unknown }).class_names),
+  };
 }

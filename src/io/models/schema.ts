@@ -74,6 +74,8 @@ export interface TfjsModelJSON {
   modelTopology: Record<string, unknown>;
   weightsManifest: TfjsWeightsGroupJSON[];
   trainingConfig?: Record<string, unknown>;
+  /** Free-form metadata tf.loadLayersModel keeps (`model.getUserDefinedMetadata()`); convnet puts `class_names` there. */
+  userDefinedMetadata?: Record<string, unknown>;
 }
 
 // ---- the normal form every reader produces ----------------------------------------------------
@@ -121,6 +123,8 @@ export interface LoadedModelData {
   /** 'keras', 'h5' or 'tfjs', and the writer's version when known. */
   format: string;
   writtenBy: string | null;
+  /** Class names in class-index order, when the file keeps them (convnet's metadata; absent in Keras's own files). */
+  classNames?: string[] | null;
 }
 
 /** One layer to save: its Keras serialisation and weights (creation order). */
@@ -139,6 +143,8 @@ export interface SaveModelData {
   /** Optimizer name (Keras writes it as the `name` attribute of `optimizer/vars`). */
   optimizerName: string | null;
   optimizerVariables: { shape: number[]; dtype: 'float32' | 'int64'; data: Float32Array }[] | null;
+  /** Class names in class-index order, kept beside the model (`metadata.json`, TF.js `userDefinedMetadata`). */
+  classNames?: string[] | null;
 }
 
 // ---- writing: the conservative Keras 3 key sets --------------------------------------------------
@@ -425,4 +431,9 @@ export function normalizeCompile(cc: unknown): CompileSpec | null {
   const optimizer = normalizeOptimizer(cc.optimizer ?? cc.optimizer_config);
   if (optimizer === null || cc.loss == null) return null;
   return { optimizer, loss: normalizeLoss(cc.loss), metrics: normalizeMetrics(cc.metrics) };
+}
+
+/** A non-empty list of strings from a file, or null for anything else (class names kept beside a model). */
+export function stringArray(v: unknown): string[] | null {
+  return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string') ? v.slice() : null;
 }

@@ -6,7 +6,7 @@
  */
 import { isSafeEntryName, UnsafeFileError } from './zip.js';
 import {
-  normalizeModelConfig, normalizeCompile, expectObject,
+  normalizeModelConfig, normalizeCompile, expectObject, stringArray,
   type KerasObjectJSON, type LoadedModelData, type SaveModelData, type TfjsModelJSON, type TfjsWeightSpecJSON, type WeightArray,
 } from './schema.js';
 
@@ -70,6 +70,7 @@ export function writeTfjs(m: SaveModelData): { modelJson: TfjsModelJSON; shards:
     modelJson: {
       format: 'layers-model', generatedBy: 'convnet 0.1.0', convertedBy: null, modelTopology: topology,
       weightsManifest: [{ paths: shards.map(([n]) => n), weights: specs }],
+      ...(m.classNames?.length ? { userDefinedMetadata: { class_names: m.classNames.slice() } } : {}),
     },
     shards,
   };
@@ -165,5 +166,8 @@ export async function readTfjs(json: unknown, readShard: (path: string) => Promi
     if (i < 0) throw new UnsafeFileError(`${what}: weights ${JSON.stringify(l)} belong to no layer of the model`);
     weights[i] = named.get(l)!;
   }
-  return { spec, weights, optimizerVariables: null, format: 'tfjs', writtenBy: mj.generatedBy ?? (mj.format ? null : 'tfjs-layers 0.x') };
+  return {
+    spec, weights, optimizerVariables: null, format: 'tfjs', writtenBy: mj.generatedBy ?? (mj.format ? null : 'tfjs-layers 0.x'),
+    classNames: stringArray(mj.userDefinedMetadata?.class_names),
+  };
 }
