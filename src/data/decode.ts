@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 import type { KernelEnum, Sharp } from 'sharp';
-import { readFile } from 'node:fs/promises';
+import { DECODER_FAIL_ON, readRegularFile } from '../io/files.js';
 import { sniffFormat } from './header.js';
 import { decodeBmp, decodePnm } from '../io/bitmap.js';
 import { keepAspectBox, resizeNearest } from './resize.js';
@@ -46,7 +46,8 @@ export function checkInterpolation(name: string): Interpolation {
 
 /** Decodes `input` (a path or the file's bytes) to uint8 pixels [H, W, C]. */
 export async function decodeImage(input: string | Uint8Array, opts: DecodeOptions): Promise<Decoded> {
-  const bytes = typeof input === 'string' ? await readFile(input) : input;
+  // A listed file may have been replaced (by a FIFO, say) since the listing: check the opened file.
+  const bytes = typeof input === 'string' ? await readRegularFile(input) : input;
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const format = sniffFormat(bytes.subarray(0, 64));
   const target = opts.targetSize;
@@ -61,7 +62,7 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
     // failOn 'error' decodes what Pillow also decodes (a JPEG missing a few trailing bytes) but refuses
     // what cannot be read; limitInputPixels guards against decompression bombs; ignoreIcc because
     // Pillow (so Keras) does no colour management either.
-    let img = sharp(buf, { failOn: 'error', limitInputPixels: opts.maxPixels, sequentialRead: true, ignoreIcc: true }).autoOrient();
+    let img = sharp(buf, { failOn: DECODER_FAIL_ON, limitInputPixels: opts.maxPixels, sequentialRead: true, ignoreIcc: true }).autoOrient();
     if (smooth) img = await smoothResize(img, buf, opts);
     img = img.toColourspace('srgb');
     img = opts.colorMode === 'rgba' ? img.ensureAlpha() : img.removeAlpha();
@@ -96,7 +97,7 @@ async function smoothResize(img: Sharp, buf: Buffer | null, opts: DecodeOptions,
     let w: number, h: number;
     if (size) [w, h] = size;
     else {
-      const meta = await sharp(buf!, { failOn: 'error', limitInputPixels: opts.maxPixels }).metadata();
+      const meta = await sharp(buf!, { failOn: DECODER_FAIL_ON, limitInputPixels: opts.maxPixels }).metadata();
       w = meta.autoOrient?.width ?? meta.width!;
       h = meta.autoOrient?.height ?? meta.height!;
     }

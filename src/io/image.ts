@@ -13,7 +13,7 @@
  *   filters, figures and models see the same numbers whatever the file's colour type.)
  * Without `asGray`, a grayscale file stays one channel: uint8 [H, W].
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { DECODER_FAIL_ON, readRegularFile, writeFileAtomic } from './files.js';
 import { extname } from 'node:path';
 import sharp from 'sharp';
 import type { Metadata } from 'sharp';
@@ -101,11 +101,11 @@ function clip01(x: number): number { return x < 0 ? 0 : x > 1 ? 1 : x; }
 async function decodeFile(path: string, maxPixels: number): Promise<Decoded> {
   let buf: Buffer;
   try {
-    const st = await stat(path);
-    if (st.isDirectory()) throw new ImageReadError(path, 'it is a directory, not an image file');
-    buf = await readFile(path);
+    // Checks the opened file is a regular one first: a FIFO used to block the process for good.
+    buf = await readRegularFile(path);
   } catch (e: any) {
-    if (e instanceof ImageReadError) throw e;
+    if (e?.code === 'ENOTREG') throw new ImageReadError(path, `it is ${e.kind}, not an image file`);
+    if (e?.code === 'EISDIR') throw new ImageReadError(path, 'it is a directory, not an image file');
     if (e?.code === 'ENOENT') throw new ImageReadError(path, 'no such file (check the path)');
     if (e?.code === 'EACCES') throw new ImageReadError(path, 'permission denied');
     throw new ImageReadError(path, e?.message ?? String(e));
@@ -131,7 +131,8 @@ async function decodeFile(path: string, maxPixels: number): Promise<Decoded> {
   const w = meta.width ?? 0, h = meta.height ?? 0;
   checkPixels(path, w, h, maxPixels);
   try {
-    let pipe = sharp(buf, { limitInputPixels: maxPixels, failOn: 'warning', pages: 1, page: 0 });
+    // The one decoder policy (src/io/files.ts): what the data pipeline and `check --decode` accept, imread reads.
+    let pipe = sharp(buf, { limitInputPixels: maxPixels, failOn: DECODER_FAIL_ON, pages: 1, page: 0 });
     // libvips would expand a grayscale file to sRGB; keep its single channel (and alpha) as stored.
     if ((meta.channels ?? 3) <= 2) pipe = pipe.toColourspace('b-w');
     const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
@@ -171,7 +172,16 @@ export async function imsave(path: string, image: Tensor, opts: ImsaveOptions = 
     throw new RangeError(`convnet: imsave('${path}'): expected an image [H, W], [H, W, 1|3|4] or [1, H, W, C], got ${fmtShape(image.shape)}`);
   }
   const [H, W, C] = shape;
+  if (H === 0 || W === 0) throw new RangeError(`convnet: imsave('${path}'): the image is ${H} x ${W} pixels (${fmtShape(image.shape)}); an image file needs at least 1 x 1`);
   const src = image.view();
+  if (image.dtype === 'float32' || image.dtype === 'float64') {
+    let nan = 0;
+    for (let i = 0; i < src.length; i++) if (src[i] !== src[i]) nan++;
+    if (nan > 0) {
+      throw new RangeError(`convnet: imsave('${path}'): the image holds ${nan} NaN value(s) of ${src.length}; NaN has no pixel value, ` +
+        `so nothing was written. Find where they come from (a NaN input or a diverged model), or replace them before saving`);
+    }
+  }
   const px = new Uint8Array(src.length);
   if (image.dtype === 'uint8') px.set(src);
   else if (image.dtype === 'int32') for (let i = 0; i < src.length; i++) px[i] = Math.min(255, Math.max(0, src[i]));
@@ -185,5 +195,5 @@ export async function imsave(path: string, image: Tensor, opts: ImsaveOptions = 
   else if (ext === '.webp') pipe = pipe.webp({ quality });
   else if (ext === '.tif' || ext === '.tiff') pipe = pipe.tiff();
   else throw new RangeError(`convnet: imsave('${path}'): unknown extension '${ext}'; use .png, .jpg, .webp or .tif`);
-  await writeFile(path, await pipe.toBuffer());
+  await writeFileAtomic(path, await pipe.toBuffer());
 }

@@ -1,19 +1,9 @@
 /** Small file helpers shared by the run log, the sweep and the report. */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 
-/** Writes to a temporary name beside `path`, flushes, then renames: readers see the old file or the new one, never half of one. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
+/** Writes to a temporary name beside `path`, flushes, then renames: readers see the old file or the new one, never half of one (the one helper in src/io/files.ts, which also removes dead processes' temporaries). */
+export { writeFileAtomicSync as writeFileAtomic } from '../io/files.js';
+import { writeFileAtomicSync as writeFileAtomic } from '../io/files.js';
 
 /** Appends one JSON line atomically: the whole file is rewritten under a temporary name and renamed. */
 export function appendJsonLine(path: string, value: unknown): void {
