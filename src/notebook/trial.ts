@@ -54,7 +54,7 @@ export function defaultTrialRunner(opts: TrialRunnerOptions = {}): TrialRunner {
       }] : [];
       const start = resume?.epoch ?? 0;
       const h = start < settings.epochs
-        ? await model.fit(train, { epochs: settings.epochs, initialEpoch: start, validationData: val, verbose: opts.verbose ?? 'auto', callbacks: perEpoch })
+        ? await model.fit(train, { epochs: settings.epochs, initialEpoch: start, validationData: val, verbose: opts.verbose ?? 'auto', callbacks: perEpoch, signal: opts.signal })
         : undefined;
       if (model.interrupted) { model.dispose(); throw new TrialInterrupted(); }
       return {
