@@ -18,6 +18,12 @@ export interface ZipLimits {
   maxTotalBytes?: number;
   /** Highest expansion ratio for entries above 1 MiB (default 1,100; deflate cannot exceed ~1,032). */
   maxRatio?: number;
+  /**
+   * Per-name limits, checked against the central directory's declared size before anything is
+   * inflated (default: config.json 16 MiB, metadata.json 1 MiB: the JSON of a .keras file is small,
+   * and a 1.5 MB archive whose config.json inflated to 1.5 GiB took 22 s and 1.8 GB before failing).
+   */
+  maxBytesByName?: Record<string, number>;
 }
 
 export const DEFAULT_ZIP_LIMITS: Required<ZipLimits> = {
@@ -25,6 +31,7 @@ export const DEFAULT_ZIP_LIMITS: Required<ZipLimits> = {
   maxEntryBytes: 2 ** 31,
   maxTotalBytes: 2 ** 31,
   maxRatio: 1100,
+  maxBytesByName: { 'config.json': 16 * 2 ** 20, 'metadata.json': 2 ** 20 },
 };
 
 export class UnsafeFileError extends Error {
@@ -120,6 +127,11 @@ function readCentralDirectory(bytes: Uint8Array, limits: Required<ZipLimits>, wh
     if (size > limits.maxEntryBytes) {
       throw new UnsafeFileError(`${what}: zip entry ${JSON.stringify(name)} expands to ${size} bytes, more than the limit of ${limits.maxEntryBytes}`);
     }
+    const own = limits.maxBytesByName[name];
+    if (own !== undefined && size > own) {
+      throw new UnsafeFileError(`${what}: zip entry ${JSON.stringify(name)} declares ${size} bytes, more than its limit of ${own} bytes ` +
+        `(a zip bomb, or not a model saved by Keras or convnet); nothing was inflated`);
+    }
     if (size > 2 ** 20 && size > limits.maxRatio * Math.max(1, compressedSize)) {
       throw new UnsafeFileError(`${what}: zip entry ${JSON.stringify(name)} expands ${Math.round(size / Math.max(1, compressedSize))}-fold, a zip bomb`);
     }
@@ -149,7 +161,7 @@ function inflateBounded(data: Uint8Array, size: number, name: string, what: stri
 
 /** Reads every entry of a zip archive held in memory, checking names, sizes and CRCs. */
 export function readZip(bytes: Uint8Array, limits: ZipLimits = {}, what = 'zip'): Map<string, Uint8Array> {
-  const lim = { ...DEFAULT_ZIP_LIMITS, ...limits };
+  const lim = { ...DEFAULT_ZIP_LIMITS, ...limits, maxBytesByName: { ...DEFAULT_ZIP_LIMITS.maxBytesByName, ...limits.maxBytesByName } };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const files = new Map<string, Uint8Array>();
   for (const e of readCentralDirectory(bytes, lim, what)) {
