@@ -4,6 +4,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { processImage, type ImageTask, type ImageResult } from './process.js';
 
 interface Slot { worker: Worker; busy: number; tasks: Map<number, Pending> }
@@ -11,6 +13,16 @@ interface Pending { task: ImageTask; resolve: (r: ImageResult) => void }
 
 /** Default number of decode workers: every core (the main thread mostly waits on them). */
 export function defaultWorkers(): number { return Math.max(1, availableParallelism()); }
+
+/** A worker script that registers tsx's loader, then imports the TypeScript worker (null without tsx). */
+function tsxBoot(url: URL): string | null {
+  try {
+    const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+    return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
+  } catch {
+    return null;
+  }
+}
 
 export class DecodePool {
   private slots: Slot[] = [];
@@ -25,9 +37,11 @@ export class DecodePool {
     const here = new URL(import.meta.url);
     const ext = here.pathname.endsWith('.ts') ? '.ts' : '.js';
     const url = new URL(`./decode_worker${ext}`, here);
+    // Under tsx (tests, `tsx src/...`) worker threads do not inherit its loader: the worker registers it first.
+    const boot = ext === '.ts' ? tsxBoot(url) : null;
     try {
       for (let i = 0; i < size; i++) {
-        const worker = new Worker(url);
+        const worker = boot ? new Worker(boot, { eval: true }) : new Worker(url);
         worker.unref();
         const slot: Slot = { worker, busy: 0, tasks: new Map() };
         worker.on('message', (m: ImageResult & { id: number }) => {
