@@ -43,8 +43,8 @@ export { ImageDataGenerator, DirectoryIterator, checkDirectory } from './data/in
 export type { Batch, BatchIterator, ImageDataGeneratorOptions, FlowFromDirectoryOptions, ClassMode, SkippedFile, CheckReport } from './data/index.js';
 
 // Image files and figures.
-export { imread, imsave, ImageReadError } from './io/index.js';
-export type { ImreadOptions, ImsaveOptions } from './io/index.js';
+export { imread, imsave, ImageReadError, loadImg, imgToArray } from './io/index.js';
+export type { ImreadOptions, ImsaveOptions, LoadImgOptions, Img } from './io/index.js';
 export { Figure, Axes, figure, gcf, gca, subplot, imshow, title, axis, suptitle, savefig, close, colormap, colormapNames } from './viz/index.js';
 export type { FigureOptions, ImshowOptions, TitleOptions } from './viz/index.js';
 

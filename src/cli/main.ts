@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   notebook: () => import('./commands/notebook.js'),
   sweep: () => import('./commands/sweep.js'),
   report: () => import('./commands/report.js'),
+  predict: () => import('./commands/predict.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {
