@@ -10,3 +10,4 @@ export {
 export { k_adam, k_sgd, k_rmsprop } from './optim';
 export { k_wino_weights, k_conv2d_wino, k_conv2d_wino_grad_filter, k_conv2d_wino_grad_filter_sum } from './winograd';
 export { k_conv2d_3x3_small, k_conv2d_3x3_small_grad_filter } from './conv3x3small';
+export { k_depthwise_conv2d, k_depthwise_conv2d_grad_input, k_depthwise_conv2d_grad_filter } from './depthwise';

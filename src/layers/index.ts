@@ -4,13 +4,18 @@
  */
 import { InputLayer } from './input.js';
 import { Conv2D } from './conv.js';
-import { MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D } from './pooling.js';
+import {
+  MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
+} from './pooling.js';
+import { DepthwiseConv2D, SeparableConv2D } from './depthwise_conv.js';
+import { Conv2DTranspose, Conv1D } from './conv_more.js';
+import { ReLU } from './relu.js';
 import { Dense, Activation } from './core.js';
 import { Flatten, Reshape, Permute } from './reshaping.js';
 import { ZeroPadding2D, Cropping2D, UpSampling2D } from './spatial.js';
-import { Dropout } from './regularization.js';
+import { Dropout, GaussianNoise, SpatialDropout2D } from './regularization.js';
 import { BatchNormalization } from './normalization.js';
-import { Rescaling } from './preprocessing.js';
+import { Rescaling, Resizing, Normalization } from './preprocessing.js';
 import { RandomFlip, RandomRotation, RandomZoom, RandomTranslation } from './augmentation.js';
 import { registerLayer } from './layer.js';
 
@@ -19,11 +24,19 @@ registerLayer('MaxPool2D', MaxPooling2D);
 registerLayer('AvgPool2D', AveragePooling2D);
 registerLayer('GlobalAvgPool2D', GlobalAveragePooling2D);
 registerLayer('GlobalMaxPool2D', GlobalMaxPooling2D);
+registerLayer('MaxPool1D', MaxPooling1D);
+registerLayer('GlobalAvgPool1D', GlobalAveragePooling1D);
+registerLayer('GlobalMaxPool1D', GlobalMaxPooling1D);
+registerLayer('Convolution1D', Conv1D);
+registerLayer('Convolution2DTranspose', Conv2DTranspose);
+registerLayer('SeparableConvolution2D', SeparableConv2D);
 
 export {
   InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Dense, Activation,
   Flatten, Reshape, Permute, ZeroPadding2D, Cropping2D, UpSampling2D, Dropout, BatchNormalization, Rescaling,
   RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
+  DepthwiseConv2D, SeparableConv2D, Conv2DTranspose, Conv1D, ReLU, MaxPooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
+  GaussianNoise, SpatialDropout2D, Resizing, Normalization,
 };
 export { shift2d, upsampleNearest2d } from './spatial.js';
 export { Layer, Variable, registerLayer, getLayerClass, registeredLayers, deserializeLayer } from './layer.js';
@@ -40,4 +53,7 @@ export const layers = {
   InputLayer, Conv2D, MaxPooling2D, MaxPool2D: MaxPooling2D, AveragePooling2D, AvgPool2D: AveragePooling2D,
   GlobalAveragePooling2D, GlobalAvgPool2D: GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalMaxPool2D: GlobalMaxPooling2D,
   Dense, Activation, Flatten, Reshape, Permute, ZeroPadding2D, Cropping2D, UpSampling2D, Dropout, BatchNormalization, Rescaling, RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
+  DepthwiseConv2D, SeparableConv2D, Conv2DTranspose, Conv1D, ReLU, MaxPooling1D, MaxPool1D: MaxPooling1D,
+  GlobalAveragePooling1D, GlobalAvgPool1D: GlobalAveragePooling1D, GlobalMaxPooling1D, GlobalMaxPool1D: GlobalMaxPooling1D,
+  GaussianNoise, SpatialDropout2D, Resizing, Normalization,
 };

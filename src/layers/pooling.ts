@@ -1,6 +1,6 @@
 /** Pooling layers: MaxPooling2D, AveragePooling2D (window, stride = window by default) and the global ones. */
 import type { Tensor } from '../tensor/index.js';
-import { maxPool2d, avgPool2d, mean, max } from '../ops/index.js';
+import { maxPool2d, avgPool2d, mean, max, maxPool1d } from '../ops/index.js';
 import { Layer, layerOptions, positional, registerLayer, type Shape, type LayerArgs } from './layer.js';
 import { intPair, oneOf } from './config.js';
 import { convLength } from './conv.js';
@@ -94,7 +94,86 @@ export class GlobalMaxPooling2D extends GlobalPooling2D {
   call(x: Tensor): Tensor { return max(x, [1, 2], this.keepdims); }
 }
 
+export interface Pooling1DArgs extends LayerArgs {
+  poolSize?: number | [number];
+  strides?: number | [number] | null;
+  padding?: 'valid' | 'same';
+  dataFormat?: 'channels_last';
+}
+
+function oneInt(v: unknown, what: string, where: string): number {
+  const n = Array.isArray(v) && v.length === 1 ? v[0] : v;
+  if (!(Number.isInteger(n) && (n as number) >= 1)) throw new RangeError(`convnet: ${where}: ${what} must be a positive integer (or a list of one), got ${JSON.stringify(v)}`);
+  return n as number;
+}
+
+/** Maximum over windows of steps: [N, L, C] -> [N, L', C]. `new MaxPooling1D(2)`. */
+export class MaxPooling1D extends Layer {
+  static readonly className = 'MaxPooling1D';
+  readonly poolSize: number;
+  readonly strides: number;
+  readonly padding: 'valid' | 'same';
+  constructor(poolSize?: number | [number], strides?: number | [number] | null, padding?: 'valid' | 'same', args?: Pooling1DArgs);
+  constructor(args?: Pooling1DArgs);
+  constructor(...a: unknown[]) {
+    const o = layerOptions(positional(a, ['poolSize', 'strides', 'padding']), OWN, 'MaxPooling1D');
+    super(o);
+    const w = `MaxPooling1D ${this.name}`;
+    this.poolSize = oneInt(o.poolSize ?? 2, 'poolSize', w);
+    this.strides = o.strides == null ? this.poolSize : oneInt(o.strides, 'strides', w);
+    this.padding = oneOf(o.padding ?? 'valid', ['valid', 'same'] as const, 'padding', w);
+    if (o.dataFormat !== undefined) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', w);
+  }
+  build(inputShape: Shape): void {
+    if (inputShape.length !== 3) throw new RangeError(`convnet: MaxPooling1D ${this.name} expects 3-D input [batch, steps, channels], got rank ${inputShape.length}`);
+    this.computeOutputShape(inputShape);
+    super.build(inputShape);
+  }
+  computeOutputShape(s: Shape): Shape {
+    const L = convLength(s[1], this.poolSize, this.strides, 1, this.padding);
+    if (L !== null && L <= 0) throw new RangeError(`convnet: MaxPooling1D ${this.name}: a pool of ${this.poolSize} does not fit ${s[1]} steps`);
+    return [s[0], L, s[2]];
+  }
+  call(x: Tensor): Tensor { return maxPool1d(x, { poolSize: this.poolSize, strides: this.strides, padding: this.padding }); }
+  getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), pool_size: [this.poolSize], padding: this.padding, strides: [this.strides], data_format: 'channels_last' };
+  }
+}
+
+abstract class GlobalPooling1D extends Layer {
+  readonly keepdims: boolean;
+  constructor(args: GlobalPooling2DArgs | undefined, cls: string) {
+    const o = layerOptions(args, ['keepdims', 'dataFormat'], cls);
+    super(o);
+    this.keepdims = !!o.keepdims;
+    if (o.dataFormat !== undefined) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', cls);
+  }
+  build(inputShape: Shape): void {
+    if (inputShape.length !== 3) throw new RangeError(`convnet: ${this.className} ${this.name} expects 3-D input [batch, steps, channels], got rank ${inputShape.length}`);
+    super.build(inputShape);
+  }
+  computeOutputShape(s: Shape): Shape { return this.keepdims ? [s[0], 1, s[2]] : [s[0], s[2]]; }
+  getConfig(): Record<string, unknown> { return { ...super.getConfig(), data_format: 'channels_last', keepdims: this.keepdims }; }
+}
+
+/** Mean over steps: [N, L, C] -> [N, C]. */
+export class GlobalAveragePooling1D extends GlobalPooling1D {
+  static readonly className = 'GlobalAveragePooling1D';
+  constructor(args?: GlobalPooling2DArgs) { super(args, 'GlobalAveragePooling1D'); }
+  call(x: Tensor): Tensor { return mean(x, [1], this.keepdims); }
+}
+
+/** Maximum over steps: [N, L, C] -> [N, C]. */
+export class GlobalMaxPooling1D extends GlobalPooling1D {
+  static readonly className = 'GlobalMaxPooling1D';
+  constructor(args?: GlobalPooling2DArgs) { super(args, 'GlobalMaxPooling1D'); }
+  call(x: Tensor): Tensor { return max(x, [1], this.keepdims); }
+}
+
 registerLayer('MaxPooling2D', MaxPooling2D);
 registerLayer('AveragePooling2D', AveragePooling2D);
 registerLayer('GlobalAveragePooling2D', GlobalAveragePooling2D);
 registerLayer('GlobalMaxPooling2D', GlobalMaxPooling2D);
+registerLayer('MaxPooling1D', MaxPooling1D);
+registerLayer('GlobalAveragePooling1D', GlobalAveragePooling1D);
+registerLayer('GlobalMaxPooling1D', GlobalMaxPooling1D);

@@ -1,8 +1,9 @@
-/** Rescaling: x · scale + offset (e.g. `new Rescaling(1 / 255)`). */
-import type { Tensor } from '../tensor/index.js';
-import { add, mul } from '../ops/index.js';
-import { Layer, layerOptions, positional, registerLayer, type LayerArgs } from './layer.js';
-import { checkNumber } from './config.js';
+/** Preprocessing layers: Rescaling (x · scale + offset, e.g. `new Rescaling(1 / 255)`), Resizing, Normalization. */
+import { tensor, zeros, scope, type Tensor } from '../tensor/index.js';
+import { add, mul, sub, div, sqrt, maximum, resize } from '../ops/index.js';
+import { Layer, Variable, layerOptions, positional, registerLayer, type LayerArgs, type Shape } from './layer.js';
+import { checkNumber, oneOf } from './config.js';
+import { getInitializer } from './initializers.js';
 
 export interface RescalingArgs extends LayerArgs { scale?: number; offset?: number }
 
@@ -24,3 +25,194 @@ export class Rescaling extends Layer {
   getConfig(): Record<string, unknown> { return { ...super.getConfig(), scale: this.scale, offset: this.offset }; }
 }
 registerLayer('Rescaling', Rescaling);
+
+export interface ResizingArgs extends LayerArgs {
+  height?: number; width?: number;
+  interpolation?: 'bilinear' | 'nearest';
+  cropToAspectRatio?: boolean;
+  padToAspectRatio?: boolean;
+  fillMode?: 'constant';
+  fillValue?: number;
+  antialias?: boolean;
+  dataFormat?: 'channels_last';
+}
+
+/**
+ * Resizes images [N, H, W, C] to [N, height, width, C] as Keras's Resizing on TensorFlow
+ * (half-pixel centres, no antialiasing); `cropToAspectRatio` crops the centre first.
+ */
+export class Resizing extends Layer {
+  static readonly className = 'Resizing';
+  readonly height: number; readonly width: number;
+  readonly interpolation: 'bilinear' | 'nearest';
+  readonly cropToAspectRatio: boolean;
+  constructor(height: number, width: number, args?: ResizingArgs);
+  constructor(args: ResizingArgs);
+  constructor(...a: unknown[]) {
+    const o = layerOptions(positional(a, ['height', 'width']), ['height', 'width', 'interpolation', 'cropToAspectRatio', 'padToAspectRatio',
+      'fillMode', 'fillValue', 'antialias', 'dataFormat'], 'Resizing');
+    super(o);
+    const w = `Resizing ${this.name}`;
+    for (const k of ['height', 'width'] as const) {
+      if (!(Number.isInteger(o[k]) && (o[k] as number) > 0)) throw new RangeError(`convnet: ${w}: ${k} must be a positive integer, got ${JSON.stringify(o[k])}`);
+    }
+    this.height = o.height as number; this.width = o.width as number;
+    this.interpolation = oneOf(o.interpolation ?? 'bilinear', ['bilinear', 'nearest'] as const, 'interpolation', w);
+    this.cropToAspectRatio = !!o.cropToAspectRatio;
+    if (o.padToAspectRatio) throw new RangeError(`convnet: ${w}: padToAspectRatio is not supported (use cropToAspectRatio or none)`);
+    if (o.antialias) throw new RangeError(`convnet: ${w}: antialias is not supported`);
+    if (o.fillMode !== undefined) oneOf(o.fillMode, ['constant'] as const, 'fillMode', w);
+    if (o.dataFormat !== undefined && o.dataFormat !== null) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', w);
+  }
+  build(inputShape: Shape): void {
+    if (inputShape.length !== 4) throw new RangeError(`convnet: Resizing ${this.name} expects 4-D input [batch, height, width, channels], got rank ${inputShape.length}`);
+    super.build(inputShape);
+  }
+  computeOutputShape(s: Shape): Shape { return [s[0], this.height, this.width, s[3]]; }
+  call(x: Tensor): Tensor {
+    return resize(x, [this.height, this.width], { interpolation: this.interpolation, cropToAspectRatio: this.cropToAspectRatio });
+  }
+  getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), height: this.height, width: this.width, interpolation: this.interpolation,
+      crop_to_aspect_ratio: this.cropToAspectRatio, pad_to_aspect_ratio: false, fill_mode: 'constant', fill_value: 0.0,
+      antialias: false, data_format: 'channels_last',
+    };
+  }
+}
+registerLayer('Resizing', Resizing);
+
+export interface NormalizationArgs extends LayerArgs {
+  axis?: number | number[] | null;
+  mean?: number | number[] | null;
+  variance?: number | number[] | null;
+  invert?: boolean;
+}
+
+/** Keras's backend epsilon: the floor of the standard deviation. */
+const EPSILON = 1e-7;
+
+/**
+ * Feature-wise normalization (x - mean) / max(sqrt(variance), 1e-7) over the kept `axis` (the
+ * last by default); `invert: true` undoes it. Give `mean` and `variance`, or call `adapt(data)`,
+ * which computes them (population variance) into the non-trainable weights mean, variance, count.
+ */
+export class Normalization extends Layer {
+  static readonly className = 'Normalization';
+  readonly axis: number[];
+  readonly invert: boolean;
+  readonly inputMean: number | number[] | null;
+  readonly inputVariance: number | number[] | null;
+  private meanVar: Variable | null = null;
+  private varianceVar: Variable | null = null;
+  private countVar: Variable | null = null;
+  private keep: number[] = [];
+
+  constructor(args: NormalizationArgs = {}) {
+    const o = layerOptions(args, ['axis', 'mean', 'variance', 'invert'], 'Normalization');
+    super(o);
+    const w = `Normalization ${this.name}`;
+    const ax = o.axis === undefined ? [-1] : o.axis === null ? [] : typeof o.axis === 'number' ? [o.axis] : o.axis;
+    if (!Array.isArray(ax) || !ax.every((d) => Number.isInteger(d))) throw new RangeError(`convnet: ${w}: axis must be an integer, a list of them or null, got ${JSON.stringify(o.axis)}`);
+    this.axis = ax as number[];
+    this.invert = !!o.invert;
+    const m = (o.mean ?? null) as number | number[] | null, v = (o.variance ?? null) as number | number[] | null;
+    if ((m === null) !== (v === null)) throw new RangeError(`convnet: ${w}: give both mean and variance, or neither (then call adapt())`);
+    const len = (x: number | number[]): number => (Array.isArray(x) ? x.length : 0);
+    if (m !== null && v !== null && len(m) !== len(v)) throw new RangeError(`convnet: ${w}: mean and variance must have the same shape`);
+    this.inputMean = m; this.inputVariance = v;
+  }
+
+  build(inputShape: Shape): void {
+    const n = inputShape.length, w = `Normalization ${this.name}`;
+    this.keep = [...new Set(this.axis.map((a) => {
+      if (a < -n || a >= n) throw new RangeError(`convnet: ${w}: axis ${a} is out of range for inputs of rank ${n}`);
+      return a < 0 ? a + n : a;
+    }))].sort((a, b) => a - b);
+    const shape = this.keep.map((d) => {
+      const s = inputShape[d];
+      if (s === null) throw new RangeError(`convnet: ${w}: the size of kept axis ${d} must be known, got ${JSON.stringify(inputShape)}`);
+      return s;
+    });
+    if (this.inputMean === null) {
+      this.meanVar = this.addWeight('mean', shape, getInitializer('zeros', 'zeros'), { trainable: false });
+      this.varianceVar = this.addWeight('variance', shape, getInitializer('ones', 'ones'), { trainable: false });
+      this.countVar = new Variable(zeros([], 'int32'), 'count', `${this.name}/count`, false);
+      this._weights.push(this.countVar);
+    } else {
+      const size = shape.reduce((a, b) => a * b, 1);
+      for (const [k, val] of [['mean', this.inputMean], ['variance', this.inputVariance]] as const) {
+        if (Array.isArray(val) && val.length !== size && val.length !== 1) {
+          throw new RangeError(`convnet: ${w}: ${k} has ${val.length} values but the kept axes ${JSON.stringify(this.keep)} have ${size}`);
+        }
+      }
+    }
+    super.build(inputShape);
+  }
+
+  /** [1, ..., size, ..., 1]: the statistics' broadcast shape for inputs of `rank`. */
+  private statShape(rank: number, inputShape: readonly number[]): number[] {
+    return Array.from({ length: rank }, (_, d) => (this.keep.includes(d) ? inputShape[d] : 1));
+  }
+
+  private stats(inputShape: readonly number[]): [Tensor, Tensor] {
+    const shape = this.statShape(inputShape.length, inputShape);
+    if (this.meanVar && this.varianceVar) return [this.meanVar.value.reshape(shape), this.varianceVar.value.reshape(shape)];
+    const n = shape.reduce((a, b) => a * b, 1);
+    const arr = (v: number | number[]): Float32Array => Float32Array.from({ length: n }, (_, i) => (Array.isArray(v) ? (v.length === 1 ? v[0] : v[i]) : v));
+    return [tensor(arr(this.inputMean!), shape), tensor(arr(this.inputVariance!), shape)];
+  }
+
+  call(x: Tensor): Tensor {
+    const [m, v] = this.stats(x.shape);
+    const sd = maximum(sqrt(v), EPSILON);
+    return this.invert ? add(m, mul(x, sd)) : div(sub(x, m), sd);
+  }
+
+  /**
+   * Computes mean and (population) variance of `data` over every axis but the kept ones, and
+   * stores them. `data`: one tensor [samples, ...] or a list of batches.
+   */
+  adapt(data: Tensor | Tensor[]): void {
+    const batches = Array.isArray(data) ? data : [data];
+    if (batches.length === 0) throw new RangeError(`convnet: Normalization ${this.name}: adapt() needs data`);
+    if (this.inputMean !== null) throw new RangeError(`convnet: Normalization ${this.name}: adapt() cannot be used with a given mean and variance`);
+    if (!this.built) this.build([null, ...batches[0].shape.slice(1)]);
+    const shape = this.meanVar!.shape;
+    const size = shape.reduce((a, b) => a * b, 1);
+    const sum = new Float64Array(size), sq = new Float64Array(size);
+    let count = 0;
+    for (const b of batches) {
+      this.checkInput(b.shape);
+      const rank = b.rank, st = this.statShape(rank, b.shape);
+      // Strides of the kept axes inside the flattened statistics.
+      const strides = new Array(rank).fill(0);
+      let acc = 1;
+      for (let d = rank - 1; d >= 0; d--) if (st[d] !== 1 || this.keep.includes(d)) { strides[d] = acc; acc *= st[d]; }
+      const v = b.dataSync();
+      const idx = new Array(rank).fill(0);
+      let k = 0;
+      for (let i = 0; i < v.length; i++) {
+        sum[k] += v[i]; sq[k] += v[i] * v[i];
+        for (let d = rank - 1; d >= 0; d--) {
+          idx[d]++; k += strides[d];
+          if (idx[d] < b.shape[d]) break;
+          k -= strides[d] * b.shape[d]; idx[d] = 0;
+        }
+      }
+      count += v.length / size;
+    }
+    const mean = new Float32Array(size), variance = new Float32Array(size);
+    for (let i = 0; i < size; i++) { const m = sum[i] / count; mean[i] = m; variance[i] = Math.max(sq[i] / count - m * m, 0); }
+    scope(() => {
+      this.meanVar!.assign(tensor(mean, shape));
+      this.varianceVar!.assign(tensor(variance, shape));
+      this.countVar!.assign(tensor(new Int32Array([count]), [], 'int32'));
+    });
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), axis: this.axis.slice(), invert: this.invert, mean: this.inputMean, variance: this.inputVariance };
+  }
+}
+registerLayer('Normalization', Normalization);

@@ -1,8 +1,11 @@
-/** Dropout: during training, zeroes a fraction `rate` of the inputs and scales the rest by 1/(1-rate); identity at inference. */
-import { Rng, rngFor, type Tensor } from '../tensor/index.js';
-import { dropout } from '../ops/index.js';
-import { Layer, layerOptions, positional, registerLayer, type LayerArgs } from './layer.js';
-import { checkNumber } from './config.js';
+/**
+ * Regularisation layers, active only in training: Dropout (zeroes a fraction `rate` of the inputs
+ * and scales the rest by 1/(1-rate)), SpatialDropout2D (whole channels), GaussianNoise.
+ */
+import { Rng, rngFor, tensor, randomNormal, type Tensor } from '../tensor/index.js';
+import { dropout, add, mul } from '../ops/index.js';
+import { Layer, layerOptions, positional, registerLayer, type LayerArgs, type Shape } from './layer.js';
+import { checkNumber, oneOf } from './config.js';
 
 export interface DropoutArgs extends LayerArgs { rate?: number; seed?: number | null; noiseShape?: null }
 
@@ -28,3 +31,70 @@ export class Dropout extends Layer {
   getConfig(): Record<string, unknown> { return { ...super.getConfig(), rate: this.rate, seed: this.seed, noise_shape: null }; }
 }
 registerLayer('Dropout', Dropout);
+
+export interface GaussianNoiseArgs extends LayerArgs { stddev?: number; seed?: number | null }
+
+/** Adds N(0, stddev²) noise during training (a regulariser); identity at inference. */
+export class GaussianNoise extends Layer {
+  static readonly className = 'GaussianNoise';
+  readonly stddev: number;
+  readonly seed: number | null;
+  private readonly rng: Rng;
+  constructor(stddev: number, args?: GaussianNoiseArgs);
+  constructor(args: GaussianNoiseArgs);
+  constructor(...a: unknown[]) {
+    const o = layerOptions(positional(a, ['stddev']), ['stddev', 'seed'], 'GaussianNoise');
+    super(o);
+    this.stddev = checkNumber(o.stddev, 'stddev', `GaussianNoise ${this.name}`, 0);
+    this.seed = (o.seed as number | null | undefined) ?? null;
+    this.rng = rngFor(this.seed);
+  }
+  call(x: Tensor, opts: { training: boolean }): Tensor {
+    if (!opts.training || this.stddev === 0) return x;
+    return add(x, randomNormal(x.shape, { rng: this.rng, stddev: this.stddev }));
+  }
+  getConfig(): Record<string, unknown> { return { ...super.getConfig(), stddev: this.stddev, seed: this.seed }; }
+}
+registerLayer('GaussianNoise', GaussianNoise);
+
+export interface SpatialDropout2DArgs extends LayerArgs { rate?: number; seed?: number | null; dataFormat?: 'channels_last' }
+
+/**
+ * Dropout of whole feature maps: in training each (sample, channel) of [N, H, W, C] is zeroed
+ * with probability `rate`, the rest scaled by 1/(1-rate); identity at inference.
+ */
+export class SpatialDropout2D extends Layer {
+  static readonly className = 'SpatialDropout2D';
+  readonly rate: number;
+  readonly seed: number | null;
+  private readonly rng: Rng;
+  constructor(rate: number, args?: SpatialDropout2DArgs);
+  constructor(args: SpatialDropout2DArgs);
+  constructor(...a: unknown[]) {
+    const o = layerOptions(positional(a, ['rate']), ['rate', 'seed', 'dataFormat'], 'SpatialDropout2D');
+    super(o);
+    const w = `SpatialDropout2D ${this.name}`;
+    this.rate = checkNumber(o.rate, 'rate', w, 0, 1);
+    if (this.rate === 1) throw new RangeError(`convnet: ${w}: rate must be below 1`);
+    if (o.dataFormat !== undefined && o.dataFormat !== null) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', w);
+    this.seed = (o.seed as number | null | undefined) ?? null;
+    this.rng = rngFor(this.seed);
+  }
+  build(inputShape: Shape): void {
+    if (inputShape.length !== 4) throw new RangeError(`convnet: SpatialDropout2D ${this.name} expects 4-D input [batch, height, width, channels], got rank ${inputShape.length}`);
+    super.build(inputShape);
+  }
+  call(x: Tensor, opts: { training: boolean }): Tensor {
+    if (!opts.training || this.rate === 0) return x;
+    const [N, , , C] = x.shape;
+    const keep = 1 / (1 - this.rate);
+    const m = new Float32Array(N * C);
+    for (let i = 0; i < m.length; i++) m[i] = this.rng.random() >= this.rate ? keep : 0;
+    return mul(x, tensor(m, [N, 1, 1, C]));
+  }
+  /** Keras 3 writes exactly these keys (no `trainable`). */
+  getConfig(): Record<string, unknown> {
+    return { rate: this.rate, seed: this.seed, name: this.name, dtype: 'float32', data_format: 'channels_last' };
+  }
+}
+registerLayer('SpatialDropout2D', SpatialDropout2D);

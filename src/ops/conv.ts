@@ -94,7 +94,8 @@ export function conv2d(x: Tensor, kernel: Tensor, opts: Conv2DOptions = {}): Ten
     if (dpre !== dy) dpre.dispose();
     return bias ? [dx, dw, db] : [dx, dw];
   });
-  return fused ? y : activation(y, act, alpha);
+  // Unfused activations (elu, leaky_relu, ...) keep their Keras default alpha unless one is given.
+  return fused ? y : activation(y, act, opts.alpha);
 }
 
 export interface Pool2DOptions { poolSize?: Pair; strides?: Pair | null; padding?: Padding }

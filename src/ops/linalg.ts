@@ -60,7 +60,7 @@ export function transpose(x: Tensor, perm?: number[]): Tensor {
  * The Dense layer's op: act(x · kernel + bias) over the last axis of x.
  * x [..., in], kernel [in, units], bias [units] or null.
  */
-export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, act: Activation = 'linear', alpha = 0): Tensor {
+export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, act: Activation = 'linear', alpha?: number): Tensor {
   assertFloat(x, 'dense', 'x'); assertFloat(kernel, 'dense', 'kernel');
   assertRank(kernel, 2, 'dense', 'kernel', '[inputDim, units]');
   const inDim = kernel.shape[0], units = kernel.shape[1];
@@ -76,12 +76,12 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, act: Activ
   const x2 = x.reshape([rows, inDim]);
   const z = matmulRaw(x2, kernel, false, false);
   const y2 = out([rows, units]);
-  B().biasAct(z, bias, y2, rows, units, fused ? act : 'linear', alpha);
+  B().biasAct(z, bias, y2, rows, units, fused ? act : 'linear', alpha ?? 0);
   z.dispose();
   const y = y2.reshape([...x.shape.slice(0, -1), units]);
   const inputs = bias ? [x, kernel, bias] : [x, kernel];
   record('dense', inputs, y, (dy, needs, owned) => {
-    const dpre = activationGradFromOutput(fused ? act : 'linear', y2, dy.reshape([rows, units]), alpha, owned);
+    const dpre = activationGradFromOutput(fused ? act : 'linear', y2, dy.reshape([rows, units]), alpha ?? 0, owned);
     const dx = needs[0] ? matmulRaw(dpre, kernel, false, true).reshape(x.shape) : null;
     const dk = needs[1] ? matmulRaw(x2, dpre, true, false) : null;
     if (!bias) return [dx, dk];

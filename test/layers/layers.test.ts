@@ -7,48 +7,51 @@ import { valueAndGrad } from '../../src/autograd/index.js';
 import { sum, mul } from '../../src/ops/index.js';
 
 test('runLayerTest: Conv2D (valid and same, strides, dilation, activations)', () => {
-  runLayerTest({ make: () => new layers.Conv2D(4, [3, 3], { activation: 'relu' }), inputShape: [2, 7, 7, 3], expectedOutputShape: [null, 5, 5, 4], expectedParams: 3 * 3 * 3 * 4 + 4, training: 'same' });
-  runLayerTest({ make: () => new layers.Conv2D({ filters: 2, kernel_size: 3, padding: 'same', strides: 2, use_bias: false }), inputShape: [1, 7, 7, 3], expectedOutputShape: [null, 4, 4, 2], expectedParams: 54, training: 'same' });
-  runLayerTest({ make: () => new layers.Conv2D(2, 3, { dilationRate: 2, activation: 'softmax' }), inputShape: [1, 9, 9, 1], expectedOutputShape: [null, 5, 5, 2], expectedParams: 20, training: 'same' });
+  runLayerTest({ make: () => new layers.Conv2D(4, [3, 3], { activation: 'relu' }), inputShape: [2, 7, 7, 3], expectedOutputShape: [null, 5, 5, 4], expectedParams: 3 * 3 * 3 * 4 + 4, training: 'same', expected: 'conv2d_relu' });
+  runLayerTest({ make: () => new layers.Conv2D({ filters: 2, kernel_size: 3, padding: 'same', strides: 2, use_bias: false }), inputShape: [1, 7, 7, 3], expectedOutputShape: [null, 4, 4, 2], expectedParams: 54, training: 'same', expected: 'conv2d_same_s2' });
+  runLayerTest({ make: () => new layers.Conv2D(2, 3, { dilationRate: 2, activation: 'softmax' }), inputShape: [1, 9, 9, 1], expectedOutputShape: [null, 5, 5, 2], expectedParams: 20, training: 'same', expected: 'conv2d_dil2_softmax' });
+  runLayerTest({ make: () => new layers.Conv2D(3, [2, 3], { padding: 'same', activation: 'elu' }), inputShape: [1, 5, 6, 2], expectedOutputShape: [null, 5, 6, 3], expectedParams: 39, training: 'same', expected: 'conv2d_same_elu' });
 });
 
 test('runLayerTest: pooling layers', () => {
-  runLayerTest({ make: () => new layers.MaxPooling2D([2, 2]), inputShape: [2, 7, 7, 3], expectedOutputShape: [null, 3, 3, 3], expectedParams: 0, training: 'same' });
-  runLayerTest({ make: () => new layers.AveragePooling2D(2, 1, 'same'), inputShape: [2, 5, 5, 2], expectedOutputShape: [null, 5, 5, 2], expectedParams: 0, training: 'same' });
-  runLayerTest({ make: () => new layers.GlobalAveragePooling2D(), inputShape: [2, 4, 4, 3], expectedOutputShape: [null, 3], expectedParams: 0, training: 'same' });
-  runLayerTest({ make: () => new layers.GlobalMaxPooling2D({ keepdims: true }), inputShape: [2, 4, 4, 3], expectedOutputShape: [null, 1, 1, 3], expectedParams: 0, training: 'same' });
+  runLayerTest({ make: () => new layers.MaxPooling2D([2, 2]), inputShape: [2, 7, 7, 3], expectedOutputShape: [null, 3, 3, 3], expectedParams: 0, training: 'same', expected: 'max_pooling2d' });
+  runLayerTest({ make: () => new layers.MaxPooling2D(3, 2, 'same'), inputShape: [2, 6, 5, 3], expectedOutputShape: [null, 3, 3, 3], expectedParams: 0, training: 'same', expected: 'max_pooling2d_same_s2_p3' });
+  runLayerTest({ make: () => new layers.AveragePooling2D(2, 1, 'same'), inputShape: [2, 5, 5, 2], expectedOutputShape: [null, 5, 5, 2], expectedParams: 0, training: 'same', expected: 'average_pooling2d_same' });
+  runLayerTest({ make: () => new layers.GlobalAveragePooling2D(), inputShape: [2, 4, 4, 3], expectedOutputShape: [null, 3], expectedParams: 0, training: 'same', expected: 'global_average_pooling2d' });
+  runLayerTest({ make: () => new layers.GlobalMaxPooling2D({ keepdims: true }), inputShape: [2, 4, 4, 3], expectedOutputShape: [null, 1, 1, 3], expectedParams: 0, training: 'same', expected: 'global_max_pooling2d_keepdims' });
 });
 
 test('runLayerTest: Flatten, Dense, Activation, Rescaling', () => {
-  runLayerTest({ make: () => new layers.Flatten(), inputShape: [2, 3, 4, 5], expectedOutputShape: [null, 60], expectedParams: 0, training: 'same' });
-  runLayerTest({ make: () => new layers.Dense(5, { activation: 'tanh', kernelRegularizer: 'l2' }), inputShape: [3, 7], expectedOutputShape: [null, 5], expectedParams: 40, training: 'same' });
-  runLayerTest({ make: () => new layers.Dense(2), inputShape: [3, 4, 6], expectedOutputShape: [null, 4, 2], expectedParams: 14, training: 'same' });
-  for (const a of ['relu', 'sigmoid', 'softmax', 'tanh', 'linear', 'elu', 'selu', 'leaky_relu', 'gelu', 'swish']) {
-    runLayerTest({ make: () => new layers.Activation(a), inputShape: [2, 5], expectedOutputShape: [null, 5], expectedParams: 0, training: 'same' });
+  runLayerTest({ make: () => new layers.Flatten(), inputShape: [2, 3, 4, 5], expectedOutputShape: [null, 60], expectedParams: 0, training: 'same', expected: 'flatten' });
+  runLayerTest({ make: () => new layers.Dense(5, { activation: 'tanh', kernelRegularizer: 'l2' }), inputShape: [3, 7], expectedOutputShape: [null, 5], expectedParams: 40, training: 'same', expected: 'dense_tanh' });
+  runLayerTest({ make: () => new layers.Dense(3, { activation: 'elu' }), inputShape: [2, 4], expectedOutputShape: [null, 3], expectedParams: 15, training: 'same', expected: 'dense_elu' });
+  runLayerTest({ make: () => new layers.Dense(2), inputShape: [3, 4, 6], expectedOutputShape: [null, 4, 2], expectedParams: 14, training: 'same', expected: 'dense_rank3' });
+  for (const a of ['relu', 'sigmoid', 'softmax', 'tanh', 'linear', 'elu', 'selu', 'leaky_relu', 'gelu', 'swish', 'relu6', 'softplus', 'hard_sigmoid']) {
+    runLayerTest({ make: () => new layers.Activation(a), inputShape: [2, 5], expectedOutputShape: [null, 5], expectedParams: 0, training: 'same', expected: `activation_${a}`, tol: 1e-5 });
   }
-  runLayerTest({ make: () => new layers.Rescaling(1 / 255, 0.5), inputShape: [2, 3, 3, 1], expectedOutputShape: [null, 3, 3, 1], expectedParams: 0, training: 'same' });
+  runLayerTest({ make: () => new layers.Rescaling(1 / 255, 0.5), inputShape: [2, 3, 3, 1], expectedOutputShape: [null, 3, 3, 1], expectedParams: 0, training: 'same', expected: 'rescaling' });
 });
 
 test('runLayerTest: Dropout, BatchNormalization and augmentation layers change outputs only in training', () => {
-  runLayerTest({ make: () => new layers.Dropout(0.5, { seed: 3 }), inputShape: [4, 10], expectedOutputShape: [null, 10], expectedParams: 0, training: 'differs' });
+  runLayerTest({ make: () => new layers.Dropout(0.5, { seed: 3 }), inputShape: [4, 10], expectedOutputShape: [null, 10], expectedParams: 0, training: 'differs', expected: (x) => x });
   runLayerTest({
-    make: () => new layers.BatchNormalization(), inputShape: [4, 3, 3, 2], expectedOutputShape: [null, 3, 3, 2], expectedParams: 8, training: 'differs',
+    make: () => new layers.BatchNormalization(), inputShape: [4, 3, 3, 2], expectedOutputShape: [null, 3, 3, 2], expectedParams: 8, training: 'differs', expected: 'batch_normalization',
     expectedWeights: ['batch_normalization/gamma', 'batch_normalization/beta', 'batch_normalization/moving_mean', 'batch_normalization/moving_variance'],
   });
-  runLayerTest({ make: () => new layers.RandomFlip('horizontal', { seed: 1 }), inputShape: [8, 4, 5, 3], expectedOutputShape: [null, 4, 5, 3], expectedParams: 0, training: 'differs' });
-  runLayerTest({ make: () => new layers.RandomRotation(0.2, { seed: 2 }), inputShape: [4, 6, 6, 1], expectedOutputShape: [null, 6, 6, 1], expectedParams: 0, training: 'differs' });
-  runLayerTest({ make: () => new layers.RandomZoom(0.3, null, { seed: 3 }), inputShape: [4, 6, 6, 1], expectedOutputShape: [null, 6, 6, 1], expectedParams: 0, training: 'differs' });
-  runLayerTest({ make: () => new layers.RandomTranslation(0.3, 0.3, { seed: 4, fillMode: 'constant' }), inputShape: [4, 6, 6, 1], expectedOutputShape: [null, 6, 6, 1], expectedParams: 0, training: 'differs' });
+  runLayerTest({ make: () => new layers.RandomFlip('horizontal', { seed: 1 }), inputShape: [8, 4, 5, 3], expectedOutputShape: [null, 4, 5, 3], expectedParams: 0, training: 'differs', expected: (x) => x });
+  runLayerTest({ make: () => new layers.RandomRotation(0.2, { seed: 2 }), inputShape: [4, 6, 6, 1], expectedOutputShape: [null, 6, 6, 1], expectedParams: 0, training: 'differs', expected: (x) => x });
+  runLayerTest({ make: () => new layers.RandomZoom(0.3, null, { seed: 3 }), inputShape: [4, 6, 6, 1], expectedOutputShape: [null, 6, 6, 1], expectedParams: 0, training: 'differs', expected: (x) => x });
+  runLayerTest({ make: () => new layers.RandomTranslation(0.3, 0.3, { seed: 4, fillMode: 'constant' }), inputShape: [4, 6, 6, 1], expectedOutputShape: [null, 6, 6, 1], expectedParams: 0, training: 'differs', expected: (x) => x });
 });
 
 test('runLayerTest: Reshape, Permute, ZeroPadding2D, Cropping2D, UpSampling2D', () => {
-  runLayerTest({ make: () => new layers.Reshape([28, 28, 1]), inputShape: [2, 28, 28], expectedOutputShape: [null, 28, 28, 1], expectedParams: 0, training: 'same' });
-  runLayerTest({ make: () => new layers.Reshape({ target_shape: [-1, 4] }), inputShape: [2, 3, 4, 2], expectedOutputShape: [null, 6, 4], expectedParams: 0, training: 'same' });
-  runLayerTest({ make: () => new layers.Permute([2, 1, 3]), inputShape: [2, 3, 4, 5], expectedOutputShape: [null, 4, 3, 5], expectedParams: 0, training: 'same' });
-  runLayerTest({ make: () => new layers.ZeroPadding2D(2), inputShape: [2, 5, 4, 3], expectedOutputShape: [null, 9, 8, 3], expectedParams: 0, training: 'same' });
-  runLayerTest({ make: () => new layers.ZeroPadding2D({ padding: [[1, 0], [0, 2]] }), inputShape: [1, 3, 3, 2], expectedOutputShape: [null, 4, 5, 2], expectedParams: 0, training: 'same' });
-  runLayerTest({ make: () => new layers.Cropping2D([[1, 2], [0, 1]]), inputShape: [2, 6, 5, 3], expectedOutputShape: [null, 3, 4, 3], expectedParams: 0, training: 'same' });
-  runLayerTest({ make: () => new layers.UpSampling2D([2, 3]), inputShape: [2, 3, 2, 2], expectedOutputShape: [null, 6, 6, 2], expectedParams: 0, training: 'same' });
+  runLayerTest({ make: () => new layers.Reshape([28, 28, 1]), inputShape: [2, 28, 28], expectedOutputShape: [null, 28, 28, 1], expectedParams: 0, training: 'same', expected: (x) => x });
+  runLayerTest({ make: () => new layers.Reshape({ target_shape: [-1, 4] }), inputShape: [2, 3, 4, 2], expectedOutputShape: [null, 6, 4], expectedParams: 0, training: 'same', expected: 'reshape_m1_4' });
+  runLayerTest({ make: () => new layers.Permute([2, 1, 3]), inputShape: [2, 3, 4, 5], expectedOutputShape: [null, 4, 3, 5], expectedParams: 0, training: 'same', expected: 'permute_213' });
+  runLayerTest({ make: () => new layers.ZeroPadding2D(2), inputShape: [2, 5, 4, 3], expectedOutputShape: [null, 9, 8, 3], expectedParams: 0, training: 'same', expected: 'zero_padding2d_2' });
+  runLayerTest({ make: () => new layers.ZeroPadding2D({ padding: [[1, 0], [0, 2]] }), inputShape: [1, 3, 3, 2], expectedOutputShape: [null, 4, 5, 2], expectedParams: 0, training: 'same', expected: 'zero_padding2d_asym' });
+  runLayerTest({ make: () => new layers.Cropping2D([[1, 2], [0, 1]]), inputShape: [2, 6, 5, 3], expectedOutputShape: [null, 3, 4, 3], expectedParams: 0, training: 'same', expected: 'cropping2d' });
+  runLayerTest({ make: () => new layers.UpSampling2D([2, 3]), inputShape: [2, 3, 2, 2], expectedOutputShape: [null, 6, 6, 2], expectedParams: 0, training: 'same', expected: 'up_sampling2d_2x3' });
 });
 
 test('ZeroPadding2D, Cropping2D, UpSampling2D, Permute: values, Keras 3 configs, gradients', () => {
@@ -88,8 +91,14 @@ test('ZeroPadding2D, Cropping2D, UpSampling2D, Permute: values, Keras 3 configs,
 test('every registered layer class is covered by a runLayerTest above', () => {
   const covered = ['Reshape', 'Permute', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'InputLayer', 'Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'Flatten', 'Dense',
     'Activation', 'Rescaling', 'Dropout', 'BatchNormalization', 'RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation',
-    'MaxPool2D', 'AvgPool2D', 'GlobalAvgPool2D', 'GlobalMaxPool2D'];
-  for (const name of registeredLayers()) assert.ok(covered.includes(name), `${name} has no runLayerTest`);
+    'MaxPool2D', 'AvgPool2D', 'GlobalAvgPool2D', 'GlobalMaxPool2D',
+    // test/layers/new_layers.test.ts
+    'DepthwiseConv2D', 'SeparableConv2D', 'SeparableConvolution2D', 'Conv2DTranspose', 'Convolution2DTranspose', 'Conv1D', 'Convolution1D',
+    'ReLU', 'MaxPooling1D', 'MaxPool1D', 'GlobalAveragePooling1D', 'GlobalAvgPool1D', 'GlobalMaxPooling1D', 'GlobalMaxPool1D',
+    'Resizing', 'Normalization', 'GaussianNoise', 'SpatialDropout2D'];
+  // Merge layers take a list of inputs; their tests live with the functional API (test/models).
+  const merge = ['Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate', 'Merge', 'Dot'];
+  for (const name of registeredLayers()) assert.ok(covered.includes(name) || merge.includes(name), `${name} has no runLayerTest`);
 });
 
 test('automatic names follow Keras: conv2d, conv2d_1, max_pooling2d, ...; user names are kept', () => {

@@ -6,7 +6,7 @@
  */
 import type {
   Backend, UnaryOp, Activation, BinaryOp, ReduceOp, BroadcastParams, MatMulParams, Conv2DParams,
-  Pool2DParams, AdamParams, SGDParams, RMSpropParams,
+  Pool2DParams, AdamParams, SGDParams, RMSpropParams, DepthwiseConv2DParams,
 } from '../backend.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { DType } from '../../tensor/dtype.js';
@@ -22,6 +22,7 @@ export const KERNELS = [
   'k_softmax', 'k_transpose', 'k_cast', 'k_fill', 'k_adam', 'k_sgd', 'k_rmsprop',
   'k_wino_weights', 'k_conv2d_wino', 'k_conv2d_wino_grad_filter', 'k_conv2d_wino_grad_filter_sum',
   'k_conv2d_3x3_small', 'k_conv2d_3x3_small_grad_filter',
+  'k_depthwise_conv2d', 'k_depthwise_conv2d_grad_input', 'k_depthwise_conv2d_grad_filter',
 ] as const;
 type KernelName = typeof KERNELS[number];
 const K = Object.fromEntries(KERNELS.map((n, i) => [n, i])) as Record<KernelName, number>;
@@ -391,6 +392,32 @@ export class WasmBackend implements Backend {
     const i = this.i32;
     i[0] = K; i[1] = N; u[2] = scratch; i[3] = perPart; i[4] = parts; u[5] = dw.offset;
     this.run('k_conv2d_grad_filter_sum', this.parts(K * N * parts, SMALL_ELEMENTS, K));
+  }
+
+  // ---- depthwise convolution ---------------------------------------------------------------
+
+  private depthwiseParams(p: DepthwiseConv2DParams, a: Tensor, b: Tensor, bias: Tensor | null, out: Tensor): void {
+    this.convParams(p);
+    const u = this.u32;
+    u[17] = a.offset; u[18] = b.offset; u[19] = bias ? bias.offset : 0; u[20] = out.offset; this.i32[21] = p.depthMultiplier;
+  }
+
+  depthwiseConv2d(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: DepthwiseConv2DParams): void {
+    if (out.size === 0) return;
+    this.depthwiseParams(p, x, w, bias, out);
+    this.run('k_depthwise_conv2d', this.parts(2 * out.size * p.kH * p.kW, SMALL_ELEMENTS, p.batch * p.outH, SPLIT));
+  }
+
+  depthwiseConv2dGradInput(dy: Tensor, w: Tensor, dx: Tensor, p: DepthwiseConv2DParams): void {
+    if (dx.size === 0) return;
+    this.depthwiseParams(p, dy, w, null, dx);
+    this.run('k_depthwise_conv2d_grad_input', this.parts(2 * dy.size * p.kH * p.kW, SMALL_ELEMENTS, p.batch * p.inH, SPLIT));
+  }
+
+  depthwiseConv2dGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: DepthwiseConv2DParams): void {
+    if (dw.size === 0) return;
+    this.depthwiseParams(p, x, dy, null, dw);
+    this.run('k_depthwise_conv2d_grad_filter', this.parts(2 * dy.size * p.kH * p.kW, SMALL_ELEMENTS, p.kH * p.kW));
   }
 
   // ---- pooling -------------------------------------------------------------------------------

@@ -1,0 +1,170 @@
+// Depthwise 2-D convolution in NHWC (MobileNet's 3x3 per-channel filters), forward and backward.
+//
+// Kernel w [kH, kW, C, M] (M = depth multiplier), output channel c * M + m, outC = C * M.
+// Parameter block: 0 batch, 1 inH, 2 inW, 3 inC, 4 outH, 5 outW, 6 outC, 7 kH, 8 kW, 9 strideH,
+// 10 strideW, 11 dilationH, 12 dilationW, 13 padTop, 14 padLeft, 15 activation, 16 alpha (f32),
+// 17 x (dy for the input gradient), 18 w (dy for the filter gradient), 19 bias (0: none),
+// 20 out (dx, dw), 21 depth multiplier M.
+// With M == 1 the channel loop runs in f32x4; other multipliers take the scalar loop.
+// Every part writes a disjoint piece of the output, so no zeroing or reduction pass is needed.
+import { pi, pu, pf, partStart, actRows } from './common';
+
+/** Forward. Parts: output rows (batch * outH). */
+export function k_depthwise_conv2d(p: usize, part: i32, parts: i32): void {
+  const inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
+  const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
+  const padTop = pi(p, 13), padLeft = pi(p, 14), act = pi(p, 15), alpha = pf(p, 16);
+  const x = pu(p, 17), w = pu(p, 18), bias = pu(p, 19), out = pu(p, 20), M = pi(p, 21);
+  const rows = pi(p, 0) * outH;
+  const r0 = partStart(rows, part, parts, 1), r1 = partStart(rows, part + 1, parts, 1);
+  const tapBytes: usize = <usize>outC << 2;
+  for (let r = r0; r < r1; r++) {
+    const b = r / outH, oy = r - b * outH;
+    const img = x + ((<usize>b * inH * inW * C) << 2);
+    for (let ox = 0; ox < outW; ox++) {
+      const dst = out + ((<usize>(r * outW + ox) * outC) << 2);
+      if (M == 1) {
+        let c = 0;
+        for (; c + 4 <= C; c += 4) {
+          let acc = bias ? v128.load(bias + (<usize>c << 2)) : f32x4.splat(0);
+          for (let ky = 0; ky < kH; ky++) {
+            const iy = oy * sH - padTop + ky * dH;
+            if (iy < 0 || iy >= inH) continue;
+            for (let kx = 0; kx < kW; kx++) {
+              const ix = ox * sW - padLeft + kx * dW;
+              if (ix < 0 || ix >= inW) continue;
+              const xv = v128.load(img + ((<usize>(iy * inW + ix) * C + c) << 2));
+              const wv = v128.load(w + <usize>(ky * kW + kx) * tapBytes + (<usize>c << 2));
+              acc = f32x4.add(acc, f32x4.mul(xv, wv));
+            }
+          }
+          v128.store(dst + (<usize>c << 2), acc);
+        }
+        for (; c < C; c++) store<f32>(dst + (<usize>c << 2), scalarOut(img, w, bias, c, c, oy, ox, p));
+      } else {
+        for (let o = 0; o < outC; o++) store<f32>(dst + (<usize>o << 2), scalarOut(img, w, bias, o / M, o, oy, ox, p));
+      }
+      actRows(act, alpha, dst, 1, outC, 0);
+    }
+  }
+}
+
+/** One output channel o (input channel c) at (oy, ox), summed in the same tap order as the vector loop. */
+function scalarOut(img: usize, w: usize, bias: usize, c: i32, o: i32, oy: i32, ox: i32, p: usize): f32 {
+  const inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outC = pi(p, 6);
+  const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
+  const padTop = pi(p, 13), padLeft = pi(p, 14);
+  let acc: f32 = bias ? load<f32>(bias + (<usize>o << 2)) : 0;
+  for (let ky = 0; ky < kH; ky++) {
+    const iy = oy * sH - padTop + ky * dH;
+    if (iy < 0 || iy >= inH) continue;
+    for (let kx = 0; kx < kW; kx++) {
+      const ix = ox * sW - padLeft + kx * dW;
+      if (ix < 0 || ix >= inW) continue;
+      acc += load<f32>(img + ((<usize>(iy * inW + ix) * C + c) << 2)) * load<f32>(w + ((<usize>(ky * kW + kx) * outC + o) << 2));
+    }
+  }
+  return acc;
+}
+
+/**
+ * Input gradient, gathered: dx[b, iy, ix, c] = sum over the taps whose output position lands on
+ * (iy, ix) of dy[b, oy, ox, c*M + m] * w[ky, kx, c, m]. Parts: input rows (batch * inH); dx is overwritten.
+ */
+export function k_depthwise_conv2d_grad_input(p: usize, part: i32, parts: i32): void {
+  const inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
+  const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
+  const padTop = pi(p, 13), padLeft = pi(p, 14);
+  const dy = pu(p, 17), w = pu(p, 18), dx = pu(p, 20), M = pi(p, 21);
+  const rows = pi(p, 0) * inH;
+  const r0 = partStart(rows, part, parts, 1), r1 = partStart(rows, part + 1, parts, 1);
+  for (let r = r0; r < r1; r++) {
+    const b = r / inH, iy = r - b * inH;
+    const g = dy + ((<usize>b * outH * outW * outC) << 2);
+    for (let ix = 0; ix < inW; ix++) {
+      const dst = dx + ((<usize>(r * inW + ix) * C) << 2);
+      let c = 0;
+      if (M == 1) {
+        for (; c + 4 <= C; c += 4) {
+          let acc = f32x4.splat(0);
+          for (let ky = 0; ky < kH; ky++) {
+            const ty = iy + padTop - ky * dH;
+            if (ty < 0 || ty % sH != 0) continue;
+            const oy = ty / sH;
+            if (oy >= outH) continue;
+            for (let kx = 0; kx < kW; kx++) {
+              const tx = ix + padLeft - kx * dW;
+              if (tx < 0 || tx % sW != 0) continue;
+              const ox = tx / sW;
+              if (ox >= outW) continue;
+              const gv = v128.load(g + ((<usize>(oy * outW + ox) * outC + c) << 2));
+              const wv = v128.load(w + ((<usize>(ky * kW + kx) * outC + c) << 2));
+              acc = f32x4.add(acc, f32x4.mul(gv, wv));
+            }
+          }
+          v128.store(dst + (<usize>c << 2), acc);
+        }
+      }
+      for (; c < C; c++) {
+        let acc: f32 = 0;
+        for (let ky = 0; ky < kH; ky++) {
+          const ty = iy + padTop - ky * dH;
+          if (ty < 0 || ty % sH != 0) continue;
+          const oy = ty / sH;
+          if (oy >= outH) continue;
+          for (let kx = 0; kx < kW; kx++) {
+            const tx = ix + padLeft - kx * dW;
+            if (tx < 0 || tx % sW != 0) continue;
+            const ox = tx / sW;
+            if (ox >= outW) continue;
+            const go = g + ((<usize>(oy * outW + ox) * outC + c * M) << 2);
+            const wo = w + ((<usize>(ky * kW + kx) * outC + c * M) << 2);
+            for (let m = 0; m < M; m++) acc += load<f32>(go + (<usize>m << 2)) * load<f32>(wo + (<usize>m << 2));
+          }
+        }
+        store<f32>(dst + (<usize>c << 2), acc);
+      }
+    }
+  }
+}
+
+/** Filter gradient: dw[ky, kx, c, m] = sum over batch and output positions of x * dy. Parts: taps (kH * kW); dw is overwritten. */
+export function k_depthwise_conv2d_grad_filter(p: usize, part: i32, parts: i32): void {
+  const batch = pi(p, 0), inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
+  const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
+  const padTop = pi(p, 13), padLeft = pi(p, 14);
+  const x = pu(p, 17), dy = pu(p, 18), dw = pu(p, 20), M = pi(p, 21);
+  const taps = kH * kW;
+  const t0 = partStart(taps, part, parts, 1), t1 = partStart(taps, part + 1, parts, 1);
+  for (let t = t0; t < t1; t++) {
+    const ky = t / kW, kx = t - ky * kW;
+    const dst = dw + ((<usize>t * outC) << 2);
+    for (let o = 0; o < outC; o++) store<f32>(dst + (<usize>o << 2), 0);
+    for (let b = 0; b < batch; b++) {
+      for (let oy = 0; oy < outH; oy++) {
+        const iy = oy * sH - padTop + ky * dH;
+        if (iy < 0 || iy >= inH) continue;
+        for (let ox = 0; ox < outW; ox++) {
+          const ix = ox * sW - padLeft + kx * dW;
+          if (ix < 0 || ix >= inW) continue;
+          const xs = x + ((<usize>((b * inH + iy) * inW + ix) * C) << 2);
+          const gs = dy + ((<usize>((b * outH + oy) * outW + ox) * outC) << 2);
+          let c = 0;
+          if (M == 1) {
+            for (; c + 4 <= C; c += 4) {
+              const q = dst + (<usize>c << 2);
+              v128.store(q, f32x4.add(v128.load(q), f32x4.mul(v128.load(xs + (<usize>c << 2)), v128.load(gs + (<usize>c << 2)))));
+            }
+          }
+          for (; c < C; c++) {
+            const xv = load<f32>(xs + (<usize>c << 2));
+            for (let m = 0; m < M; m++) {
+              const q = dst + ((<usize>(c * M + m)) << 2);
+              store<f32>(q, load<f32>(q) + xv * load<f32>(gs + ((<usize>(c * M + m)) << 2)));
+            }
+          }
+        }
+      }
+    }
+  }
+}

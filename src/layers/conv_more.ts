@@ -1,0 +1,201 @@
+/**
+ * Conv2DTranspose (learned upsampling, kernel [kh, kw, filters, in]) and Conv1D (kernel
+ * [k, in, filters] over [batch, steps, channels]), with Keras 3's options and configs.
+ */
+import type { Tensor } from '../tensor/index.js';
+import { conv1d, conv2dTranspose, convTransposeLength } from '../ops/index.js';
+import { Layer, layerOptions, positional, registerLayer, type Shape, type Variable, type LayerArgs } from './layer.js';
+import { getInitializer, type Initializer, type InitializerIdentifier } from './initializers.js';
+import { getRegularizer, type Regularizer, type RegularizerIdentifier } from './regularizers.js';
+import { activationName, applyActivation, backendActivation, type ActivationName } from './activations.js';
+import { intPair, oneOf, checkNumber } from './config.js';
+import { convLength } from './conv.js';
+
+interface KernelArgs extends LayerArgs {
+  filters?: number;
+  activation?: string | null;
+  useBias?: boolean;
+  kernelInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: RegularizerIdentifier | null;
+  biasRegularizer?: RegularizerIdentifier | null;
+  dataFormat?: 'channels_last';
+}
+const KERNEL_KEYS = ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'activation', 'useBias', 'kernelInitializer',
+  'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint', 'dataFormat'];
+
+/** Filters, activation, bias and the kernel's initializer/regularizer: what every kernel layer here shares. */
+abstract class KernelLayer extends Layer {
+  readonly filters: number;
+  readonly activation: ActivationName;
+  readonly useBias: boolean;
+  readonly kernelInitializer: Initializer;
+  readonly biasInitializer: Initializer;
+  readonly kernelRegularizer: Regularizer | null;
+  readonly biasRegularizer: Regularizer | null;
+  kernel: Variable | null = null;
+  bias: Variable | null = null;
+
+  constructor(o: Record<string, unknown>) {
+    super(o);
+    const w = `${this.className} ${this.name}`;
+    if (!(Number.isInteger(o.filters) && (o.filters as number) > 0)) throw new RangeError(`convnet: ${w}: filters must be a positive integer, got ${JSON.stringify(o.filters)}`);
+    if (o.kernelSize === undefined) throw new RangeError(`convnet: ${w}: kernelSize is required`);
+    if (o.dataFormat !== undefined && o.dataFormat !== null) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', w);
+    this.filters = o.filters as number;
+    this.activation = activationName(o.activation, w);
+    this.useBias = o.useBias === undefined ? true : !!o.useBias;
+    this.kernelInitializer = getInitializer(o.kernelInitializer as InitializerIdentifier, 'glorot_uniform');
+    this.biasInitializer = getInitializer(o.biasInitializer as InitializerIdentifier, 'zeros');
+    this.kernelRegularizer = getRegularizer(o.kernelRegularizer as RegularizerIdentifier);
+    this.biasRegularizer = getRegularizer(o.biasRegularizer as RegularizerIdentifier);
+  }
+
+  protected makeWeights(kernelShape: number[]): void {
+    this.kernel = this.addWeight('kernel', kernelShape, this.kernelInitializer, { regularizer: this.kernelRegularizer });
+    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.biasInitializer, { regularizer: this.biasRegularizer });
+  }
+
+  protected lastAxis(inputShape: Shape, rank: number, what: string): number {
+    if (inputShape.length !== rank) throw new RangeError(`convnet: ${this.className} ${this.name} expects ${rank}-D input ${what}, got rank ${inputShape.length}`);
+    const c = inputShape[rank - 1];
+    if (c === null) throw new RangeError(`convnet: ${this.className} ${this.name}: the channel axis of the input must be known`);
+    return c;
+  }
+
+  protected kernelConfig(): Record<string, unknown> {
+    return {
+      activation: this.activation, use_bias: this.useBias,
+      kernel_initializer: this.kernelInitializer.serialize(), bias_initializer: this.biasInitializer.serialize(),
+      kernel_regularizer: this.kernelRegularizer?.serialize() ?? null, bias_regularizer: this.biasRegularizer?.serialize() ?? null,
+      activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
+    };
+  }
+}
+
+export interface Conv2DTransposeArgs extends KernelArgs {
+  kernelSize?: number | [number, number];
+  strides?: number | [number, number];
+  padding?: 'valid' | 'same';
+  dilationRate?: number | [number, number];
+  outputPadding?: null;
+}
+
+/** Transposed 2-D convolution: `new Conv2DTranspose(16, 3, { strides: 2, padding: 'same' })` doubles height and width. */
+export class Conv2DTranspose extends KernelLayer {
+  static readonly className = 'Conv2DTranspose';
+  readonly kernelSize: [number, number];
+  readonly strides: [number, number];
+  readonly padding: 'valid' | 'same';
+  readonly dilationRate: [number, number];
+
+  constructor(filters: number, kernelSize: number | [number, number], args?: Conv2DTransposeArgs);
+  constructor(args: Conv2DTransposeArgs);
+  constructor(...a: unknown[]) {
+    const o = layerOptions(positional(a, ['filters', 'kernelSize']), [...KERNEL_KEYS, 'outputPadding'], 'Conv2DTranspose');
+    super(o);
+    const w = `Conv2DTranspose ${this.name}`;
+    this.kernelSize = intPair(o.kernelSize, 'kernelSize', w);
+    this.strides = intPair(o.strides ?? 1, 'strides', w);
+    this.padding = oneOf(o.padding ?? 'valid', ['valid', 'same'] as const, 'padding', w);
+    this.dilationRate = intPair(o.dilationRate ?? 1, 'dilationRate', w);
+    if (o.outputPadding != null) throw new RangeError(`convnet: ${w}: outputPadding is not supported (only null, Keras's default)`);
+  }
+
+  build(inputShape: Shape): void {
+    const inC = this.lastAxis(inputShape, 4, '[batch, height, width, channels]');
+    this.makeWeights([this.kernelSize[0], this.kernelSize[1], this.filters, inC]);
+    super.build(inputShape);
+  }
+
+  computeOutputShape(s: Shape): Shape {
+    const len = (n: number | null, i: 0 | 1): number | null => (n === null ? null : convTransposeLength(n, this.kernelSize[i], this.strides[i], this.dilationRate[i], this.padding));
+    return [s[0], len(s[1], 0), len(s[2], 1), this.filters];
+  }
+
+  call(x: Tensor): Tensor {
+    const act = backendActivation(this.activation);
+    const y = conv2dTranspose(x, this.kernel!.value, {
+      bias: this.bias?.value ?? null, strides: this.strides, padding: this.padding, dilationRate: this.dilationRate, activation: act ?? 'linear',
+    });
+    return act === null ? applyActivation(y, this.activation) : y;
+  }
+
+  getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), filters: this.filters, kernel_size: [...this.kernelSize], strides: [...this.strides], padding: this.padding,
+      output_padding: null, data_format: 'channels_last', dilation_rate: [...this.dilationRate], ...this.kernelConfig(),
+    };
+  }
+}
+
+export interface Conv1DArgs extends KernelArgs {
+  kernelSize?: number | [number];
+  strides?: number | [number];
+  padding?: 'valid' | 'same' | 'causal';
+  dilationRate?: number | [number];
+  groups?: number;
+}
+
+function one(v: unknown, what: string, where: string): number {
+  const n = Array.isArray(v) && v.length === 1 ? v[0] : v;
+  if (!(Number.isInteger(n) && (n as number) >= 1)) throw new RangeError(`convnet: ${where}: ${what} must be a positive integer (or a list of one), got ${JSON.stringify(v)}`);
+  return n as number;
+}
+
+/** 1-D convolution over [batch, steps, channels]: `new Conv1D(32, 5, { padding: 'causal' })`. */
+export class Conv1D extends KernelLayer {
+  static readonly className = 'Conv1D';
+  readonly kernelSize: number;
+  readonly strides: number;
+  readonly padding: 'valid' | 'same' | 'causal';
+  readonly dilationRate: number;
+
+  constructor(filters: number, kernelSize: number | [number], args?: Conv1DArgs);
+  constructor(args: Conv1DArgs);
+  constructor(...a: unknown[]) {
+    const o = layerOptions(positional(a, ['filters', 'kernelSize']), [...KERNEL_KEYS, 'groups'], 'Conv1D');
+    super(o);
+    const w = `Conv1D ${this.name}`;
+    this.kernelSize = one(o.kernelSize, 'kernelSize', w);
+    this.strides = one(o.strides ?? 1, 'strides', w);
+    this.padding = oneOf(o.padding ?? 'valid', ['valid', 'same', 'causal'] as const, 'padding', w);
+    this.dilationRate = one(o.dilationRate ?? 1, 'dilationRate', w);
+    if (o.groups !== undefined) checkNumber(o.groups, 'groups (only 1 is supported)', w, 1, 1);
+    if (this.strides > 1 && this.dilationRate > 1) throw new RangeError(`convnet: ${w}: strides > 1 together with dilationRate > 1 is not supported (as in Keras)`);
+  }
+
+  build(inputShape: Shape): void {
+    const inC = this.lastAxis(inputShape, 3, '[batch, steps, channels]');
+    this.computeOutputShape(inputShape);
+    this.makeWeights([this.kernelSize, inC, this.filters]);
+    super.build(inputShape);
+  }
+
+  computeOutputShape(s: Shape): Shape {
+    const n = s[1];
+    const L = n === null ? null : this.padding === 'causal'
+      ? Math.floor((n - 1) / this.strides) + 1
+      : convLength(n, this.kernelSize, this.strides, this.dilationRate, this.padding);
+    if (L !== null && L <= 0) throw new RangeError(`convnet: Conv1D ${this.name}: a kernel of ${this.kernelSize} does not fit ${n} steps with padding '${this.padding}'`);
+    return [s[0], L, this.filters];
+  }
+
+  call(x: Tensor): Tensor {
+    const act = backendActivation(this.activation);
+    const y = conv1d(x, this.kernel!.value, {
+      bias: this.bias?.value ?? null, strides: this.strides, padding: this.padding, dilationRate: this.dilationRate, activation: act ?? 'linear',
+    });
+    return act === null ? applyActivation(y, this.activation) : y;
+  }
+
+  getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), filters: this.filters, kernel_size: [this.kernelSize], strides: [this.strides], padding: this.padding,
+      data_format: 'channels_last', dilation_rate: [this.dilationRate], groups: 1, ...this.kernelConfig(),
+    };
+  }
+}
+
+registerLayer('Conv2DTranspose', Conv2DTranspose);
+registerLayer('Conv1D', Conv1D);
