@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { closest, errorLine, exitCode, EXIT_USAGE } from './args.js';
+
 /**
  * The `convnet` command. Each sub-command lives in its own file under ./commands and exports
  * `command: Command`. Unknown commands and bad arguments exit non-zero with a message.
@@ -40,22 +43,39 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     lines.push('', 'Run `convnet <command> --help` for the options of a command.');
-    console.log(lines.join('\n'));
-    return name ? 0 : 1;
+    // `convnet` alone is a usage error (nothing to run); asking for help is not.
+    (name ? console.log : console.error)(lines.join('\n'));
+    return name ? 0 : EXIT_USAGE;
   }
-  if (name === '--version') {
-    console.log('0.1.0');
+  if (name === '--version' || name === '-v') {
+    console.log(packageVersion());
     return 0;
   }
   const load = COMMANDS[name];
   if (!load) {
-    console.error(`convnet: unknown command '${name}'. Run 'convnet --help' for the list of commands.`);
-    return 2;
+    const near = closest(name, Object.keys(COMMANDS));
+    console.error(`convnet: unknown command '${name}'.${near ? ` Did you mean '${near}'?` : ''} Run 'convnet --help' for the list of commands.`);
+    return EXIT_USAGE;
   }
-  const { command } = await load();
-  if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(command.help);
-    return 0;
+  try {
+    const { command } = await load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(command.help);
+      return 0;
+    }
+    return await command.run(rest);
+  } catch (e) {
+    // Errors a command did not report itself: one line, prefixed once; usage errors exit 2, failures 1.
+    console.error(errorLine(name, e));
+    return exitCode(e);
   }
-  return command.run(rest);
+}
+
+/** The version in package.json (two folders up from src/cli/ and from dist/cli/). */
+function packageVersion(): string {
+  try {
+    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
 }

@@ -40,7 +40,12 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   let lastError: unknown = null;
   for (let attempt = 0; attempt <= retries; attempt++) {
     if (attempt > 0) {
-      opts.log?.(`connection lost (${(lastError as Error)?.message ?? lastError}); resuming (attempt ${attempt + 1} of ${retries + 1})`);
+      // "Resuming" only when there is something to resume from; otherwise it is a plain retry.
+      const have = existsSync(part) ? statSync(part).size : 0;
+      const next = `(attempt ${attempt + 1} of ${retries + 1})`;
+      opts.log?.(have > 0
+        ? `connection lost after ${have} bytes (${(lastError as Error)?.message ?? lastError}); resuming ${next}`
+        : `${(lastError as Error)?.message ?? lastError}; retrying ${next}`);
       await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? 1000));
     }
     try {
@@ -54,21 +59,55 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
     } catch (e: any) {
       if (e instanceof DownloadError) throw e;
       if (/size check failed/.test(e?.message)) throw e;
-      lastError = e;
+      lastError = e?.cause && !(e instanceof DownloadError) ? networkError(url, e) : e; // a dropped transfer ("terminated")
     }
   }
-  throw new Error(`download of ${url} failed after ${retries + 1} attempts: ${(lastError as Error)?.message ?? lastError}; run the command again to resume`);
+  const kept = existsSync(part) ? statSync(part).size : 0;
+  throw new Error(`download of ${url} failed after ${retries + 1} attempts: ${(lastError as Error)?.message ?? lastError}; ${kept > 0 ? `run the command again to resume from ${kept} bytes` : 'run the command again once the connection works'}`);
 }
 
-/** Errors that retrying will not fix (HTTP 404, a server that returns the wrong size). */
+/** Errors that retrying will not fix (HTTP 404, a server that returns the wrong size, an unknown host). */
 export class DownloadError extends Error {}
+
+/**
+ * What fetch's bare "fetch failed" means, from its cause: a host name that does not resolve (offline,
+ * or a wrong --url) and a refused connection are not retried; a reset or a timeout is.
+ */
+export function networkError(url: string, e: unknown): Error {
+  const cause = (e as { cause?: { code?: string; message?: string } })?.cause;
+  const code = cause?.code ?? (e as { code?: string })?.code;
+  let host = url;
+  try { host = new URL(url).host; } catch { /* keep the url */ }
+  switch (code) {
+    case 'ENOTFOUND':
+      return new DownloadError(`cannot resolve the host name '${host}' (DNS lookup failed: ${code}): check the network connection, or the address (--url)`);
+    case 'EAI_AGAIN':
+      return new Error(`the host name '${host}' could not be resolved right now (DNS: ${code})`);
+    case 'ECONNREFUSED':
+      return new DownloadError(`${host} refused the connection (${code}): the server is down or the address (--url) is wrong`);
+    case 'ECONNRESET': case 'UND_ERR_SOCKET':
+      return new Error(`the connection to ${host} was reset (${code})`);
+    case 'ETIMEDOUT': case 'UND_ERR_CONNECT_TIMEOUT': case 'UND_ERR_HEADERS_TIMEOUT': case 'UND_ERR_BODY_TIMEOUT':
+      return new Error(`the connection to ${host} timed out (${code})`);
+    case 'ENETUNREACH': case 'EHOSTUNREACH':
+      return new Error(`${host} is unreachable (${code}): check the network connection`);
+    default:
+      if (code && /CERT|SSL|TLS/.test(code)) return new DownloadError(`${host}: secure connection failed (${code}${cause?.message ? `: ${cause.message}` : ''})`);
+      return new Error(`${host}: ${cause?.message ?? (e as Error)?.message ?? String(e)}${code ? ` (${code})` : ''}`);
+  }
+}
 
 async function attemptDownload(url: string, part: string, expected: number | null, opts: DownloadOptions): Promise<number> {
   let have = existsSync(part) ? statSync(part).size : 0;
   if (expected !== null && have > expected) { rmSync(part); have = 0; }
   if (expected !== null && have === expected) return have;
   const headers: Record<string, string> = have > 0 ? { Range: `bytes=${have}-` } : {};
-  const res = await fetch(url, { headers, redirect: 'follow' });
+  let res: Response;
+  try {
+    res = await fetch(url, { headers, redirect: 'follow' });
+  } catch (e) {
+    throw networkError(url, e);
+  }
   if (res.status === 416 && have > 0) {
     // Nothing left to fetch: the part file is already whole (the size check decides).
     await res.body?.cancel();

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from '../main.js';
-import { parseArgs, UsageError } from '../args.js';
+import { errorLine, parseArgs, UsageError } from '../args.js';
 
 const HELP = `Usage: convnet download [--dest DIR] [--url BASE] [--no-unzip]
 
@@ -62,7 +62,7 @@ export const command: Command = {
         console.log(`${f.name}: ${size} bytes`);
       } catch (e: any) {
         if (tty) process.stderr.write('\n');
-        console.error(`convnet download: ${e.message}`);
+        console.error(errorLine('download', e));
         return 1;
       }
       if (f.unzip && !parsed.options.noUnzip) {
@@ -73,7 +73,7 @@ export const command: Command = {
           writeFileSync(marker, new Date().toISOString() + '\n');
           console.log(`${f.name}: extracted ${r.files} files (${(r.bytes / 1e6).toFixed(1)} MB) into ${dest}`);
         } catch (e: any) {
-          console.error(`convnet download: ${e.message}`);
+          console.error(errorLine('download', e));
           return 1;
         }
       }

@@ -1,5 +1,6 @@
 /** `convnet export <in> <out>`: converts a model between .keras, TF.js and ONNX. */
 import type { Command } from '../main.js';
+import { existsSync } from 'node:fs';
 import { parseArgs, UsageError } from '../args.js';
 
 const HELP = `Usage: convnet export <in> <out> [--format keras|tfjs|onnx] [--no-optimizer]
@@ -37,9 +38,17 @@ export const command: Command = {
       console.error(`convnet export: --format must be keras, tfjs or onnx, got '${format}'`);
       return 2;
     }
+    if (!existsSync(input.replace(/^tfjs:\/\//, ''))) { console.error(`convnet export: '${input}' does not exist: give the path of a .keras or .h5 file, or of a TF.js folder (model.json and its shards)`); return 1; }
     const io = await import('../../io/models/index.js');
     const model = await io.loadModel(input, { warn: (m) => console.error(`convnet: ${m}`) });
-    await io.saveModel(model, output, { format: format as 'keras' | 'tfjs' | 'onnx' | undefined, includeOptimizer: !parsed.options.noOptimizer });
+    try {
+      await io.saveModel(model, output, { format: format as 'keras' | 'tfjs' | 'onnx' | undefined, includeOptimizer: !parsed.options.noOptimizer });
+    } catch (e) {
+      // The library names its option ({ format }); on the command line it is --format.
+      const m = (e as Error).message;
+      if (/\{ ?format ?\}|cannot tell the format/.test(m)) throw new UsageError(m.replace(/(pass )?\{ ?format ?\}/, 'pass --format keras, tfjs or onnx'));
+      throw e;
+    }
     console.log(`wrote ${output}`);
     return 0;
   },

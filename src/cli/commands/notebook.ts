@@ -1,6 +1,6 @@
 /** `convnet notebook`: the whole notebook, on your photos or on built-in data. */
 import type { Command } from '../main.js';
-import { parseArgs, UsageError } from '../args.js';
+import { errorLine, parseArgs, UsageError } from '../args.js';
 
 const HELP = `Usage: convnet notebook [--data DIR] [--image house.jpg] [--out DIR] [--epochs N] [--batch-size N]
                         [--target-size N] [--lang en|es] [--force] [--serve] [--port N]
@@ -78,7 +78,7 @@ export const command: Command = {
       }, steps);
     } catch (e) {
       await server?.close();
-      console.error(`convnet notebook: ${(e as Error).message}`);
+      console.error(errorLine('notebook', e));
       return 1;
     } finally {
       process.removeListener('SIGINT', onSigint);

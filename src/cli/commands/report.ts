@@ -1,6 +1,6 @@
 /** `convnet report`: rebuild a run's index.html, or serve it live. */
 import type { Command } from '../main.js';
-import { parseArgs, UsageError } from '../args.js';
+import { errorLine, parseArgs, UsageError } from '../args.js';
 
 const HELP = `Usage: convnet report DIR [--serve] [--port 8765]
 
@@ -40,7 +40,7 @@ export const command: Command = {
       await server.close();
       return 0;
     } catch (e) {
-      console.error(`convnet report: ${(e as Error).message}`);
+      console.error(errorLine('report', e));
       return 1;
     }
   },

@@ -1,5 +1,6 @@
 /** `convnet summary <model>`: the Keras-style summary of any model file convnet reads. */
 import type { Command } from '../main.js';
+import { existsSync } from 'node:fs';
 import { parseArgs, UsageError } from '../args.js';
 
 const HELP = `Usage: convnet summary <model> [--json]
@@ -28,6 +29,7 @@ export const command: Command = {
     }
     const [path, extra] = parsed.positionals;
     if (!path || extra) { console.error(`convnet summary: expected one model path.\n\n${HELP}`); return 2; }
+    if (!existsSync(path.replace(/^tfjs:\/\//, ''))) { console.error(`convnet summary: '${path}' does not exist: give the path of a .keras or .h5 file, or of a TF.js folder (model.json and its shards)`); return 1; }
     const io = await import('../../io/models/index.js');
     if (parsed.options.json) {
       const d = await io.readModelData(path);

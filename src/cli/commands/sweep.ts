@@ -1,7 +1,7 @@
 /** `convnet sweep`: the notebook's exercise, searching for a better network with the epochs fixed. */
 import { readFileSync, existsSync } from 'node:fs';
 import type { Command } from '../main.js';
-import { parseArgs, UsageError } from '../args.js';
+import { errorLine, parseArgs, UsageError } from '../args.js';
 
 const HELP = `Usage: convnet sweep DIR [--epochs 10] [--space space.json | --preset exercise] [--trials N]
                      [--strategy grid|random] [--out DIR] [--subset FRACTION] [--target-size N]
@@ -59,7 +59,7 @@ export const command: Command = {
       }
       if (o.lang !== 'en' && o.lang !== 'es') throw new UsageError(`convnet sweep: --lang must be 'en' or 'es'`);
     } catch (e) {
-      console.error((e as Error).message.startsWith('convnet') ? (e as Error).message : `convnet sweep: ${(e as Error).message}`);
+      console.error(errorLine('sweep', e));
       return 2;
     }
     const { runSweep } = await import('../../notebook/sweep.js');
@@ -80,7 +80,7 @@ export const command: Command = {
       }, defaultTrialRunner({ cacheDir: join(o.out, 'cache'), signal: stop.signal }));
       return r.interrupted ? 130 : r.failed.length ? 1 : 0;
     } catch (e) {
-      console.error(`convnet sweep: ${(e as Error).message}`);
+      console.error(errorLine('sweep', e));
       return 1;
     } finally {
       process.removeListener('SIGINT', onSigint);
