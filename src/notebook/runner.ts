@@ -119,7 +119,7 @@ export async function prepareNotebook(opts: NotebookOptions, log: (l: string) =>
   return { dataDir: data!.dir, imagePath, out, epochs, batchSize, targetSize, lang, seed: opts.seed ?? 42, builtin, data: data!, signal: opts.signal };
 }
 
-export interface NotebookResult { out: string; reportPath: string; state: NotebookState; seconds: number }
+export interface NotebookResult { out: string; reportPath: string; state: NotebookState; seconds: number; interrupted: boolean }
 
 /** Runs the notebook: checks, then every step in order, then the report. */
 export async function runNotebook(opts: NotebookOptions, steps: NotebookStep[], print: (l: string) => void = console.log): Promise<NotebookResult> {
@@ -144,14 +144,17 @@ export async function runNotebook(opts: NotebookOptions, steps: NotebookStep[], 
       lines = [];
       await step.run(ctx);
     }
-    run.finish('finished');
+    // Ctrl-C (the signal) stops training after the current batch; the later steps run on the model
+    // so far, and the run is recorded as interrupted, not finished (issue 11 §3).
+    if (o.signal?.aborted) run.finish('interrupted', ctx.state.interruptedNote ?? 'stopped by Ctrl-C');
+    else run.finish('finished');
   } catch (e) {
-    run.finish('failed', (e as Error).message ?? String(e));
+    run.finish(o.signal?.aborted ? 'interrupted' : 'failed', (e as Error).message ?? String(e));
     buildReport(o.out);
     throw e;
   }
   const reportPath = buildReport(o.out);
   const seconds = (performance.now() - t0) / 1000;
   print(`\n${t.report}: ${reportPath} (${seconds.toFixed(1)} s)`);
-  return { out: o.out, reportPath, state: ctx.state, seconds };
+  return { out: o.out, reportPath, state: ctx.state, seconds, interrupted: !!o.signal?.aborted };
 }

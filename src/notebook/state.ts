@@ -17,4 +17,6 @@ export interface NotebookState {
   /** Validation accuracy measured over the whole validation set after training. */
   valAccuracy?: number;
   confusion?: number[][];
+  /** Set when Ctrl-C cut training short: what run.json and the report say about it. */
+  interruptedNote?: string;
 }

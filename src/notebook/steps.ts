@@ -148,6 +148,9 @@ const trainStep: NotebookStep = {
     const t0 = performance.now();
     const h = await model!.fit(train!, { epochs: ctx.o.epochs, validationData: validation!, callbacks: [writer], signal: ctx.o.signal });
     ctx.state.history = h.history;
+    if (h.stopReason === 'interrupted') {
+      ctx.state.interruptedNote = `training stopped by Ctrl-C in epoch ${h.epoch.length} of ${ctx.o.epochs}; the steps after it used the model as it was`;
+    }
     const took = ((performance.now() - t0) / 1000).toFixed(1);
     ctx.run.add({ type: 'text', title: ctx.t.training, text: `${writer.lines.join('\n')}\n(${took} s)` });
   },

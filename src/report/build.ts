@@ -1,5 +1,7 @@
 /** Reads a run folder and writes its `index.html` (plus the charting scripts beside it). */
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { processAlive } from '../io/files.js';
 import { isAbsolute, join, normalize } from 'node:path';
 import { copyVendorScripts } from './assets.js';
 import { readJson, readJsonLines, writeFileAtomic } from './files.js';
@@ -24,6 +26,10 @@ export function readManifest(dir: string): RunManifest {
   const run = readJson<RunManifest>(join(dir, RUN_FILE));
   if (run) {
     if (!Array.isArray(run.sections)) throw new Error(`report: ${join(dir, RUN_FILE)} has no 'sections' list`);
+    // A run that says 'running' but whose process is gone (kill -9, a crash) is not live: say so.
+    if (run.status === 'running' && typeof run.pid === 'number' && run.host === hostname() && !processAlive(run.pid)) {
+      return { ...run, status: 'interrupted', error: run.error ?? `the process (pid ${run.pid}) ended before the run finished` };
+    }
     return run;
   }
   const sweep = readJson<SweepManifest>(join(dir, SWEEP_FILE));

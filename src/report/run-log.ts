@@ -3,8 +3,9 @@
  * atomically), so a report built or served in the middle of a run shows everything so far.
  */
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from './files.js';
+import { readJson, writeFileAtomic } from './files.js';
 import { RUN_FILE } from './build.js';
 import type { HistoryFile, Lang, RunManifest, Section } from './types.js';
 
@@ -13,7 +14,7 @@ export class RunLog {
 
   constructor(readonly dir: string, init: { kind: RunManifest['kind']; title: string; lang: Lang }) {
     mkdirSync(dir, { recursive: true });
-    this.manifest = { ...init, createdAt: new Date().toISOString(), status: 'running', sections: [] };
+    this.manifest = { ...init, createdAt: new Date().toISOString(), status: 'running', sections: [], pid: process.pid, host: hostname() };
     this.flush();
   }
 
@@ -36,10 +37,26 @@ export class RunLog {
     this.flush();
   }
 
-  finish(status: 'finished' | 'failed', error?: string): void {
+  finish(status: 'finished' | 'failed' | 'interrupted', error?: string): void {
     this.manifest.status = status;
     if (error) this.manifest.error = error;
     this.flush();
+  }
+
+  /**
+   * Marks the run in `dir` interrupted, synchronously (a second Ctrl-C calls it right before
+   * exiting). Only a run still 'running' changes; returns whether it did.
+   */
+  static markInterrupted(dir: string, reason: string): boolean {
+    const path = join(dir, RUN_FILE);
+    let m: RunManifest | undefined;
+    try { m = readJson<RunManifest>(path); } catch { return false; }
+    if (!m || m.status !== 'running') return false;
+    m.status = 'interrupted';
+    m.error = reason;
+    m.updatedAt = new Date().toISOString();
+    writeFileAtomic(path, JSON.stringify(m, null, 1));
+    return true;
   }
 
   private flush(): void {

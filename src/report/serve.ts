@@ -68,7 +68,9 @@ export function serveReport(dir: string, opts: { port?: number } = {}): Promise<
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed');
       if (path === '/' || path === '/index.html') {
         if (!hasRun(dir)) return send(200, TYPES['.html'], waitingPage(dir));
-        return send(200, TYPES['.html'], renderReport({ ...loadRun(dir), live: true }));
+        // Follow the run live only while it runs: a finished, failed or interrupted run is a static page.
+        const input = loadRun(dir);
+        return send(200, TYPES['.html'], renderReport({ ...input, live: input.manifest.status === 'running' }));
       }
       if (path === '/live.json') {
         if (!hasRun(dir)) return send(200, TYPES['.json'], JSON.stringify({ sectionCount: -1, status: 'waiting', curves: {} }));

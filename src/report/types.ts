@@ -23,9 +23,15 @@ export interface RunManifest {
   title: string;
   lang: Lang;
   createdAt: string;
-  /** 'running' while the run goes on, then 'finished' or 'failed'. */
-  status: 'running' | 'finished' | 'failed';
+  /**
+   * 'running' while the run goes on, then 'finished', 'failed', or 'interrupted' (Ctrl-C, or the
+   * process ended while the manifest still said running: see `readManifest`).
+   */
+  status: 'running' | 'finished' | 'failed' | 'interrupted';
   error?: string;
+  /** The process writing the run and its host: a 'running' run whose process is gone was interrupted. */
+  pid?: number;
+  host?: string;
   sections: Section[];
   /** When the manifest was last saved: a served page reloads when it changes (live tables). */
   updatedAt?: string;

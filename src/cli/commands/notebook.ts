@@ -64,24 +64,38 @@ export const command: Command = {
     }
     // Ctrl-C stops training after the current batch (the notebook goes on with the model so far);
     // a second one ends the process.
+    const { RunLog } = await import('../../report/run-log.js');
     const stop = new AbortController();
+    const outDir = o.out ?? DEFAULT_OUT;
     const onSigint = () => {
-      if (stop.signal.aborted) { console.error('\nconvnet: interrupted twice; exiting now'); process.exit(130); }
+      if (stop.signal.aborted) {
+        // Record the run as interrupted before leaving: run.json must not stay 'running'.
+        try { RunLog.markInterrupted(outDir, 'stopped by a second Ctrl-C'); } catch { /* exit anyway */ }
+        console.error('\nconvnet: interrupted twice; exiting now');
+        process.exit(130);
+      }
       console.error('\nconvnet: Ctrl-C: stopping after the current batch (press Ctrl-C again to quit at once)');
       stop.abort();
     };
     process.on('SIGINT', onSigint);
+    let interrupted = false;
     try {
-      await runNotebook({
+      interrupted = (await runNotebook({
         data: o.data, image: o.image, out: o.out ?? DEFAULT_OUT, epochs: o.epochs, batchSize: o.batchSize,
         targetSize: o.targetSize, lang: o.lang, force: o.force, seed: o.seed, signal: stop.signal,
-      }, steps);
+      }, steps)).interrupted;
     } catch (e) {
       await server?.close();
       console.error(errorLine('notebook', e));
-      return 1;
+      return stop.signal.aborted ? 130 : 1;
     } finally {
       process.removeListener('SIGINT', onSigint);
+    }
+    if (interrupted) {
+      // 128 + SIGINT, as a shell reports a command stopped by Ctrl-C; run.json says 'interrupted'.
+      await server?.close();
+      console.error('convnet notebook: interrupted (Ctrl-C); run.json and the report say so');
+      return 130;
     }
     if (server) {
       console.log(`The run is over; still serving ${server.url} until Ctrl-C.`);
