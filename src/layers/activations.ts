@@ -3,17 +3,21 @@
  * name and write it in their config as Keras does ('swish' is written 'silu', its Keras 3 name).
  */
 import type { Tensor } from '../tensor/index.js';
-import { activation as activationOp, softmax } from '../ops/index.js';
+import { activation as activationOp, softmax, logSoftmax, exp, abs, add, div, mul, tanh } from '../ops/index.js';
 import type { Activation as BackendActivation } from '../backend/backend.js';
 
 export type ActivationName =
   | 'linear' | 'relu' | 'sigmoid' | 'softmax' | 'tanh' | 'elu' | 'selu' | 'leaky_relu' | 'gelu'
-  | 'swish' | 'silu' | 'softplus' | 'relu6' | 'hard_sigmoid';
+  | 'swish' | 'silu' | 'softplus' | 'relu6' | 'hard_sigmoid'
+  | 'log_softmax' | 'exponential' | 'softsign' | 'mish' | 'hard_silu';
 
 export const ACTIVATION_NAMES: readonly ActivationName[] = [
   'linear', 'relu', 'sigmoid', 'softmax', 'tanh', 'elu', 'selu', 'leaky_relu', 'gelu', 'swish', 'silu',
-  'softplus', 'relu6', 'hard_sigmoid',
+  'softplus', 'relu6', 'hard_sigmoid', 'log_softmax', 'exponential', 'softsign', 'mish', 'hard_silu',
 ];
+
+/** Activations composed from ops here rather than run as one backend kernel. */
+const COMPOSED: ReadonlySet<ActivationName> = new Set<ActivationName>(['softmax', 'log_softmax', 'exponential', 'softsign', 'mish', 'hard_silu']);
 
 /** Normalises an activation identifier (null/undefined -> 'linear'; 'swish' -> 'silu'). */
 export function activationName(id: unknown, where: string): ActivationName {
@@ -21,15 +25,16 @@ export function activationName(id: unknown, where: string): ActivationName {
   const s = typeof id === 'string' ? id.toLowerCase() : id;
   if (s === 'swish') return 'silu';
   if (s === 'leakyrelu') return 'leaky_relu';
+  if (s === 'hard_swish') return 'hard_silu';
   if (typeof s !== 'string' || !ACTIVATION_NAMES.includes(s as ActivationName)) {
     throw new RangeError(`convnet: ${where}: unknown activation ${JSON.stringify(id)} (known: ${ACTIVATION_NAMES.join(', ')})`);
   }
   return s as ActivationName;
 }
 
-/** The backend's name for an elementwise activation (softmax is not elementwise). */
+/** The backend's name for an elementwise activation (null for softmax and the composed ones). */
 export function backendActivation(name: ActivationName): BackendActivation | null {
-  if (name === 'softmax') return null;
+  if (COMPOSED.has(name)) return null;
   if (name === 'silu') return 'swish';
   return name as BackendActivation;
 }
@@ -37,7 +42,14 @@ export function backendActivation(name: ActivationName): BackendActivation | nul
 /** Applies the named activation to x (softmax over the last axis). */
 export function applyActivation(x: Tensor, name: ActivationName): Tensor {
   if (name === 'linear') return x;
-  if (name === 'softmax') return softmax(x, -1);
+  switch (name) {
+    case 'softmax': return softmax(x, -1);
+    case 'log_softmax': return logSoftmax(x, -1);
+    case 'exponential': return exp(x);
+    case 'softsign': return div(x, add(abs(x), 1));
+    case 'mish': return mul(x, tanh(activationOp(x, 'softplus')));
+    case 'hard_silu': return mul(x, activationOp(x, 'hard_sigmoid'));
+  }
   return activationOp(x, backendActivation(name)!);
 }
 
@@ -56,4 +68,7 @@ export const activations = {
   swish: (x: Tensor) => applyActivation(x, 'silu'), silu: (x: Tensor) => applyActivation(x, 'silu'),
   softplus: (x: Tensor) => applyActivation(x, 'softplus'), relu6: (x: Tensor) => applyActivation(x, 'relu6'),
   hardSigmoid: (x: Tensor) => applyActivation(x, 'hard_sigmoid'),
+  logSoftmax: (x: Tensor) => applyActivation(x, 'log_softmax'), exponential: (x: Tensor) => applyActivation(x, 'exponential'),
+  softsign: (x: Tensor) => applyActivation(x, 'softsign'), mish: (x: Tensor) => applyActivation(x, 'mish'),
+  hardSilu: (x: Tensor) => applyActivation(x, 'hard_silu'), hardSwish: (x: Tensor) => applyActivation(x, 'hard_silu'),
 };

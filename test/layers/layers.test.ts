@@ -26,7 +26,8 @@ test('runLayerTest: Flatten, Dense, Activation, Rescaling', () => {
   runLayerTest({ make: () => new layers.Dense(5, { activation: 'tanh', kernelRegularizer: 'l2' }), inputShape: [3, 7], expectedOutputShape: [null, 5], expectedParams: 40, training: 'same', expected: 'dense_tanh' });
   runLayerTest({ make: () => new layers.Dense(3, { activation: 'elu' }), inputShape: [2, 4], expectedOutputShape: [null, 3], expectedParams: 15, training: 'same', expected: 'dense_elu' });
   runLayerTest({ make: () => new layers.Dense(2), inputShape: [3, 4, 6], expectedOutputShape: [null, 4, 2], expectedParams: 14, training: 'same', expected: 'dense_rank3' });
-  for (const a of ['relu', 'sigmoid', 'softmax', 'tanh', 'linear', 'elu', 'selu', 'leaky_relu', 'gelu', 'swish', 'relu6', 'softplus', 'hard_sigmoid']) {
+  for (const a of ['relu', 'sigmoid', 'softmax', 'tanh', 'linear', 'elu', 'selu', 'leaky_relu', 'gelu', 'swish', 'relu6', 'softplus', 'hard_sigmoid',
+    'log_softmax', 'exponential', 'softsign', 'mish', 'hard_silu']) {
     runLayerTest({ make: () => new layers.Activation(a), inputShape: [2, 5], expectedOutputShape: [null, 5], expectedParams: 0, training: 'same', expected: `activation_${a}`, tol: 1e-5 });
   }
   runLayerTest({ make: () => new layers.Rescaling(1 / 255, 0.5), inputShape: [2, 3, 3, 1], expectedOutputShape: [null, 3, 3, 1], expectedParams: 0, training: 'same', expected: 'rescaling' });
