@@ -61,7 +61,7 @@ export async function run(opts: { quick: boolean; log: (line: string) => void })
   opts.log(`decode: ${n} photos of pets-dev, decode + resize to 150x150 (nearest) with ${workers} workers: ${decodeRate.toFixed(0)} images/s (${cpuRate.toFixed(0)} per CPU-second)${failed ? ` (${failed} failed)` : ''}`);
 
   // The whole pipeline: scan, decode, rescale into float32 batches of 128.
-  const it = await new ImageDataGenerator({ rescale: 1 / 255 }).flowFromDirectory(dir, { targetSize: [150, 150], batchSize: 128, classMode: 'binary', seed: 42, workers, verbose: false });
+  const it = await new ImageDataGenerator({ rescale: 1 / 255 }).flowFromDirectory(dir, { targetSize: [150, 150], batchSize: 128, classMode: 'binary', seed: 42, workers, verbose: false, cache: false });
   const batches = Math.ceil(n / 128);
   t = performance.now();
   let imgs = 0;
