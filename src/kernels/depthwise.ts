@@ -9,7 +9,22 @@
 // Every part writes a disjoint piece of the output, so no zeroing or reduction pass is needed.
 import { pi, pu, pf, partStart, actRows } from './common';
 
-/** Forward. Parts: output rows (batch * outH). */
+/** First tap index k in [0, n) with 0 <= base + k * step < len (steps are positive). */
+// @ts-ignore: decorator
+@inline function tapLo(base: i32, step: i32, n: i32): i32 {
+  if (base >= 0) return 0;
+  const k = (-base + step - 1) / step;
+  return k < n ? k : n;
+}
+/** One past the last tap index k in [0, n) with base + k * step < len. */
+// @ts-ignore: decorator
+@inline function tapHi(base: i32, step: i32, n: i32, len: i32): i32 {
+  if (base >= len) return 0;
+  const k = (len - 1 - base) / step + 1;
+  return k < n ? k : n;
+}
+
+/** Forward. Parts: output rows (batch * outH). In-bounds taps are found once per row and pixel, not tested per tap. */
 export function k_depthwise_conv2d(p: usize, part: i32, parts: i32): void {
   const inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
   const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
@@ -18,24 +33,26 @@ export function k_depthwise_conv2d(p: usize, part: i32, parts: i32): void {
   const rows = pi(p, 0) * outH;
   const r0 = partStart(rows, part, parts, 1), r1 = partStart(rows, part + 1, parts, 1);
   const tapBytes: usize = <usize>outC << 2;
+  const pixBytes: usize = <usize>C << 2;
   for (let r = r0; r < r1; r++) {
     const b = r / outH, oy = r - b * outH;
     const img = x + ((<usize>b * inH * inW * C) << 2);
+    const y0 = oy * sH - padTop;
+    const ky0 = tapLo(y0, dH, kH), ky1 = tapHi(y0, dH, kH, inH);
     for (let ox = 0; ox < outW; ox++) {
       const dst = out + ((<usize>(r * outW + ox) * outC) << 2);
+      const x0 = ox * sW - padLeft;
+      const kx0 = tapLo(x0, dW, kW), kx1 = tapHi(x0, dW, kW, inW);
       if (M == 1) {
         let c = 0;
         for (; c + 4 <= C; c += 4) {
           let acc = bias ? v128.load(bias + (<usize>c << 2)) : f32x4.splat(0);
-          for (let ky = 0; ky < kH; ky++) {
-            const iy = oy * sH - padTop + ky * dH;
-            if (iy < 0 || iy >= inH) continue;
-            for (let kx = 0; kx < kW; kx++) {
-              const ix = ox * sW - padLeft + kx * dW;
-              if (ix < 0 || ix >= inW) continue;
-              const xv = v128.load(img + ((<usize>(iy * inW + ix) * C + c) << 2));
-              const wv = v128.load(w + <usize>(ky * kW + kx) * tapBytes + (<usize>c << 2));
-              acc = f32x4.add(acc, f32x4.mul(xv, wv));
+          for (let ky = ky0; ky < ky1; ky++) {
+            const src = img + ((<usize>((y0 + ky * dH) * inW + x0) * C + c) << 2);
+            const wt = w + <usize>(ky * kW) * tapBytes + (<usize>c << 2);
+            for (let kx = kx0; kx < kx1; kx++) {
+              const xv = v128.load(src + <usize>(kx * dW) * pixBytes);
+              acc = f32x4.add(acc, f32x4.mul(xv, v128.load(wt + <usize>kx * tapBytes)));
             }
           }
           v128.store(dst + (<usize>c << 2), acc);
@@ -140,13 +157,14 @@ export function k_depthwise_conv2d_grad_filter(p: usize, part: i32, parts: i32):
     const ky = t / kW, kx = t - ky * kW;
     const dst = dw + ((<usize>t * outC) << 2);
     for (let o = 0; o < outC; o++) store<f32>(dst + (<usize>o << 2), 0);
+    // Output rows and columns whose tap (ky, kx) lands inside the input.
+    const oy0 = tapLo(ky * dH - padTop, sH, outH), oy1 = tapHi(ky * dH - padTop, sH, outH, inH);
+    const ox0 = tapLo(kx * dW - padLeft, sW, outW), ox1 = tapHi(kx * dW - padLeft, sW, outW, inW);
     for (let b = 0; b < batch; b++) {
-      for (let oy = 0; oy < outH; oy++) {
+      for (let oy = oy0; oy < oy1; oy++) {
         const iy = oy * sH - padTop + ky * dH;
-        if (iy < 0 || iy >= inH) continue;
-        for (let ox = 0; ox < outW; ox++) {
+        for (let ox = ox0; ox < ox1; ox++) {
           const ix = ox * sW - padLeft + kx * dW;
-          if (ix < 0 || ix >= inW) continue;
           const xs = x + ((<usize>((b * inH + iy) * inW + ix) * C) << 2);
           const gs = dy + ((<usize>((b * outH + oy) * outW + ox) * outC) << 2);
           let c = 0;
