@@ -78,7 +78,7 @@ export interface Conv2DTransposeArgs extends KernelArgs {
   strides?: number | [number, number];
   padding?: 'valid' | 'same';
   dilationRate?: number | [number, number];
-  outputPadding?: null;
+  outputPadding?: number | [number, number] | null;
 }
 
 /** Transposed 2-D convolution: `new Conv2DTranspose(16, 3, { strides: 2, padding: 'same' })` doubles height and width. */
@@ -88,6 +88,7 @@ export class Conv2DTranspose extends KernelLayer {
   readonly strides: [number, number];
   readonly padding: 'valid' | 'same';
   readonly dilationRate: [number, number];
+  readonly outputPadding: [number, number] | null;
 
   constructor(filters: number, kernelSize: number | [number, number], args?: Conv2DTransposeArgs);
   constructor(args: Conv2DTransposeArgs);
@@ -99,7 +100,15 @@ export class Conv2DTranspose extends KernelLayer {
     this.strides = intPair(o.strides ?? 1, 'strides', w);
     this.padding = oneOf(o.padding ?? 'valid', ['valid', 'same'] as const, 'padding', w);
     this.dilationRate = intPair(o.dilationRate ?? 1, 'dilationRate', w);
-    if (o.outputPadding != null) throw new RangeError(`convnet: ${w}: outputPadding is not supported (only null, Keras's default)`);
+    if (o.outputPadding == null) this.outputPadding = null;
+    else {
+      const v = o.outputPadding;
+      const op = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? v : null;
+      if (!op || !op.every((d, i) => Number.isInteger(d) && d >= 0 && d < this.strides[i])) {
+        throw new RangeError(`convnet: ${w}: outputPadding must be an integer or a pair, each at least 0 and below its stride ${JSON.stringify(this.strides)}, got ${JSON.stringify(v)}`);
+      }
+      this.outputPadding = [op[0], op[1]];
+    }
   }
 
   build(inputShape: Shape): void {
@@ -109,7 +118,7 @@ export class Conv2DTranspose extends KernelLayer {
   }
 
   computeOutputShape(s: Shape): Shape {
-    const len = (n: number | null, i: 0 | 1): number | null => (n === null ? null : convTransposeLength(n, this.kernelSize[i], this.strides[i], this.dilationRate[i], this.padding));
+    const len = (n: number | null, i: 0 | 1): number | null => (n === null ? null : convTransposeLength(n, this.kernelSize[i], this.strides[i], this.dilationRate[i], this.padding, this.outputPadding?.[i] ?? null));
     return [s[0], len(s[1], 0), len(s[2], 1), this.filters];
   }
 
@@ -117,6 +126,7 @@ export class Conv2DTranspose extends KernelLayer {
     const act = backendActivation(this.activation);
     const y = conv2dTranspose(x, this.kernel!.value, {
       bias: this.bias?.value ?? null, strides: this.strides, padding: this.padding, dilationRate: this.dilationRate, activation: act ?? 'linear',
+      outputPadding: this.outputPadding,
     });
     return act === null ? applyActivation(y, this.activation) : y;
   }
@@ -124,7 +134,7 @@ export class Conv2DTranspose extends KernelLayer {
   getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(), filters: this.filters, kernel_size: [...this.kernelSize], strides: [...this.strides], padding: this.padding,
-      output_padding: null, data_format: 'channels_last', dilation_rate: [...this.dilationRate], ...this.kernelConfig(),
+      output_padding: this.outputPadding ? [...this.outputPadding] : null, data_format: 'channels_last', dilation_rate: [...this.dilationRate], ...this.kernelConfig(),
     };
   }
 }

@@ -72,16 +72,24 @@ export function depthwiseConv2d(x: Tensor, kernel: Tensor, opts: Conv2DOptions =
 }
 
 /**
- * Output length of one axis of a transposed convolution, as Keras (output_padding None):
- * 'valid' gives (n - 1) * stride + max(kernel_eff, stride), 'same' gives n * stride.
+ * Output length of one axis of a transposed convolution, as Keras on TensorFlow: with
+ * `outputPadding` null, 'valid' gives (n - 1) * stride + max(kernel_eff, stride) and 'same' gives
+ * n * stride; with it, (n - 1) * stride + kernel_eff + outputPadding ('valid') or
+ * (n - 1) * stride + kernel_eff % 2 + outputPadding ('same').
  */
-export function convTransposeLength(n: number, k: number, stride: number, dilation: number, padding: 'valid' | 'same'): number {
+export function convTransposeLength(n: number, k: number, stride: number, dilation: number, padding: 'valid' | 'same', outputPadding: number | null = null): number {
   const eff = (k - 1) * dilation + 1;
-  return padding === 'same' ? n * stride : (n - 1) * stride + Math.max(eff, stride);
+  if (outputPadding === null) return padding === 'same' ? n * stride : (n - 1) * stride + Math.max(eff, stride);
+  return (n - 1) * stride + (padding === 'same' ? eff % 2 : eff) + outputPadding;
+}
+
+export interface Conv2DTransposeOptions extends Conv2DOptions {
+  /** Extra rows/columns at the end of each axis (each below its stride); null: Keras's default sizes. */
+  outputPadding?: number | [number, number] | null;
 }
 
 /** Parameter block of a transposed conv: the conv2d whose input gradient it is (input [N, outH, outW, filters]). */
-export function conv2dTransposeParams(xShape: readonly number[], wShape: readonly number[], opts: Conv2DOptions = {}): Conv2DParams {
+export function conv2dTransposeParams(xShape: readonly number[], wShape: readonly number[], opts: Conv2DTransposeOptions = {}): Conv2DParams {
   const op = 'conv2dTranspose';
   const [N, H, W, C] = xShape;
   const [kH, kW, F, inC] = wShape;
@@ -89,7 +97,16 @@ export function conv2dTransposeParams(xShape: readonly number[], wShape: readonl
   const [sH, sW] = pair(opts.strides, 1, op, 'strides');
   const [dH, dW] = pair(opts.dilationRate, 1, op, 'dilationRate');
   const padding = checkPadding(opts.padding, op);
-  const OH = convTransposeLength(H, kH, sH, dH, padding), OW = convTransposeLength(W, kW, sW, dW, padding);
+  let outPad: [number, number] | [null, null] = [null, null];
+  if (opts.outputPadding != null) {
+    const v = opts.outputPadding;
+    outPad = typeof v === 'number' ? [v, v] : [v[0], v[1]];
+    if (!outPad.every((d, i) => Number.isInteger(d) && d! >= 0 && d! < [sH, sW][i])) {
+      throw new RangeError(`convnet: conv2dTranspose: outputPadding must be integers each below its stride (${sH}, ${sW}), got ${JSON.stringify(v)}`);
+    }
+  }
+  const OH = convTransposeLength(H, kH, sH, dH, padding, outPad[0]), OW = convTransposeLength(W, kW, sW, dW, padding, outPad[1]);
+  if (OH <= 0 || OW <= 0) throw new RangeError(`convnet: conv2dTranspose: input ${fmtShape(xShape)} and kernel ${fmtShape(wShape)} give an empty output`);
   const p = paramsFor(op, [N, OH, OW, F], wShape, { strides: [sH, sW], dilationRate: [dH, dW], padding });
   if (p.outH !== H || p.outW !== W) throw new RangeError(`convnet: ${op}: internal size mismatch for input ${fmtShape(xShape)} and kernel ${fmtShape(wShape)}`);
   return p;
@@ -99,7 +116,7 @@ export function conv2dTransposeParams(xShape: readonly number[], wShape: readonl
  * Transposed 2-D convolution (Keras's Conv2DTranspose): x [N, H, W, C], kernel [kH, kW, filters, C]
  * -> [N, outH, outW, filters] with the sizes of `convTransposeLength`; optional bias [filters] and activation.
  */
-export function conv2dTranspose(x: Tensor, kernel: Tensor, opts: Conv2DOptions = {}): Tensor {
+export function conv2dTranspose(x: Tensor, kernel: Tensor, opts: Conv2DTransposeOptions = {}): Tensor {
   const op = 'conv2dTranspose';
   assertFloat(x, op); assertFloat(kernel, op, 'kernel');
   assertRank(x, 4, op, 'x', '[batch, height, width, channels]');

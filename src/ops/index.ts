@@ -12,6 +12,7 @@ export type { Conv2DOptions, Pool2DOptions, Padding } from './conv.js';
 export { depthwiseConv2d, depthwiseConv2dParams, conv2dTranspose, conv2dTransposeParams, convTransposeLength } from './depthwise.js';
 export { conv1d, maxPool1d } from './conv1d.js';
 export type { Conv1DOptions } from './conv1d.js';
+export type { Conv2DTransposeOptions } from './depthwise.js';
 export { resize, aspectCrop } from './resize.js';
 export type { ResizeOptions, Interpolation } from './resize.js';
 export { softmax, logSoftmax, stopGradient, dropout, cast, takeRows, concat } from './nn.js';

@@ -39,6 +39,8 @@ for (const be of BACKENDS) {
       runLayerTest({ make: () => new layers.Conv2DTranspose(3, [2, 3], { useBias: false }), inputShape: [1, 4, 3, 2], expectedOutputShape: [null, 5, 5, 3], expectedParams: 36, training: 'same', expected: 'conv_transpose_valid_s1' });
       runLayerTest({ make: () => new layers.Conv2DTranspose(2, 2, { strides: 3 }), inputShape: [2, 3, 3, 2], expectedOutputShape: [null, 9, 9, 2], expectedParams: 18, training: 'same', expected: 'conv_transpose_valid_s3_k2' });
       runLayerTest({ make: () => new layers.Conv2DTranspose(3, 4, { strides: 2, padding: 'same', useBias: false }), inputShape: [1, 3, 3, 4], expectedOutputShape: [null, 6, 6, 3], expectedParams: 192, training: 'same', expected: 'conv_transpose_same_s2_k4' });
+      runLayerTest({ make: () => new layers.Conv2DTranspose(2, 3, { strides: 3, padding: 'same', outputPadding: [2, 1] }), inputShape: [1, 3, 2, 2], expectedOutputShape: [null, 9, 5, 2], expectedParams: 38, training: 'same', expected: 'conv_transpose_same_s3_op21' });
+      runLayerTest({ make: () => new layers.Conv2DTranspose({ filters: 2, kernel_size: [3, 2], strides: 2, output_padding: [1, 0], use_bias: false }), inputShape: [2, 3, 3, 2], expectedOutputShape: [null, 8, 6, 2], expectedParams: 24, training: 'same', expected: 'conv_transpose_valid_s2_op1' });
       runLayerTest({ make: () => new layers.Conv1D(3, 3, { padding: 'same' }), inputShape: [2, 9, 4], expectedOutputShape: [null, 9, 3], expectedParams: 39, training: 'same', expected: 'conv1d_same' });
       runLayerTest({ make: () => new layers.Conv1D({ filters: 2, kernel_size: [3], padding: 'causal', dilation_rate: 2, use_bias: false }), inputShape: [2, 8, 3], expectedOutputShape: [null, 8, 2], expectedParams: 18, training: 'same', expected: 'conv1d_causal_d2' });
       runLayerTest({ make: () => new layers.Conv1D(3, 4, { strides: 2 }), inputShape: [1, 11, 2], expectedOutputShape: [null, 4, 3], expectedParams: 27, training: 'same', expected: 'conv1d_valid_s2' });
@@ -109,7 +111,8 @@ test('DepthwiseConv2D, SeparableConv2D, Conv2DTranspose: Keras 3 configs and wei
     'kernel_constraint', 'bias_constraint']);
   t.build([null, 5, 5, 4]);
   assert.deepEqual(t.weights.map((w) => w.shape), [[3, 3, 8, 4], [8]]);
-  assert.throws(() => new layers.Conv2DTranspose(8, 3, { outputPadding: 1 as any }), /outputPadding is not supported/);
+  assert.throws(() => new layers.Conv2DTranspose(8, 3, { outputPadding: 1 }), /outputPadding must be an integer or a pair, each at least 0 and below its stride/);
+  assert.deepEqual(new layers.Conv2DTranspose(8, 3, { strides: 2, outputPadding: 1 }).getConfig().output_padding, [1, 1]);
   // MobileNetV1's DepthwiseConv2D config as Keras 2.4 wrote it (mlcommons vww_96.h5).
   const k2 = deserializeLayer({ class_name: 'DepthwiseConv2D', config: { name: 'depthwise_conv2d_7', trainable: true, dtype: 'float32', kernel_size: [3, 3], strides: [2, 2], padding: 'same', data_format: 'channels_last', dilation_rate: [1, 1], groups: 1, activation: 'linear', use_bias: true, bias_initializer: { class_name: 'Zeros', config: {} }, bias_regularizer: null, activity_regularizer: null, bias_constraint: null, depth_multiplier: 1, depthwise_initializer: { class_name: 'GlorotUniform', config: { seed: null } }, depthwise_regularizer: null, depthwise_constraint: null } });
   assert.deepEqual(k2.computeOutputShape([null, 96, 96, 8]), [null, 48, 48, 8]);
