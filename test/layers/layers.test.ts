@@ -36,7 +36,7 @@ test('runLayerTest: Flatten, Dense, Activation, Rescaling', () => {
 test('runLayerTest: Dropout, BatchNormalization and augmentation layers change outputs only in training', () => {
   runLayerTest({ make: () => new layers.Dropout(0.5, { seed: 3 }), inputShape: [4, 10], expectedOutputShape: [null, 10], expectedParams: 0, training: 'differs', expected: (x) => x });
   runLayerTest({
-    make: () => new layers.BatchNormalization(), inputShape: [4, 3, 3, 2], expectedOutputShape: [null, 3, 3, 2], expectedParams: 8, training: 'differs', expected: 'batch_normalization',
+    make: () => new layers.BatchNormalization(), inputShape: [4, 3, 3, 2], expectedOutputShape: [null, 3, 3, 2], expectedParams: 8, training: 'differs', expected: 'batch_normalization', gradCheck: 'training',
     expectedWeights: ['batch_normalization/gamma', 'batch_normalization/beta', 'batch_normalization/moving_mean', 'batch_normalization/moving_variance'],
   });
   runLayerTest({ make: () => new layers.RandomFlip('horizontal', { seed: 1 }), inputShape: [8, 4, 5, 3], expectedOutputShape: [null, 4, 5, 3], expectedParams: 0, training: 'differs', expected: (x) => x });

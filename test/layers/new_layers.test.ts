@@ -217,10 +217,43 @@ test('GaussianNoise and SpatialDropout2D: identity at inference, noise of the ri
       if (ratios.has(0)) dropped++; else assert.ok(ratios.has(2));
     }
     assert.ok(dropped > 4 && dropped < 28, `${dropped} of 32 maps dropped`);
+    // Gradients in training: the noise adds a constant (gradient 1), the dropout mask scales dy.
+    for (const layer of [new layers.GaussianNoise(0.3, { seed: 5 }), new layers.SpatialDropout2D(0.5, { seed: 6 })]) {
+      let yv: Float32Array | null = null;
+      const { grads } = valueAndGrad(() => { const out = layer.apply(x, { training: true }); yv = out.dataSync() as Float32Array; return sum(out); }, [x]);
+      const g = grads[0].dataSync();
+      const want = layer instanceof layers.GaussianNoise ? Array.from(g, () => 1) : Array.from(yv!, (v, i) => (v === 0 ? 0 : v / xv[i]));
+      assertClose(g, want, 1e-3, `${layer.className}: gradient in training`);
+    }
   });
   // The concat-bn-cnn fixture's configs (Keras 3.5): SpatialDropout2D writes no `trainable`.
   const sd = deserializeLayer({ class_name: 'SpatialDropout2D', config: { rate: 0.25, seed: null, name: 'spatial_dropout2d_2', dtype: 'float32', data_format: 'channels_last' } });
   assert.deepEqual(sd.getConfig(), { rate: 0.25, seed: null, name: 'spatial_dropout2d_2', dtype: 'float32', data_format: 'channels_last' });
   const gn = deserializeLayer({ class_name: 'GaussianNoise', config: { name: 'gaussian_noise_2', trainable: true, dtype: { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null }, stddev: 0.1, seed: null } });
   assert.deepEqual([gn.getConfig().stddev, gn.getConfig().seed], [0.1, null]);
+});
+
+test('configs written by real Keras (../shared/fixtures/models) load, and Keras 3 ones come back key for key', async (t) => {
+  const dir = new URL('../../../shared/fixtures/models/', import.meta.url);
+  const { existsSync, readFileSync } = await import('node:fs');
+  const file = new URL('ADL-202420-G01_concat-bn-cnn-300x300_3.5.0.keras', dir);
+  const file1d = new URL('CS-433_resnet1d-conv1d_2.15.0.keras', dir);
+  if (!existsSync(file) || !existsSync(file1d)) { t.skip('../shared/fixtures/models is absent'); return; }
+  const { readZip } = await import('../../src/io/models/zip.js');
+  const mine = new Set(['GaussianNoise', 'SpatialDropout2D', 'Conv1D', 'GlobalAveragePooling1D', 'MaxPooling1D', 'DepthwiseConv2D', 'ReLU', 'Activation']);
+  const seen = new Set<string>();
+  for (const [f, exact] of [[file, true], [file1d, false]] as const) {
+    const cfg = JSON.parse(new TextDecoder().decode(readZip(readFileSync(f)).get('config.json')!));
+    for (const l of cfg.config.layers as { class_name: string; config: Record<string, unknown> }[]) {
+      if (!mine.has(l.class_name)) continue;
+      seen.add(l.class_name);
+      const layer = deserializeLayer(l);
+      assert.equal(layer.name, l.config.name);
+      if (!exact) continue;
+      // Keras 3.5 wrote these: same keys in the same order, same values (dtype policies aside).
+      const strip = (c: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, k === 'dtype' && typeof v === 'object' ? 'policy' : v]));
+      assert.deepEqual(strip(layer.getConfig()), strip(l.config), `${l.class_name} ${l.config.name}`);
+    }
+  }
+  assert.deepEqual([...seen].sort(), ['Activation', 'Conv1D', 'GaussianNoise', 'GlobalAveragePooling1D', 'SpatialDropout2D']);
 });

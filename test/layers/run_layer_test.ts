@@ -48,8 +48,11 @@ export interface LayerTestSpec {
   expected: string | ((x: Float32Array) => ArrayLike<number>);
   /** Absolute + relative tolerance of the value comparison (default 2e-5). */
   tol?: number;
-  /** Skip the finite-difference check (for layers whose output has kinks right at the probed points). */
-  noGradCheck?: boolean;
+  /**
+   * Which mode's gradients finite differences check: 'inference' (the default for layers with
+   * training 'same'), 'training' (deterministic training outputs such as BatchNormalization's), or false.
+   */
+  gradCheck?: 'inference' | 'training' | false;
 }
 
 export function randomInput(shape: number[], seed = 1): Tensor {
@@ -75,9 +78,9 @@ export function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, tol
 }
 
 /** Gradients of sum(layer(x) * dy) with respect to x and every weight (Keras order). */
-export function layerGrads(layer: Layer, x: Tensor, dy: Tensor): Float32Array[] {
+export function layerGrads(layer: Layer, x: Tensor, dy: Tensor, training = false): Float32Array[] {
   const params = [x, ...layer.weights.filter((w) => w.value.dtype === 'float32').map((w) => w.value)];
-  const { grads } = valueAndGrad(() => sum(mul(layer.apply(x), dy)), params);
+  const { grads } = valueAndGrad(() => sum(mul(layer.apply(x, { training }), dy)), params);
   return grads.map((g) => g.dataSync() as Float32Array);
 }
 
@@ -85,16 +88,16 @@ export function layerGrads(layer: Layer, x: Tensor, dy: Tensor): Float32Array[] 
  * Central finite differences of sum(layer(x) * probe) at a few entries of x and of each trainable
  * weight, against the autograd gradient.
  */
-export function checkGradientsNumerically(layer: Layer, x: Tensor, name = layer.className): void {
+export function checkGradientsNumerically(layer: Layer, x: Tensor, name = layer.className, training = false): void {
   scope(() => {
-    const y0 = layer.apply(x);
+    const y0 = layer.apply(x, { training });
     const probe = randomInput(y0.shape, 77);
     const vars = layer.trainableWeights;
     const params = [x, ...vars.map((v) => v.value)];
     const pv = probe.dataSync();
     // The sum in float64: only the layer's own float32 rounding limits the differences.
-    const f = (): number => scope(() => { const y = layer.apply(x).dataSync(); let t = 0; for (let i = 0; i < y.length; i++) t += y[i] * pv[i]; return t; });
-    const g = layerGrads(layer, x, probe);
+    const f = (): number => scope(() => { const y = layer.apply(x, { training }).dataSync(); let t = 0; for (let i = 0; i < y.length; i++) t += y[i] * pv[i]; return t; });
+    const g = layerGrads(layer, x, probe, training);
     params.forEach((p, pi) => {
       const v = p.view() as Float32Array;
       const n = v.length;
@@ -162,7 +165,8 @@ export function runLayerTest(spec: LayerTestSpec): void {
     assert.deepEqual(tr.shape, inf.shape);
     assert.equal(close(tr, inf), spec.training === 'same', `${layer.className}: training ${spec.training === 'same' ? 'must not' : 'must'} change the output`);
 
-    if (spec.training === 'same' && !spec.noGradCheck) checkGradientsNumerically(layer, x, `${layer.className} (${typeof spec.expected === 'string' ? spec.expected : 'hand'})`);
+    const mode = spec.gradCheck ?? (spec.training === 'same' ? 'inference' : false);
+    if (mode) checkGradientsNumerically(layer, x, `${layer.className} (${typeof spec.expected === 'string' ? spec.expected : 'hand'}, ${mode})`, mode === 'training');
     layer.dispose(); copy.dispose();
   });
 }
