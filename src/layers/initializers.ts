@@ -102,7 +102,13 @@ export class VarianceScaling extends Initializer {
     super();
     const o = normalizeOptions(args as Record<string, unknown>, ['scale', 'mode', 'distribution', 'seed'], 'VarianceScaling');
     this.scale = (o.scale as number) ?? 1; this.mode = (o.mode as FanMode) ?? 'fan_in';
-    this.distribution = (o.distribution as Distribution) ?? 'truncated_normal'; this.seed = (o.seed as number) ?? null;
+    // 'normal' is TF 1.x's and TF.js's name for the truncated normal; Keras 2 and 3 map it the same way.
+    const dist = (o.distribution as string) ?? 'truncated_normal';
+    this.distribution = (dist === 'normal' ? 'truncated_normal' : dist) as Distribution; this.seed = (o.seed as number) ?? null;
+    if (!['fan_in', 'fan_out', 'fan_avg'].includes(this.mode)) throw new RangeError(`convnet: VarianceScaling: mode must be 'fan_in', 'fan_out' or 'fan_avg', got ${JSON.stringify(this.mode)}`);
+    if (!['truncated_normal', 'untruncated_normal', 'uniform'].includes(this.distribution)) {
+      throw new RangeError(`convnet: VarianceScaling: distribution must be 'truncated_normal', 'untruncated_normal', 'uniform' or 'normal', got ${JSON.stringify(dist)}`);
+    }
   }
   call(shape: readonly number[]): Tensor {
     const [fanIn, fanOut] = computeFans(shape);
@@ -151,6 +157,17 @@ const ALIASES: Record<string, string> = { zero: 'Zeros', one: 'Ones' };
 
 export type InitializerIdentifier = string | Initializer | SerializedObject;
 
+/**
+ * Config keys some Keras version wrote into every initializer it saved, and that Keras itself drops
+ * or ignores when reading, so a file from any era loads (unknown keys still throw):
+ * - `dtype`: TensorFlow 1.x initializers (tf.keras 2.1-2.2 `.h5` files, TF.js converter output of
+ *   that era) took a dtype and wrote it in each config, Zeros and Ones included; Keras 2's
+ *   `Initializer.from_config` pops it before calling the constructor. Weights here are float32.
+ * - `verify_shape`: TensorFlow 1.x `Constant` (removed in TF 1.13); it only checked the value's shape.
+ * - `input_axes`, `output_axes`: Keras 3.15 on VarianceScaling and its presets, for einsum layers; null elsewhere.
+ */
+const WRITTEN_AND_IGNORED = ['dtype', 'verify_shape', 'input_axes', 'output_axes'];
+
 /** An initializer from a name ('glorot_uniform', 'he_normal', 'GlorotUniform'), a config dict or an instance. */
 export function getInitializer(id: InitializerIdentifier | null | undefined, fallback: string): Initializer {
   if (id === undefined || id === null) id = fallback;
@@ -165,8 +182,7 @@ export function getInitializer(id: InitializerIdentifier | null | undefined, fal
     const cls = CLASSES[id.class_name] ?? CLASSES[ALIASES[id.class_name] ?? ''];
     if (!cls) throw new RangeError(`convnet: unknown initializer class ${JSON.stringify(id.class_name)}`);
     const cfg = { ...(id.config ?? {}) };
-    // Keras 3.10+ adds these to Glorot/He configs; they only matter for einsum layers.
-    delete cfg.input_axes; delete cfg.output_axes;
+    for (const k of WRITTEN_AND_IGNORED) delete cfg[k];
     return new cls(cfg);
   }
   throw new TypeError(`convnet: cannot make an initializer from ${JSON.stringify(id)}`);

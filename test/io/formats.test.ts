@@ -45,9 +45,9 @@ const EXPECTED: Record<string, { input: (number | null)[]; layers: string[]; opt
     input: [null, 28, 28], optimizer: null, loss: 'sparse_categorical_crossentropy',
     layers: ['Reshape[]', 'Conv2D[5x5x1x6,6]', 'MaxPooling2D[]', 'Conv2D[5x5x6x16,16]', 'MaxPooling2D[]', 'Flatten[]', 'Dense[256x120,120]', 'Dense[120x84,84]', 'Dense[84x10,10]'],
   },
-  // Keras 3 writing the legacy format: datasets without ':0'.
+  // Keras 3 writing the legacy format: datasets without ':0'; optimizer_weights in Keras 3's order (iteration, learning_rate, 16 moments).
   'ahmedkamel_mnist_best.h5': {
-    input: [null, 28, 28, 1], optimizer: null, loss: 'sparse_categorical_crossentropy',
+    input: [null, 28, 28, 1], optimizer: 18, loss: 'sparse_categorical_crossentropy',
     layers: ['Conv2D[3x3x1x32,32]', 'MaxPooling2D[]', 'Conv2D[3x3x32x64,64]', 'MaxPooling2D[]', 'Flatten[]', 'Dense[1600x128,128]', 'Dropout[]', 'Dense[128x10,10]'],
   },
   'tfjs_arieldant': {
@@ -112,12 +112,14 @@ test('layer configs are written with the keys every Keras 3 version accepts', ()
     },
   });
   assert.deepEqual(dense.config, {
-    name: 'dense', trainable: true, dtype: 'float32', units: 2, activation: 'relu', use_bias: true,
+    name: 'dense', trainable: true, dtype: { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null },
+    units: 2, activation: 'relu', use_bias: true,
     kernel_initializer: { module: 'keras.initializers', class_name: 'GlorotUniform', config: { seed: null }, registered_name: null },
   });
   assert.deepEqual(dense.build_config, { input_shape: [null, 4] });
   const input = toKeras3Layer({ class_name: 'InputLayer', config: { batch_shape: [null, 2], dtype: 'float32', sparse: false, ragged: false, name: 'in', optional: false } });
   assert.deepEqual(Object.keys(input.config), ['batch_shape', 'dtype', 'sparse', 'name']);
+  assert.equal(input.config.dtype, 'float32');
 });
 
 test('a branching functional model is refused with a clear message', () => {

@@ -105,7 +105,8 @@ test('.keras layout: zip entries, metadata, config.json as Keras 3 writes them',
   const files = readZip(readFileSync(path));
   assert.deepEqual([...files.keys()], ['metadata.json', 'config.json', 'model.weights.h5']);
   const meta = JSON.parse(new TextDecoder().decode(files.get('metadata.json')));
-  assert.match(meta.keras_version, /^3\./);
+  // Keras 3.4.1's style: layer dtypes as DTypePolicy dicts (the InputLayer's a plain name), as metadata.json says.
+  assert.equal(meta.keras_version, '3.4.1');
   assert.match(meta.date_saved, /^\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d$/);
   const cfg = JSON.parse(new TextDecoder().decode(files.get('config.json')));
   assert.deepEqual(Object.keys(cfg), ['module', 'class_name', 'config', 'registered_name', 'build_config', 'compile_config']);
@@ -117,8 +118,9 @@ test('.keras layout: zip entries, metadata, config.json as Keras 3 writes them',
   for (const l of layers) {
     assert.equal(l.module, 'keras.layers');
     assert.equal(l.registered_name, null);
-    assert.equal(l.config.dtype, 'float32');
+    assert.deepEqual(l.config.dtype, { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null });
   }
+  assert.deepEqual(cfg.config.dtype, { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null });
   const conv = layers.find((l: any) => l.class_name === 'Conv2D');
   assert.deepEqual(Object.keys(conv.config), ['name', 'trainable', 'dtype', 'filters', 'kernel_size', 'strides', 'padding', 'data_format', 'dilation_rate',
     'groups', 'activation', 'use_bias', 'kernel_initializer', 'bias_initializer', 'kernel_regularizer', 'bias_regularizer', 'activity_regularizer',

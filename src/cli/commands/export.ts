@@ -40,9 +40,11 @@ export const command: Command = {
     }
     if (!existsSync(input.replace(/^tfjs:\/\//, ''))) { console.error(`convnet export: '${input}' does not exist: give the path of a .keras or .h5 file, or of a TF.js folder (model.json and its shards)`); return 1; }
     const io = await import('../../io/models/index.js');
-    const model = await io.loadModel(input, { warn: (m) => console.error(`convnet: ${m}`) });
+    const data = await io.readModelData(input);
+    const model = await io.buildModel(data, input, {}, (m) => console.error(`convnet: ${m}`));
     try {
-      await io.saveModel(model, output, { format: format as 'keras' | 'tfjs' | 'onnx' | undefined, includeOptimizer: !parsed.options.noOptimizer });
+      // Class names kept in the input (convnet's metadata) go on into the output.
+      await io.saveModel(model, output, { format: format as 'keras' | 'tfjs' | 'onnx' | undefined, includeOptimizer: !parsed.options.noOptimizer, classNames: data.classNames });
     } catch (e) {
       // The library names its option ({ format }); on the command line it is --format.
       const m = (e as Error).message;

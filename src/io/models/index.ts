@@ -12,6 +12,7 @@
  * The format code (`keras.ts`, `legacy_h5.ts`, `tfjs.ts`, `onnx.ts`) works on the typed JSON of
  * `schema.ts` and plain arrays; only this file touches layers, models and optimizers.
  */
+import { statSync } from 'node:fs';
 import { join, extname } from 'node:path';
 import { tensor, fmtShape } from '../../tensor/index.js';
 import { deserializeLayer, type Layer, type Variable } from '../../layers/index.js';
@@ -72,15 +73,44 @@ interface OptimizerLike {
 
 function stripScheme(path: string): string { return path.replace(/^tfjs:\/\//, ''); }
 
-function formatForSave(path: string, opts: SaveOptions): ModelFormat {
+/** File extensions of other tools' single-file formats: a name ending in one is a file, never a TF.js folder. */
+const FILE_EXTENSIONS = new Set(['.json', '.pb', '.pt', '.pth', '.tflite', '.zip', '.bin', '.npz', '.npy', '.pkl', '.safetensors', '.mlmodel', '.hdf5', '.txt']);
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  }
+  return d[a.length][b.length];
+}
+
+// The CLI (convnet export) turns 'pass { format }' into 'pass --format keras, tfjs or onnx'.
+const FORMAT_HINT = 'name it .keras or .onnx, give a folder for TF.js, or pass { format }';
+
+/**
+ * The format a save target asks for: `.keras`, `.onnx`, or a TF.js folder: `tfjs://dir`, a name ending
+ * in '/', an existing folder, or a name without a file extension of its own (`web_model`,
+ * `out.keras_tfjs`). Names that look like a file of another format, or like a misspelt `.keras`, are
+ * refused with a hint rather than turned into a folder.
+ */
+export function formatForSave(path: string, opts: SaveOptions = {}): ModelFormat {
   if (opts.format) return opts.format;
   if (path.startsWith('tfjs://')) return 'tfjs';
+  if (path.endsWith('/') || path.endsWith('\\')) return 'tfjs';
+  let isDir = false;
+  try { isDir = statSync(path).isDirectory(); } catch { /* absent: decided by the name */ }
+  if (isDir) return 'tfjs';
   const ext = extname(path).toLowerCase();
   if (ext === '.keras') return 'keras';
   if (ext === '.onnx') return 'onnx';
-  if (ext === '.h5') throw new Error(`convnet: saving the legacy .h5 format is not supported; use a .keras path (Keras 3's format)`);
-  if (ext === '' || path.endsWith('/')) return 'tfjs';
-  throw new Error(`convnet: cannot tell the format from ${JSON.stringify(path)}: use .keras, .onnx, a folder (TF.js) or pass { format }`);
+  if (WEIGHTS_SUFFIX.test(path)) throw new Error(`convnet: ${JSON.stringify(path)} is a weights-only name: save it with saveWeights, or ${FORMAT_HINT}`);
+  if (ext === '.h5') throw new Error(`convnet: saving the legacy .h5 format is not supported; use a .keras path (Keras 3's format), or ${FORMAT_HINT}`);
+  if (ext === '') return 'tfjs';
+  if (FILE_EXTENSIONS.has(ext)) throw new Error(`convnet: cannot tell the format from ${JSON.stringify(path)} (${ext} is another tool's file type): ${FORMAT_HINT}`);
+  const near = ['.keras', '.onnx'].find((k) => editDistance(ext, k) <= 2);
+  if (near) throw new Error(`convnet: cannot tell the format from ${JSON.stringify(path)}: did you mean ${near}? Otherwise ${FORMAT_HINT}`);
+  return 'tfjs';
 }
 
 function batchInputShape(model: ModelLike): ShapeJSON {
@@ -288,6 +318,67 @@ function restoreOptimizer(model: ModelLike, saved: WeightArray[], warn: (m: stri
   vars.forEach((v, i) => v.value.view().set(v.value.dtype === 'float32' ? src[i].data : Int32Array.from(src[i].data, Math.round)));
 }
 
+/** Keras 2 (OptimizerV2) slot names to Keras 3's (and convnet's) slot variable names. */
+const KERAS2_SLOTS: Record<string, string> = { m: 'momentum', v: 'velocity', vhat: 'velocity_hat', rms: 'velocity', momentum: 'momentum', mg: 'average_gradient' };
+/**
+ * Keras 2.0-2.3 (and tf.keras of TF 1.x) saved its slots unnamed (`training/Adam/Variable_k:0`): one block
+ * per slot kind, each holding that slot for every trainable weight, in the order its optimizers made them.
+ */
+const KERAS21_BLOCKS: Record<string, string[]> = {
+  Adam: ['momentum', 'velocity', 'velocity_hat'], AdamW: ['momentum', 'velocity', 'velocity_hat'], SGD: ['momentum'], RMSprop: ['velocity'],
+};
+
+/**
+ * Restores a Keras 1/2 legacy `.h5`'s optimizer state: the iteration count, and each slot of each
+ * trainable weight put where the optimizer keeps it (Keras 3 orders them per weight, Keras 2 per
+ * slot kind). What cannot be matched is reported and skipped: the model then trains from a fresh state.
+ */
+function restoreLegacyOptimizer(model: ModelLike, legacy: { names: string[]; values: WeightArray[] }, warn: (m: string) => void, what: string): void {
+  const opt = model.optimizer;
+  if (!opt) return;
+  const trainable = model.trainableWeights ?? model.layers.flatMap((l) => l.trainableWeights);
+  const skip = (why: string) => warn(`${what}: skipping the optimizer state (${opt.className}): ${why}`);
+  const n = trainable.length;
+  const itIdx = legacy.names.findIndex((nm) => /(^|\/)iter(ations)?(:\d+)?$/.test(nm));
+  if (itIdx < 0) return skip(`no iteration count among ${legacy.names.length} optimizer weights`);
+  const rest = legacy.names.map((nm, i) => ({ nm, v: legacy.values[i] })).filter((_, i) => i !== itIdx);
+  const fits = (w: WeightArray, i: number) => w.shape.length === trainable[i].shape.length && w.shape.every((d, k) => d === trainable[i].shape[k]);
+  const blocks = new Map<string, WeightArray[]>();
+  const slotName = (nm: string) => /\/(m|v|vhat|rms|momentum|mg)(:\d+)?$/.exec(nm)?.[1];
+  if (rest.every((r) => slotName(r.nm))) {
+    // Keras 2.4-2.12 (OptimizerV2): `Adam/conv2d/kernel/m:0`, each kind's slots in the weights' order.
+    for (const r of rest) {
+      const kind = KERAS2_SLOTS[slotName(r.nm)!];
+      if (!blocks.has(kind)) blocks.set(kind, []);
+      blocks.get(kind)!.push(r.v);
+    }
+  } else {
+    const kinds = KERAS21_BLOCKS[opt.className];
+    if (!kinds) return skip(`Keras 2.0-2.3's unnamed slots are only read for ${Object.keys(KERAS21_BLOCKS).join(', ')}`);
+    if (n === 0 || rest.length % n !== 0) return skip(`${rest.length} slot values do not split into blocks of ${n} (the trainable weights)`);
+    for (let b = 0; b * n < rest.length; b++) {
+      const block = rest.slice(b * n, (b + 1) * n).map((r) => r.v);
+      // A block shaped unlike the weights is Adam's (1,) amsgrad placeholder, unused when amsgrad is off.
+      if (kinds[b] && block.every(fits)) blocks.set(kinds[b], block);
+    }
+  }
+  if (!opt.built) opt.build(trainable);
+  const plan: [Variable, WeightArray][] = [];
+  const seen = new Map<string, number>();
+  for (const v of opt.variables()) {
+    if (v.name === 'iteration') { plan.push([v, legacy.values[itIdx]]); continue; }
+    if (v.name === 'learning_rate') continue; // from the training config, as Keras 2 kept it
+    // The optimizer creates each kind's slots in the trainable weights' order: the k-th is weight k's.
+    const k = seen.get(v.name) ?? 0;
+    seen.set(v.name, k + 1);
+    const src = blocks.get(v.name)?.[k];
+    if (!src) return skip(`the file has no "${v.name}" slot for ${trainable[k]?.path ?? `weight ${k}`}`);
+    if (src.data.length !== v.size) return skip(`slot "${v.name}" of ${trainable[k]?.path ?? `weight ${k}`} has shape ${fmtShape(src.shape)} in the file, ${fmtShape(v.shape)} here`);
+    plan.push([v, src]);
+  }
+  for (const [v, src] of plan) v.value.view().set(v.value.dtype === 'float32' ? src.data : Int32Array.from(src.data, Math.round));
+}
+
 /**
  * Loads a model saved by convnet, Keras 3, Keras 2.13-2.15 (.keras), Keras's legacy .h5, or
  * TF.js (a folder with model.json). Restores the architecture, weights, compile settings and,
@@ -329,6 +420,7 @@ export async function buildModel(data: LoadedModelData, what: string, opts: Load
       warn(`${what}: the model was loaded uncompiled: ${(e as Error).message.replace(/^convnet: /, '')}`);
     }
     if (data.optimizerVariables && model.optimizer) restoreOptimizer(model, data.optimizerVariables, warn, what);
+    else if (data.legacyOptimizerWeights && model.optimizer) restoreLegacyOptimizer(model, data.legacyOptimizerWeights, warn, what);
   }
   return model;
 }

@@ -10,7 +10,7 @@
 import { readZip, writeZip, UnsafeFileError, type ZipLimits } from './zip.js';
 import { readH5, writeH5, h5Float32, type H5Group, type H5Dataset, type H5Limits, type H5WriteGroup } from './hdf5.js';
 import {
-  normalizeModelConfig, normalizeCompile, toKeras3Layer, toKeras3Optimizer, expectObject, KERAS_VERSION_WRITTEN, stringArray,
+  normalizeModelConfig, normalizeCompile, toKeras3Layer, toKeras3Optimizer, expectObject, KERAS_VERSION_WRITTEN, stringArray, dtypePolicy,
   type KerasObjectJSON, type KerasMetadataJSON, type LoadedModelData, type SaveModelData, type WeightArray,
 } from './schema.js';
 
@@ -39,7 +39,7 @@ export function kerasConfig(m: SaveModelData, inputName = 'input_layer'): KerasO
   const top: KerasObjectJSON = {
     module: 'keras', class_name: 'Sequential',
     config: {
-      name: m.name, trainable: true, dtype: 'float32',
+      name: m.name, trainable: true, dtype: dtypePolicy('float32'),
       layers: [input, ...m.layers.map((l) => toKeras3Layer(l.object))],
       build_input_shape: m.batchInputShape.slice(),
     },

@@ -75,7 +75,23 @@ export async function readLegacyH5(bytes: Uint8Array, what: string, limits: Read
     });
   }
   const version = attrString(root.attrs.keras_version);
-  return { spec, weights, optimizerVariables: null, format: 'h5', writtenBy: version ? `Keras ${version}` : null };
+  // The optimizer state, as Keras's legacy loader restores it (`load_optimizer_weights_from_hdf5_group`).
+  let optimizerVariables: WeightArray[] | null = null;
+  let legacyOptimizerWeights: LoadedModelData['legacyOptimizerWeights'] = null;
+  const og = root.children.get('optimizer_weights');
+  if (og && og.kind === 'group') {
+    const names = stringList(og.attrs.weight_names);
+    const values = names.map((wn) => {
+      const d = h5Get(og, wn);
+      if (!d || d.kind !== 'dataset') throw new UnsafeFileError(`${what}: optimizer weight ${JSON.stringify(wn)} listed in weight_names is missing`);
+      return { shape: d.shape.slice(), data: h5Float32(d) };
+    });
+    // Keras 3 writing the legacy format keeps its own order (iteration, learning_rate, then per weight the
+    // slots), as a .keras file does; Keras 1/2 orders and names them differently.
+    if (names.length && /(^|\/)iteration$/.test(names[0])) optimizerVariables = values;
+    else if (names.length) legacyOptimizerWeights = { names, values };
+  }
+  return { spec, weights, optimizerVariables, legacyOptimizerWeights, format: 'h5', writtenBy: version ? `Keras ${version}` : null };
 }
 
 const WEIGHTED = new Set(['Conv2D', 'Dense', 'BatchNormalization', 'SeparableConv2D', 'DepthwiseConv2D', 'Conv1D', 'Conv2DTranspose', 'Embedding', 'PReLU']);

@@ -102,8 +102,18 @@ export interface ModelSpec {
   compile: CompileSpec | null;
 }
 
-/** Keras version written in metadata.json: the oldest whose reader these files are checked against. */
+/**
+ * Keras version written in metadata.json, and the one whose config.json these files follow: layer
+ * dtypes as DTypePolicy dicts (Keras 3.4 began writing them; 3.0-3.3 wrote plain names), the
+ * InputLayer's as a plain name, the key sets of `KERAS3_LAYER_KEYS`.
+ */
 export const KERAS_VERSION_WRITTEN = '3.4.1';
+
+/** A layer's dtype as Keras 3.4+ writes it: `{ module: 'keras', class_name: 'DTypePolicy', config: { name } }`. */
+export function dtypePolicy(name: string): KerasObjectJSON {
+  return { module: 'keras', class_name: 'DTypePolicy', config: { name }, registered_name: null };
+}
+
 
 // ---- weights between the formats and the runtime ----------------------------------------------
 
@@ -120,6 +130,12 @@ export interface LoadedModelData {
   weights: WeightArray[][];
   /** Optimizer variables in Keras 3 order (iterations, learning_rate, then per weight slots), when saved. */
   optimizerVariables: WeightArray[] | null;
+  /**
+   * A Keras 1/2 legacy `.h5`'s `optimizer_weights` in the file's order with their names, when that is
+   * not Keras 3's order (`Adam/iterations:0` + `training/Adam/Variable_k:0`, or `Adam/iter:0` +
+   * `Adam/<weight>/m:0`); the loader lines them up with the optimizer's variables.
+   */
+  legacyOptimizerWeights?: { names: string[]; values: WeightArray[] } | null;
   /** 'keras', 'h5' or 'tfjs', and the writer's version when known. */
   format: string;
   writtenBy: string | null;
@@ -216,8 +232,9 @@ function dtypeName(d: unknown): string {
   return 'float32';
 }
 
-function conservativeValue(key: string, v: unknown): unknown {
-  if (key === 'dtype') return dtypeName(v);
+function conservativeValue(key: string, v: unknown, className: string): unknown {
+  // Keras 3.4.1 writes the InputLayer's dtype as a name and every other layer's as a DTypePolicy.
+  if (key === 'dtype') return className === 'InputLayer' ? dtypeName(v) : dtypePolicy(dtypeName(v));
   if (/initializer$/.test(key) && v && typeof v === 'object' && 'class_name' in (v as object)) {
     const o = v as KerasObjectJSON;
     const keys = INITIALIZER_KEYS[o.class_name];
@@ -233,7 +250,7 @@ export function toKeras3Layer(obj: KerasObjectJSON): KerasObjectJSON {
   const config: Record<string, unknown> = {};
   for (const k of keys ?? Object.keys(src)) {
     if (!(k in src)) continue;
-    config[k] = conservativeValue(k, src[k]);
+    config[k] = conservativeValue(k, src[k], obj.class_name);
   }
   if (obj.class_name === 'InputLayer' && !('batch_shape' in config)) {
     const s = src.batch_input_shape ?? src.batch_shape;
