@@ -95,28 +95,28 @@ export function k_depthwise_conv2d_grad_input(p: usize, part: i32, parts: i32): 
   const dy = pu(p, 17), w = pu(p, 18), dx = pu(p, 20), M = pi(p, 21);
   const rows = pi(p, 0) * inH;
   const r0 = partStart(rows, part, parts, 1), r1 = partStart(rows, part + 1, parts, 1);
+  const tapBytes: usize = <usize>outC << 2;
   for (let r = r0; r < r1; r++) {
     const b = r / inH, iy = r - b * inH;
     const g = dy + ((<usize>b * outH * outW * outC) << 2);
+    // The taps ky that reach this row form an arithmetic progression: first, step, count.
+    const ty = tapRun(iy + padTop, dH, sH, kH, outH);
+    const ky0 = <i32>(ty & 0xffff), kyStep = <i32>((ty >>> 16) & 0xffff), kyN = <i32>(ty >>> 32);
     for (let ix = 0; ix < inW; ix++) {
       const dst = dx + ((<usize>(r * inW + ix) * C) << 2);
+      const tx = tapRun(ix + padLeft, dW, sW, kW, outW);
+      const kx0 = <i32>(tx & 0xffff), kxStep = <i32>((tx >>> 16) & 0xffff), kxN = <i32>(tx >>> 32);
       let c = 0;
       if (M == 1) {
         for (; c + 4 <= C; c += 4) {
           let acc = f32x4.splat(0);
-          for (let ky = 0; ky < kH; ky++) {
-            const ty = iy + padTop - ky * dH;
-            if (ty < 0 || ty % sH != 0) continue;
-            const oy = ty / sH;
-            if (oy >= outH) continue;
-            for (let kx = 0; kx < kW; kx++) {
-              const tx = ix + padLeft - kx * dW;
-              if (tx < 0 || tx % sW != 0) continue;
-              const ox = tx / sW;
-              if (ox >= outW) continue;
-              const gv = v128.load(g + ((<usize>(oy * outW + ox) * outC + c) << 2));
-              const wv = v128.load(w + ((<usize>(ky * kW + kx) * outC + c) << 2));
-              acc = f32x4.add(acc, f32x4.mul(gv, wv));
+          for (let j = 0, ky = ky0; j < kyN; j++, ky += kyStep) {
+            const oy = (iy + padTop - ky * dH) / sH;
+            const grow = g + ((<usize>(oy * outW) * outC + c) << 2);
+            const wrow = w + <usize>(ky * kW) * tapBytes + (<usize>c << 2);
+            for (let i = 0, kx = kx0; i < kxN; i++, kx += kxStep) {
+              const ox = (ix + padLeft - kx * dW) / sW;
+              acc = f32x4.add(acc, f32x4.mul(v128.load(grow + <usize>ox * tapBytes), v128.load(wrow + <usize>kx * tapBytes)));
             }
           }
           v128.store(dst + (<usize>c << 2), acc);
@@ -124,16 +124,10 @@ export function k_depthwise_conv2d_grad_input(p: usize, part: i32, parts: i32): 
       }
       for (; c < C; c++) {
         let acc: f32 = 0;
-        for (let ky = 0; ky < kH; ky++) {
-          const ty = iy + padTop - ky * dH;
-          if (ty < 0 || ty % sH != 0) continue;
-          const oy = ty / sH;
-          if (oy >= outH) continue;
-          for (let kx = 0; kx < kW; kx++) {
-            const tx = ix + padLeft - kx * dW;
-            if (tx < 0 || tx % sW != 0) continue;
-            const ox = tx / sW;
-            if (ox >= outW) continue;
+        for (let j = 0, ky = ky0; j < kyN; j++, ky += kyStep) {
+          const oy = (iy + padTop - ky * dH) / sH;
+          for (let i = 0, kx = kx0; i < kxN; i++, kx += kxStep) {
+            const ox = (ix + padLeft - kx * dW) / sW;
             const go = g + ((<usize>(oy * outW + ox) * outC + c * M) << 2);
             const wo = w + ((<usize>(ky * kW + kx) * outC + c * M) << 2);
             for (let m = 0; m < M; m++) acc += load<f32>(go + (<usize>m << 2)) * load<f32>(wo + (<usize>m << 2));
@@ -143,6 +137,25 @@ export function k_depthwise_conv2d_grad_input(p: usize, part: i32, parts: i32): 
       }
     }
   }
+}
+
+/**
+ * The taps k in [0, n) whose output position o = (t - k * d) / s is whole and inside [0, outLen),
+ * for t = input position + leading pad. They form an arithmetic progression (solutions of a
+ * congruence within an interval), returned packed: first | step << 16 | count << 32.
+ */
+function tapRun(t: i32, d: i32, s: i32, n: i32, outLen: i32): u64 {
+  let first = -1, step = 1, count = 0;
+  for (let k = 0; k < n; k++) {
+    const u = t - k * d;
+    if (u < 0) break;
+    if (u % s != 0 || u / s >= outLen) continue;
+    if (count == 0) first = k;
+    else if (count == 1) step = k - first;
+    count++;
+  }
+  if (count == 0) return 0;
+  return <u64>first | (<u64>step << 16) | (<u64>count << 32);
 }
 
 /** Filter gradient: dw[ky, kx, c, m] = sum over batch and output positions of x * dy. Parts: taps (kH * kW); dw is overwritten. */
