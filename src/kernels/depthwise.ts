@@ -102,20 +102,21 @@ export function k_depthwise_conv2d_grad_input(p: usize, part: i32, parts: i32): 
     // The taps ky that reach this row form an arithmetic progression: first, step, count.
     const ty = tapRun(iy + padTop, dH, sH, kH, outH);
     const ky0 = <i32>(ty & 0xffff), kyStep = <i32>((ty >>> 16) & 0xffff), kyN = <i32>(ty >>> 32);
+    // Output rows (and below, columns) of successive taps step back by a whole number of rows.
+    const oy0 = kyN ? (iy + padTop - ky0 * dH) / sH : 0, oyStep = kyStep * dH / sH;
     for (let ix = 0; ix < inW; ix++) {
       const dst = dx + ((<usize>(r * inW + ix) * C) << 2);
       const tx = tapRun(ix + padLeft, dW, sW, kW, outW);
       const kx0 = <i32>(tx & 0xffff), kxStep = <i32>((tx >>> 16) & 0xffff), kxN = <i32>(tx >>> 32);
+      const ox0 = kxN ? (ix + padLeft - kx0 * dW) / sW : 0, oxStep = kxStep * dW / sW;
       let c = 0;
       if (M == 1) {
         for (; c + 4 <= C; c += 4) {
           let acc = f32x4.splat(0);
-          for (let j = 0, ky = ky0; j < kyN; j++, ky += kyStep) {
-            const oy = (iy + padTop - ky * dH) / sH;
+          for (let j = 0, ky = ky0, oy = oy0; j < kyN; j++, ky += kyStep, oy -= oyStep) {
             const grow = g + ((<usize>(oy * outW) * outC + c) << 2);
             const wrow = w + <usize>(ky * kW) * tapBytes + (<usize>c << 2);
-            for (let i = 0, kx = kx0; i < kxN; i++, kx += kxStep) {
-              const ox = (ix + padLeft - kx * dW) / sW;
+            for (let i = 0, kx = kx0, ox = ox0; i < kxN; i++, kx += kxStep, ox -= oxStep) {
               acc = f32x4.add(acc, f32x4.mul(v128.load(grow + <usize>ox * tapBytes), v128.load(wrow + <usize>kx * tapBytes)));
             }
           }
@@ -145,6 +146,11 @@ export function k_depthwise_conv2d_grad_input(p: usize, part: i32, parts: i32): 
  * congruence within an interval), returned packed: first | step << 16 | count << 32.
  */
 function tapRun(t: i32, d: i32, s: i32, n: i32, outLen: i32): u64 {
+  if (s == 1 && d == 1) {
+    // k in (t - outLen, t] within [0, n): no division needed.
+    const lo = max(t - outLen + 1, 0), hi = min(t, n - 1);
+    return hi < lo ? 0 : <u64>lo | (<u64>1 << 16) | (<u64>(hi - lo + 1) << 32);
+  }
   let first = -1, step = 1, count = 0;
   for (let k = 0; k < n; k++) {
     const u = t - k * d;
