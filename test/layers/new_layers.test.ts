@@ -257,3 +257,27 @@ test('configs written by real Keras (../shared/fixtures/models) load, and Keras 
   }
   assert.deepEqual([...seen].sort(), ['Activation', 'Conv1D', 'GaussianNoise', 'GlobalAveragePooling1D', 'SpatialDropout2D']);
 });
+
+test('NaN goes through the new kernels and layers as in NumPy (depthwise with fused relu6, transposed conv, resize, Normalization)', () => {
+  const initialBe = getBackendName();
+  try {
+    for (const be of BACKENDS) {
+      setBackend(be);
+      scope(() => {
+        const v = randomInput([1, 5, 5, 6], 3).dataSync();
+        v[(2 * 5 + 2) * 6 + 1] = NaN; // pixel (2, 2), channel 1
+        const x = tensor(v, [1, 5, 5, 6]);
+        const y = new layers.DepthwiseConv2D(3, { padding: 'same', activation: 'relu6' }).apply(x).dataSync();
+        for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) for (let c = 0; c < 6; c++) {
+          const inWindow = c === 1 && Math.abs(i - 2) <= 1 && Math.abs(j - 2) <= 1;
+          assert.equal(Number.isNaN(y[(i * 5 + j) * 6 + c]), inWindow, `${be}: depthwise output (${i}, ${j}, ${c})`);
+        }
+        const t = new layers.Conv2DTranspose(2, 3, { strides: 2, padding: 'same' }).apply(x).dataSync();
+        assert.ok(t.some(Number.isNaN) && !t.every(Number.isNaN), `${be}: transposed conv spreads NaN to its window only`);
+        const r = new layers.Resizing(3, 3).apply(x).dataSync();
+        assert.ok(Number.isNaN(r[(1 * 3 + 1) * 6 + 1]), `${be}: resize keeps NaN`);
+        assert.ok(Number.isNaN(new layers.Normalization({ mean: 0, variance: 1 }).apply(x).dataSync()[(2 * 5 + 2) * 6 + 1]));
+      });
+    }
+  } finally { setBackend(initialBe); }
+});
