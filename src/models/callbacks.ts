@@ -101,7 +101,8 @@ export class ProgbarLogger extends Callback {
   }
   async onTrainBatchEnd(batch: number, logs: Logs = {}): Promise<void> {
     this.done = batch + 1;
-    if (this.verbose === 1) this.bar?.update(batch + 1, Object.entries(logs), false);
+    // verbose 2 draws only the epoch's last line, and off a terminal a progress line every 30 s.
+    this.bar?.update(batch + 1, Object.entries(logs), false);
   }
   /** The last line shows the batches really run (`11/80` when stopped early) and says when fit was interrupted. */
   async onEpochEnd(_epoch: number, logs: Logs = {}): Promise<void> {
