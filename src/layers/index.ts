@@ -9,11 +9,11 @@ import {
 } from './pooling.js';
 import { DepthwiseConv2D, SeparableConv2D } from './depthwise_conv.js';
 import { Conv2DTranspose, Conv1D } from './conv_more.js';
-import { ReLU } from './relu.js';
+import { ReLU, LeakyReLU, ELU, Softmax } from './relu.js';
 import { Dense, Activation } from './core.js';
 import { Flatten, Reshape, Permute } from './reshaping.js';
 import { ZeroPadding2D, Cropping2D, UpSampling2D } from './spatial.js';
-import { Dropout, GaussianNoise, SpatialDropout2D } from './regularization.js';
+import { Dropout, GaussianNoise, GaussianDropout, SpatialDropout2D } from './regularization.js';
 import { BatchNormalization } from './normalization.js';
 import { Rescaling, Resizing, Normalization } from './preprocessing.js';
 import { RandomFlip, RandomRotation, RandomZoom, RandomTranslation } from './augmentation.js';
@@ -36,7 +36,7 @@ export {
   Flatten, Reshape, Permute, ZeroPadding2D, Cropping2D, UpSampling2D, Dropout, BatchNormalization, Rescaling,
   RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
   DepthwiseConv2D, SeparableConv2D, Conv2DTranspose, Conv1D, ReLU, MaxPooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
-  GaussianNoise, SpatialDropout2D, Resizing, Normalization,
+  GaussianNoise, SpatialDropout2D, Resizing, Normalization, LeakyReLU, ELU, Softmax, GaussianDropout,
 };
 export { shift2d, upsampleNearest2d } from './spatial.js';
 export { Layer, Variable, registerLayer, getLayerClass, registeredLayers, deserializeLayer } from './layer.js';
@@ -55,5 +55,5 @@ export const layers = {
   Dense, Activation, Flatten, Reshape, Permute, ZeroPadding2D, Cropping2D, UpSampling2D, Dropout, BatchNormalization, Rescaling, RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
   DepthwiseConv2D, SeparableConv2D, Conv2DTranspose, Conv1D, ReLU, MaxPooling1D, MaxPool1D: MaxPooling1D,
   GlobalAveragePooling1D, GlobalAvgPool1D: GlobalAveragePooling1D, GlobalMaxPooling1D, GlobalMaxPool1D: GlobalMaxPooling1D,
-  GaussianNoise, SpatialDropout2D, Resizing, Normalization,
+  GaussianNoise, SpatialDropout2D, Resizing, Normalization, LeakyReLU, ELU, Softmax, GaussianDropout,
 };

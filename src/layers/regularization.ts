@@ -1,6 +1,6 @@
 /**
  * Regularisation layers, active only in training: Dropout (zeroes a fraction `rate` of the inputs
- * and scales the rest by 1/(1-rate)), SpatialDropout2D (whole channels), GaussianNoise.
+ * and scales the rest by 1/(1-rate)), SpatialDropout2D (whole channels), GaussianNoise, GaussianDropout.
  */
 import { Rng, rngFor, tensor, randomNormal, type Tensor } from '../tensor/index.js';
 import { dropout, add, mul } from '../ops/index.js';
@@ -98,3 +98,29 @@ export class SpatialDropout2D extends Layer {
   }
 }
 registerLayer('SpatialDropout2D', SpatialDropout2D);
+
+export interface GaussianDropoutArgs extends LayerArgs { rate?: number; seed?: number | null }
+
+/** Multiplies by N(1, rate / (1 - rate)) noise during training; identity at inference. */
+export class GaussianDropout extends Layer {
+  static readonly className = 'GaussianDropout';
+  readonly rate: number;
+  readonly seed: number | null;
+  private readonly rng: Rng;
+  constructor(rate: number, args?: GaussianDropoutArgs);
+  constructor(args: GaussianDropoutArgs);
+  constructor(...a: unknown[]) {
+    const o = layerOptions(positional(a, ['rate']), ['rate', 'seed'], 'GaussianDropout');
+    super(o);
+    this.rate = checkNumber(o.rate, 'rate', `GaussianDropout ${this.name}`, 0, 1);
+    if (this.rate === 1) throw new RangeError(`convnet: GaussianDropout ${this.name}: rate must be below 1`);
+    this.seed = (o.seed as number | null | undefined) ?? null;
+    this.rng = rngFor(this.seed);
+  }
+  call(x: Tensor, opts: { training: boolean }): Tensor {
+    if (!opts.training || this.rate === 0) return x;
+    return mul(x, randomNormal(x.shape, { rng: this.rng, mean: 1, stddev: Math.sqrt(this.rate / (1 - this.rate)) }));
+  }
+  getConfig(): Record<string, unknown> { return { ...super.getConfig(), rate: this.rate, seed: this.seed }; }
+}
+registerLayer('GaussianDropout', GaussianDropout);

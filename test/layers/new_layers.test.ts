@@ -281,3 +281,24 @@ test('NaN goes through the new kernels and layers as in NumPy (depthwise with fu
     }
   } finally { setBackend(initialBe); }
 });
+
+test('LeakyReLU, ELU, Softmax layers and GaussianDropout: PyTorch numbers, Keras 3 configs (Keras 2 alpha read)', () => {
+  runLayerTest({ make: () => new layers.LeakyReLU(), inputShape: [2, 3, 4], expectedOutputShape: [null, 3, 4], expectedParams: 0, training: 'same', expected: 'leaky_relu_layer' });
+  runLayerTest({ make: () => new layers.LeakyReLU({ negative_slope: 0.1 }), inputShape: [2, 3, 4], expectedOutputShape: [null, 3, 4], expectedParams: 0, training: 'same', expected: 'leaky_relu_layer_01' });
+  runLayerTest({ make: () => new layers.ELU({ alpha: 0.5 }), inputShape: [2, 3, 4], expectedOutputShape: [null, 3, 4], expectedParams: 0, training: 'same', expected: 'elu_layer_05', tol: 1e-5 });
+  runLayerTest({ make: () => new layers.Softmax(1), inputShape: [2, 3, 4], expectedOutputShape: [null, 3, 4], expectedParams: 0, training: 'same', expected: 'softmax_layer_axis1', tol: 1e-5 });
+  runLayerTest({ make: () => new layers.GaussianDropout(0.3, { seed: 1 }), inputShape: [4, 6], expectedOutputShape: [null, 6], expectedParams: 0, training: 'differs', expected: (x) => x });
+  clearSession();
+  assert.deepEqual(new layers.LeakyReLU().getConfig().negative_slope, 0.3);
+  assert.equal((deserializeLayer({ class_name: 'LeakyReLU', config: { name: 'leaky_re_lu', trainable: true, dtype: 'float32', alpha: 0.2 } }) as InstanceType<typeof layers.LeakyReLU>).negativeSlope, 0.2);
+  assert.equal(new layers.ELU({ alpha: 2 }).getConfig().alpha, 2);
+  assert.deepEqual(new layers.Softmax().getConfig().axis, -1);
+  assert.deepEqual(new layers.GaussianDropout(0.1).getConfig().rate, 0.1);
+  scope(() => {
+    const x = randomInput([64, 64]);
+    const y = new layers.GaussianDropout(0.2, { seed: 4 }).apply(x, { training: true }).dataSync(), xv = x.dataSync();
+    const r = Array.from(y, (v, i) => v / xv[i]);
+    const m = r.reduce((a, b) => a + b, 0) / r.length, sd = Math.sqrt(r.reduce((a, b) => a + (b - m) ** 2, 0) / r.length);
+    assert.ok(Math.abs(m - 1) < 0.02 && Math.abs(sd - 0.5) < 0.02, `GaussianDropout factor mean ${m}, sd ${sd} (want 1, 0.5)`);
+  });
+});
