@@ -3,7 +3,9 @@
  *
  * Two classes of small pictures, `horizontal` and `vertical`: one to three bars per image, lying or
  * standing, at random positions, lengths and thicknesses, in random colours on random backgrounds
- * (flat or gradient, with a little noise). Positions and colours are drawn the same way for both
+ * (flat or gradient, with a little noise). Every bar lies wholly inside the image, apart from the
+ * others, in a colour whose luminance differs by at least BAR_CONTRAST from the background under and
+ * around it, so each one shows (a bar the colour of its gradient once made a bare gradient). Positions and colours are drawn the same way for both
  * classes, so the mean of every pixel is the same for both and a linear model on the pixels stays near
  * chance, while the notebook's own vertical- and horizontal-edge filters are exactly what tells them
  * apart: a small CNN learns it in a few epochs. (Circles versus squares was tried first: at 32x32 the
@@ -50,66 +52,106 @@ function luminance(c: RGB): number { return 0.2126 * c[0] + 0.7152 * c[1] + 0.07
 
 function randomColour(r: Rng): RGB { return [r.int(256), r.int(256), r.int(256)]; }
 
-/** A foreground colour far enough in luminance from the background to be seen after JPEG and resizing. */
-function contrasting(r: Rng, bg: RGB): RGB {
-  for (;;) {
+/** The least luminance difference between a bar and every background pixel under or around it. */
+export const BAR_CONTRAST = 60;
+/** Largest luminance difference between a gradient's two ends: a bar colour that stands out everywhere then exists. */
+const MAX_GRADIENT_SPAN = 100;
+
+/** A bar as drawn: its rectangle in pixel coordinates (x0 <= x < x1, y0 <= y < y1, fractional) and colour. */
+export interface Bar { x0: number; y0: number; x1: number; y1: number; colour: [number, number, number] }
+
+/**
+ * A colour whose luminance differs by at least BAR_CONTRAST from every value in [lo, hi] (the
+ * background under and around the bar). Random when one is found in a few draws, else black or
+ * white; one of them always fits because a gradient spans at most MAX_GRADIENT_SPAN.
+ */
+function contrasting(r: Rng, lo: number, hi: number): RGB {
+  for (let k = 0; k < 50; k++) {
     const c = randomColour(r);
-    if (Math.abs(luminance(c) - luminance(bg)) > 60) return c;
+    const l = luminance(c);
+    if (l <= lo - BAR_CONTRAST || l >= hi + BAR_CONTRAST) return c;
   }
+  return lo >= BAR_CONTRAST ? [0, 0, 0] : [255, 255, 255];
 }
 
 /** Draws one sample of class `label` (0 horizontal, 1 vertical); deterministic in (seed, label, index). */
 export function renderSample(label: number, index: number, size = 64, seed = 42): RawImage {
+  return drawSample(label, index, size, seed).image;
+}
+
+/** Where the bars of a sample are, and their colours (what the visibility test measures). */
+export function sampleBars(label: number, index: number, size = 64, seed = 42): Bar[] {
+  return drawSample(label, index, size, seed).bars;
+}
+
+function drawSample(label: number, index: number, size: number, seed: number): { image: RawImage; bars: Bar[] } {
   const r = new Rng(seed * 1000003 + label * 7919 + index * 2 + 1);
   const bgA = randomColour(r);
-  const bgB = r.random() < 0.5 ? bgA : randomColour(r);
+  let bgB = bgA;
+  if (r.random() < 0.5) {
+    // A gradient whose ends differ too much leaves no colour that stands out along all of it.
+    do bgB = randomColour(r); while (Math.abs(luminance(bgB) - luminance(bgA)) > MAX_GRADIENT_SPAN);
+  }
   const angle = r.uniform(0, Math.PI * 2);
   const dx = Math.cos(angle), dy = Math.sin(angle);
   const noise = r.uniform(0, 12);
   const data = new Float32Array(size * size * 3);
   // Background: a linear gradient between two colours, or flat.
+  const tAt = (x: number, y: number) => Math.min(1, Math.max(0, 0.5 + ((x / size - 0.5) * dx + (y / size - 0.5) * dy)));
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      const t = Math.min(1, Math.max(0, 0.5 + ((x / size - 0.5) * dx + (y / size - 0.5) * dy)));
+      const t = tAt(x, y);
       const o = (y * size + x) * 3;
       for (let c = 0; c < 3; c++) data[o + c] = bgA[c] * (1 - t) + bgB[c] * t;
     }
   }
-  const bgMid: RGB = [(bgA[0] + bgB[0]) / 2, (bgA[1] + bgB[1]) / 2, (bgA[2] + bgB[2]) / 2];
+  const lA = luminance(bgA), lB = luminance(bgB);
+  const bars: Bar[] = [];
   const count = 1 + r.int(3);
   for (let k = 0; k < count; k++) {
-    const fg = contrasting(r, bgMid);
     const side = size * r.uniform(0.18, count === 1 ? 0.45 : 0.32);
-    const cx = r.uniform(side * 0.6, size - side * 0.6);
-    const cy = r.uniform(side * 0.6, size - side * 0.6);
-    // A bar 3 to 6 times longer than thick, lying (class 0) or standing (class 1).
-    const long = side * r.uniform(1.4, 2.0), thick = long / r.uniform(3, 6);
-    const inside = label === 0 ? bar(cx, cy, long, thick) : bar(cx, cy, thick, long);
-    paint(data, size, fg, inside, cx, cy, side);
+    // A bar 3 to 6 times longer than thick (3 pixels at least), lying (class 0) or standing (class 1).
+    const long = side * r.uniform(1.4, 2.0), thick = Math.max(3, long / r.uniform(3, 6));
+    const w = label === 0 ? long : thick, h = label === 0 ? thick : long;
+    // Wholly inside the image, and apart from the bars already drawn (a covered bar would not show).
+    let placed: Bar | null = null;
+    for (let tries = 0; tries < 20 && !placed; tries++) {
+      const cx = r.uniform(w / 2 + 1, size - w / 2 - 1), cy = r.uniform(h / 2 + 1, size - h / 2 - 1);
+      const b = { x0: cx - w / 2, y0: cy - h / 2, x1: cx + w / 2, y1: cy + h / 2, colour: [0, 0, 0] as RGB };
+      if (bars.every((o) => b.x1 + 3 < o.x0 || o.x1 + 3 < b.x0 || b.y1 + 3 < o.y0 || o.y1 + 3 < b.y0)) placed = b;
+    }
+    if (!placed) continue;
+    // The background's luminance range over the bar and a 3-pixel ring around it (linear in t: its corners bound it).
+    const ts = [[placed.x0 - 3, placed.y0 - 3], [placed.x1 + 3, placed.y0 - 3], [placed.x0 - 3, placed.y1 + 3], [placed.x1 + 3, placed.y1 + 3]]
+      .map(([x, y]) => tAt(Math.min(size, Math.max(0, x)), Math.min(size, Math.max(0, y))));
+    const ls = ts.map((t) => lA * (1 - t) + lB * t);
+    placed.colour = contrasting(r, Math.min(...ls), Math.max(...ls));
+    paint(data, size, placed);
+    bars.push(placed);
   }
   const out = new Uint8Array(size * size * 3);
   for (let i = 0; i < out.length; i++) out[i] = clampByte(data[i] + noise * r.normal());
-  return { width: size, height: size, data: out };
+  return { image: { width: size, height: size, data: out }, bars };
 }
 
 function clampByte(v: number): number { return v < 0 ? 0 : v > 255 ? 255 : Math.round(v); }
 
-function bar(cx: number, cy: number, w: number, h: number): (x: number, y: number) => boolean {
-  return (x, y) => Math.abs(x - cx) <= w / 2 && Math.abs(y - cy) <= h / 2;
-}
-
-/** Fills the shape with 4x4 supersampling, so edges are anti-aliased as in a photo. */
-function paint(data: Float32Array, size: number, fg: RGB, inside: (x: number, y: number) => boolean, cx: number, cy: number, side: number): void {
-  const reach = side; // half the longest bar
-  const x0 = Math.max(0, Math.floor(cx - reach)), x1 = Math.min(size - 1, Math.ceil(cx + reach));
-  const y0 = Math.max(0, Math.floor(cy - reach)), y1 = Math.min(size - 1, Math.ceil(cy + reach));
+/** Fills the bar with 4x4 supersampling, so its edges are anti-aliased as in a photo. */
+function paint(data: Float32Array, size: number, b: Bar): void {
+  const x0 = Math.max(0, Math.floor(b.x0)), x1 = Math.min(size - 1, Math.ceil(b.x1));
+  const y0 = Math.max(0, Math.floor(b.y0)), y1 = Math.min(size - 1, Math.ceil(b.y1));
   for (let y = y0; y <= y1; y++) {
     for (let x = x0; x <= x1; x++) {
       let hits = 0;
-      for (let sy = 0; sy < 4; sy++) for (let sx = 0; sx < 4; sx++) if (inside(x + (sx + 0.5) / 4, y + (sy + 0.5) / 4)) hits++;
+      for (let sy = 0; sy < 4; sy++) {
+        for (let sx = 0; sx < 4; sx++) {
+          const px = x + (sx + 0.5) / 4, py = y + (sy + 0.5) / 4;
+          if (px >= b.x0 && px <= b.x1 && py >= b.y0 && py <= b.y1) hits++;
+        }
+      }
       if (hits === 0) continue;
       const a = hits / 16, o = (y * size + x) * 3;
-      for (let c = 0; c < 3; c++) data[o + c] = data[o + c] * (1 - a) + fg[c] * a;
+      for (let c = 0; c < 3; c++) data[o + c] = data[o + c] * (1 - a) + b.colour[c] * a;
     }
   }
 }

@@ -4,7 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { generateBuiltinData, renderSample, renderHouse, BUILTIN_CLASSES } from '../../src/notebook/builtin-data.js';
+import { generateBuiltinData, renderSample, renderHouse, sampleBars, BUILTIN_CLASSES, type Bar } from '../../src/notebook/builtin-data.js';
+import { BUILTIN_DEFAULTS } from '../../src/notebook/runner.js';
 
 /** Gray image downsampled by averaging `f`x`f` blocks. */
 function gray(label: number, index: number, size: number, f: number): Float64Array {
@@ -92,6 +93,51 @@ test('generateBuiltinData writes class folders of JPEGs and a house picture, ide
   } finally {
     rmSync(a, { recursive: true, force: true });
     rmSync(b, { recursive: true, force: true });
+  }
+});
+
+/**
+ * The contrast of a bar in a decoded image: mean luminance of the pixels it covers wholly, against
+ * the mean of a ring 2 to 3 pixels outside it (inside the image, away from every bar).
+ */
+function barContrast(px: Uint8Array, size: number, bar: Bar, all: Bar[]): { contrast: number; inner: number; ring: number } {
+  const lum = (x: number, y: number) => { const o = (y * size + x) * 3; return 0.2126 * px[o] + 0.7152 * px[o + 1] + 0.0722 * px[o + 2]; };
+  let si = 0, ni = 0, sr = 0, nr = 0;
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+    if (x >= bar.x0 && x + 1 <= bar.x1 && y >= bar.y0 && y + 1 <= bar.y1) { si += lum(x, y); ni++; continue; }
+    const cx = x + 0.5, cy = y + 0.5;
+    const d = Math.max(bar.x0 - cx, cx - bar.x1, bar.y0 - cy, cy - bar.y1);
+    const nearAny = all.some((b) => Math.max(b.x0 - cx, cx - b.x1, b.y0 - cy, cy - b.y1) < 2);
+    if (d >= 2 && d <= 3 && !nearAny) { sr += lum(x, y); nr++; }
+  }
+  return { contrast: Math.abs(si / ni - sr / nr), inner: ni, ring: nr };
+}
+
+test('every built-in image shows its bars: each bar stands out from the background around it (all 2000 images, as decoded)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'convnet-bd-'));
+  try {
+    const { perClass, size } = BUILTIN_DEFAULTS;
+    const d = await generateBuiltinData(dir, { perClass, size });
+    let worst = Infinity, where = '', bars = 0;
+    for (const [label, c] of BUILTIN_CLASSES.entries()) {
+      for (let i = 0; i < perClass; i++) {
+        const all = sampleBars(label, i, size);
+        assert.ok(all.length >= 1, `${c}.${i} has a bar`);
+        const { data } = await sharp(join(d.dataDir, c, `${c}.${i}.jpg`)).raw().toBuffer({ resolveWithObject: true });
+        for (const b of all) {
+          assert.ok(b.x0 >= 0 && b.y0 >= 0 && b.x1 <= size && b.y1 <= size, `${c}.${i}: a bar leaves the image`);
+          const m = barContrast(new Uint8Array(data), size, b, all);
+          assert.ok(m.inner > 0 && m.ring > 0, `${c}.${i}: nothing to measure`);
+          if (m.contrast < worst) { worst = m.contrast; where = `${c}/${c}.${i}.jpg`; }
+          bars++;
+        }
+      }
+    }
+    t.diagnostic(`${bars} bars; the faintest differs by ${worst.toFixed(1)} luminance levels from its surroundings (${where})`);
+    // 60 levels were drawn apart; JPEG and noise take a little of it.
+    assert.ok(worst >= 45, `${where}: a bar differs by only ${worst.toFixed(1)} luminance levels from the background around it`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
