@@ -59,14 +59,52 @@ export const BASE_KEYS = ['name', 'trainable', 'inputShape', 'batchInputShape', 
 
 export interface CallOptions { training?: boolean }
 
+/**
+ * A symbolic tensor of the functional API (Keras's KerasTensor): a shape and the layer call that
+ * produces it (`node`, output `index`). `Input({ shape })` makes the first ones; `layer.apply`
+ * on them makes the next; `new Model({ inputs, outputs })` walks back through the nodes.
+ */
+export class KerasTensor {
+  readonly shape: Shape;
+  readonly dtype = 'float32';
+  /** The layer call that produced it (null only while the node is being made). */
+  readonly node: Node;
+  readonly index: number;
+  constructor(shape: Shape, node: Node, index: number) {
+    this.shape = shape.slice(); this.node = node; this.index = index;
+  }
+  /** Keras's `_keras_history`: [layer, node index in the layer's inbound nodes, tensor index]. */
+  get history(): [Layer, number, number] { return [this.node.layer, this.node.layer.inboundNodes.indexOf(this.node), this.index]; }
+  get name(): string { return this.node.layer.name; }
+  toString(): string { return `<KerasTensor shape=${fmtShape(this.shape)}, name=${this.name}>`; }
+}
+
+/** One call of a layer on symbolic tensors: what Keras serialises as an inbound node. */
+export class Node {
+  readonly layer: Layer;
+  readonly inputs: KerasTensor[];
+  /** Whether the layer was called with a list (merge layers) rather than one tensor. */
+  readonly listArg: boolean;
+  /** Keyword arguments of the call as Keras serialises them (kept from files, e.g. `{ training: false }`). */
+  readonly kwargs: Record<string, unknown>;
+  outputs: KerasTensor[] = [];
+  constructor(layer: Layer, inputs: KerasTensor[], listArg: boolean, kwargs: Record<string, unknown> = {}) {
+    this.layer = layer; this.inputs = inputs; this.listArg = listArg; this.kwargs = kwargs;
+  }
+  /** The nodes this one reads from. */
+  get parents(): Node[] { return this.inputs.map((t) => t.node); }
+}
+
 export abstract class Layer {
   /** Keras class name ('Conv2D'); set by each subclass. */
   static readonly className: string = 'Layer';
   /** Whether `serialize()` writes a build_config even without weights (Keras 3.15 does for Flatten). */
   static readonly recordsBuildConfig: boolean = false;
   name: string;
-  trainable: boolean;
   built = false;
+  /** The calls of this layer on symbolic tensors, in order (a shared layer has several). */
+  readonly inboundNodes: Node[] = [];
+  private _trainable: boolean;
   /** [batch, ...] shape given by `inputShape` / `batchInputShape`, used by Sequential to build. */
   readonly batchInputShape: Shape | null;
   /** The input shape the layer was built with (batch axis null). */
@@ -77,7 +115,7 @@ export abstract class Layer {
     const o = args;
     const cls = (this.constructor as typeof Layer).className;
     if (typeof o.name === 'string' && o.name) { this.name = o.name; reserveName(o.name); } else this.name = uniqueName(toSnakeCase(cls));
-    this.trainable = o.trainable === undefined ? true : !!o.trainable;
+    this._trainable = o.trainable === undefined ? true : !!o.trainable;
     const bis = (o.batchInputShape ?? o.batchShape) as Shape | undefined;
     if (bis) this.batchInputShape = checkShape(bis, 'batchInputShape', this.name);
     else if (o.inputShape) this.batchInputShape = [(o.batchSize as number | undefined) ?? null, ...checkShape(o.inputShape as Shape, 'inputShape', this.name)];
@@ -85,6 +123,14 @@ export abstract class Layer {
   }
 
   get className(): string { return (this.constructor as typeof Layer).className; }
+
+  /**
+   * Whether training updates this layer's weights. `layer.trainable = false` freezes it: its
+   * weights move to `nonTrainableWeights` (and the summary's counts), and a BatchNormalization
+   * then runs in inference mode, as in Keras.
+   */
+  get trainable(): boolean { return this._trainable; }
+  set trainable(v: boolean) { this._trainable = !!v; }
 
   /** Creates the weights for inputs of `inputShape` ([batch, ...], batch may be null). */
   build(inputShape: Shape): void {
@@ -95,12 +141,101 @@ export abstract class Layer {
   /** The computation: pure, one batch in, one batch out. */
   abstract call(x: Tensor, opts: { training: boolean }): Tensor;
 
-  /** Calls the layer, building it on first use. Inference mode unless `training: true`. */
-  apply(x: Tensor, opts: CallOptions = {}): Tensor {
-    if (!(x instanceof Tensor)) throw new TypeError(`convnet: layer ${this.name}: expected a Tensor input, got ${typeof x}`);
-    if (!this.built) this.build([null, ...x.shape.slice(1)]);
-    else this.checkInput(x.shape);
-    return this.call(x, { training: !!opts.training });
+  /**
+   * Calls the layer, building it on first use. On tensors it computes (inference mode unless
+   * `training: true`); on symbolic tensors (from `Input`) it records the call for a functional
+   * model and returns the symbolic output. Merge layers take a list.
+   */
+  apply(x: KerasTensor | KerasTensor[], opts?: CallOptions): KerasTensor;
+  apply(x: Tensor | Tensor[], opts?: CallOptions): Tensor;
+  apply(x: Tensor | Tensor[] | KerasTensor | KerasTensor[], opts: CallOptions = {}): Tensor | KerasTensor {
+    const outs = this.applyAll(x as KerasTensor[], opts);
+    if (outs.length !== 1) throw new RangeError(`convnet: layer "${this.name}" has ${outs.length} outputs: use applyAll()`);
+    return outs[0];
+  }
+
+  /** Like `apply`, returning every output (a nested model with several outputs). */
+  applyAll(x: KerasTensor | KerasTensor[], opts?: CallOptions): KerasTensor[];
+  applyAll(x: Tensor | Tensor[], opts?: CallOptions): Tensor[];
+  applyAll(x: Tensor | Tensor[] | KerasTensor | KerasTensor[], opts: CallOptions = {}): Tensor[] | KerasTensor[] {
+    const list: unknown[] = Array.isArray(x) ? x : [x];
+    if (list.length > 0 && list.every((t) => t instanceof KerasTensor)) {
+      return this.callSymbolic(list as KerasTensor[], Array.isArray(x), opts.training === undefined ? {} : { training: opts.training });
+    }
+    if (list.length === 0 || !list.every((t) => t instanceof Tensor)) {
+      throw new TypeError(`convnet: layer ${this.name}: expected a Tensor (or a symbolic tensor from Input()), or a list of them, got ${list.length ? list.map((t) => (t === null ? 'null' : typeof t)).join(', ') : 'an empty list'}`);
+    }
+    const ts = list as Tensor[];
+    if (!Array.isArray(x)) {
+      const t = x as Tensor;
+      if (!this.built) this.build([null, ...t.shape.slice(1)]);
+      else this.checkInput(t.shape);
+      if (this.numInputs() !== 1) throw new TypeError(`convnet: layer "${this.name}" (${this.className}) takes a list of ${this.numInputs() < 0 ? 'two or more' : this.numInputs()} tensors`);
+      return [this.call(t, { training: !!opts.training })];
+    }
+    const shapes: Shape[] = ts.map((t) => [null, ...t.shape.slice(1)]);
+    if (!this.built) this.buildShapes(shapes);
+    return this.invoke(ts, { training: !!opts.training });
+  }
+
+  /** Records a call on symbolic tensors: builds the layer, computes the output shapes, adds a node. */
+  callSymbolic(inputs: KerasTensor[], listArg: boolean, kwargs: Record<string, unknown> = {}): KerasTensor[] {
+    const shapes = inputs.map((t) => t.shape);
+    const n = this.numInputs();
+    if (n >= 0 && n !== inputs.length) throw new RangeError(`convnet: layer "${this.name}" (${this.className}) takes ${n} input${n === 1 ? '' : 's'}, got ${inputs.length}`);
+    if (!this.built) this.buildShapes(shapes);
+    else if (inputs.length === 1) this.checkSymbolicInput(shapes[0]);
+    const outShapes = this.computeOutputShapes(shapes);
+    const node = new Node(this, inputs.slice(), listArg, kwargs);
+    node.outputs = outShapes.map((s, i) => new KerasTensor(s, node, i));
+    this.inboundNodes.push(node);
+    return node.outputs.slice();
+  }
+
+  private checkSymbolicInput(shape: Shape): void {
+    const want = this.buildInputShape;
+    if (!want) return;
+    if (want.length !== shape.length || want.some((d, i) => i > 0 && d !== null && shape[i] !== null && d !== shape[i])) {
+      throw new RangeError(`convnet: layer "${this.name}" (${this.className}) was built for input ${fmtShape(want)} but receives ${fmtShape(shape)} here`);
+    }
+  }
+
+  /** How many inputs a call takes: 1 for most layers, -1 for "two or more" (merge layers). */
+  numInputs(): number { return 1; }
+
+  /** The computation on a list of inputs, with a list of outputs (the functional graph calls this). */
+  invoke(inputs: Tensor[], opts: { training: boolean }): Tensor[] {
+    if (inputs.length !== 1) throw new RangeError(`convnet: layer "${this.name}" (${this.className}) takes one input, got ${inputs.length}`);
+    return [this.call(inputs[0], opts)];
+  }
+
+  /** Output shapes for a list of input shapes. */
+  computeOutputShapes(inputShapes: Shape[]): Shape[] {
+    if (inputShapes.length !== 1) throw new RangeError(`convnet: layer "${this.name}" (${this.className}) takes one input, got ${inputShapes.length}`);
+    return [this.computeOutputShape(inputShapes[0])];
+  }
+
+  /** Builds for a list of input shapes. */
+  buildShapes(inputShapes: Shape[]): void {
+    if (inputShapes.length !== 1) throw new RangeError(`convnet: layer "${this.name}" (${this.className}) takes one input, got ${inputShapes.length}`);
+    this.build(inputShapes[0]);
+  }
+
+  /** The symbolic output of this layer's only call (Keras's `layer.output`), e.g. to cut a model there. */
+  get output(): KerasTensor {
+    if (this.inboundNodes.length === 0) throw new RangeError(`convnet: layer "${this.name}" has not been called on a symbolic input yet, so it has no output`);
+    if (this.inboundNodes.length > 1) throw new RangeError(`convnet: layer "${this.name}" is called ${this.inboundNodes.length} times (shared); it has no single output`);
+    const outs = this.inboundNodes[0].outputs;
+    if (outs.length !== 1) throw new RangeError(`convnet: layer "${this.name}" has ${outs.length} outputs`);
+    return outs[0];
+  }
+
+  /** The symbolic input of this layer's only call (Keras's `layer.input`). */
+  get input(): KerasTensor {
+    if (this.inboundNodes.length !== 1) throw new RangeError(`convnet: layer "${this.name}" has ${this.inboundNodes.length} calls; its input is defined only for exactly one`);
+    const ins = this.inboundNodes[0].inputs;
+    if (ins.length !== 1) throw new RangeError(`convnet: layer "${this.name}" has ${ins.length} inputs`);
+    return ins[0];
   }
 
   /** Throws a clear error when `shape` does not match the shape the layer was built for. */

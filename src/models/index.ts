@@ -1,9 +1,13 @@
 /**
- * Models: Sequential with compile / fit / evaluate / predict, losses, metrics, callbacks and the
- * Keras summary and progress bar.
+ * Models: `Model` (training for every model), functional models (`new Model({ inputs, outputs })`),
+ * Sequential, losses, metrics, callbacks and the Keras summary and progress bar.
  */
+export { Model } from './model.js';
+export type { FunctionalArgs } from './model.js';
+export { Functional } from './functional.js';
 export { Sequential } from './sequential.js';
-export type { CompileArgs, FitArgs, EvaluateArgs, PredictArgs, TensorData, Data } from './sequential.js';
+export { Trainer } from './trainer.js';
+export type { CompileArgs, FitArgs, EvaluateArgs, PredictArgs, TensorData, Data, Inputs } from './trainer.js';
 export {
   Callback, History, EarlyStopping, ModelCheckpoint, CSVLogger, TerminateOnNaN, ReduceLROnPlateau, LearningRateScheduler,
   LambdaCallback, ProgbarLogger, callbacks, formatFilepath,
@@ -19,4 +23,4 @@ export {
 export { Progbar } from './progbar.js';
 export { summaryLines, readableMemorySize } from './summary.js';
 export type { SummaryOptions } from './summary.js';
-export { TensorBatches } from './tensor_batches.js';
+export { TensorBatches, ListBatches } from './tensor_batches.js';

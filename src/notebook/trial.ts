@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { ImageDataGenerator } from '../data/index.js';
 import { setSeed } from '../tensor/random.js';
 import { compiledModelFromConfig } from './model.js';
-import type { Sequential } from '../models/index.js';
+import type { Model } from '../models/index.js';
 import { TrialInterrupted, type TrialRunner } from './sweep.js';
 
 export interface TrialRunnerOptions {
@@ -35,7 +35,7 @@ export function defaultTrialRunner(opts: TrialRunnerOptions = {}): TrialRunner {
       // weights and optimizer state of that epoch, the shuffle order moved on to the next epoch
       // (dropout's random stream restarts, so its numbers may differ slightly from an unbroken run).
       const resume = await ctx.checkpoint?.load();
-      let model: Sequential;
+      let model: Model;
       if (resume) {
         const { loadModel } = await import('../io/models/index.js');
         model = await loadModel(resume.modelPath, { warn: ctx.log });

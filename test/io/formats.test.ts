@@ -122,10 +122,12 @@ test('layer configs are written with the keys every Keras 3 version accepts', ()
   assert.equal(input.config.dtype, 'float32');
 });
 
-test('a branching functional model is refused with a clear message', () => {
+test('a branching functional model reads as a functional spec (the graph kept for the runtime)', () => {
   const layer = (name: string, inbound: string[]) => ({ name, class_name: 'Dense', config: { name, units: 1 }, inbound_nodes: inbound.length ? [inbound.map((s) => [s, 0, 0, {}])] : [] });
   const cfg = { class_name: 'Model', config: { name: 'm', layers: [layer('in', []), layer('a', ['in']), layer('b', ['in'])] } };
-  assert.throws(() => normalizeModelConfig(cfg, 'm.json'), /branches after layer "in"/);
+  const spec = normalizeModelConfig(cfg, 'm.json');
+  assert.equal(spec.functional, cfg.config);
+  assert.deepEqual(spec.layers.map((l) => l.config.name), ['in', 'a', 'b']);
 });
 
 // ---- hostile files -------------------------------------------------------------------------------

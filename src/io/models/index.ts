@@ -22,6 +22,8 @@ import { readLegacyH5, isHdf5 } from './legacy_h5.js';
 import { readTfjs, writeTfjs } from './tfjs.js';
 import { exportOnnx } from './onnx.js';
 import { UnsafeFileError } from './zip.js';
+import type { SavableModel, Model } from '../../models/model.js';
+import type { CompileArgs } from '../../models/trainer.js';
 import type { CompileConfigJSON, LoadedModelData, SaveModelData, ShapeJSON, KerasObjectJSON, WeightArray } from './schema.js';
 
 export { UnsafeFileError } from './zip.js';
@@ -51,17 +53,8 @@ export interface LoadOptions extends ReadLimits {
   warn?: (message: string) => void;
 }
 
-/** What this file needs from a Sequential model (the contract in DEVELOPING.md). */
-interface ModelLike {
-  name: string;
-  layers: Layer[];
-  optimizer?: OptimizerLike | null;
-  compileConfig?: Record<string, unknown> | null;
-  inputShape?: ShapeJSON | null;
-  compile?(args: Record<string, unknown>): void;
-  build?(shape: ShapeJSON): void;
-  trainableWeights?: Variable[];
-}
+/** What this file needs from a model: the models area's interface, imported as a type only. */
+type ModelLike = SavableModel;
 interface OptimizerLike {
   name: string;
   className: string;
@@ -385,18 +378,28 @@ function restoreLegacyOptimizer(model: ModelLike, legacy: { names: string[]; val
  * from .keras files, the optimizer state. Untrusted files are safe to open: nothing in a file
  * runs code, and malformed or hostile content is refused with a message naming it.
  */
-export async function loadModel(path: string, opts: LoadOptions = {}): Promise<any> {
+export async function loadModel(path: string, opts: LoadOptions = {}): Promise<Model> {
   const warn = opts.warn ?? ((m: string) => console.warn(`convnet: ${m}`));
   const data = await readModelData(path, opts);
   return buildModel(data, path, opts, warn);
 }
 
-/** Builds a runtime Sequential from format-neutral data. */
-export async function buildModel(data: LoadedModelData, what: string, opts: LoadOptions = {}, warn: (m: string) => void = (m) => console.warn(`convnet: ${m}`)): Promise<any> {
-  const models: any = await import('../../models/index.js');
-  const Sequential = models.Sequential;
-  if (!Sequential) throw new Error('convnet: the models module has no Sequential yet');
+/** Builds a runtime model (Sequential or functional) from format-neutral data. */
+export async function buildModel(data: LoadedModelData, what: string, opts: LoadOptions = {}, warn: (m: string) => void = (m) => console.warn(`convnet: ${m}`)): Promise<Model> {
+  const { Sequential, Functional } = await import('../../models/index.js');
   const { spec } = data;
+  if (spec.functional) {
+    let model: InstanceType<typeof Functional>;
+    try {
+      model = Functional.fromConfig(spec.functional, { legacy: isLegacyFunctional(spec.functional) });
+    } catch (e) {
+      throw new Error(`${what}: ${(e as Error).message.replace(/^convnet: /, '')}`);
+    }
+    const layers = spec.layers.map((l) => model.getLayer(String(l.config.name)));
+    assignWeights(layers, data.weights, what);
+    compileLoaded(model, data, what, opts, warn);
+    return model;
+  }
   const layers: Layer[] = spec.layers.map((l, i) => {
     try {
       return deserializeLayer({ class_name: l.class_name, config: l.config });
@@ -404,23 +407,32 @@ export async function buildModel(data: LoadedModelData, what: string, opts: Load
       throw new Error(`${what}: layer ${i} (${l.class_name} ${JSON.stringify(l.config.name ?? '')}): ${(e as Error).message.replace(/^convnet: /, '')}`);
     }
   });
-  const model: ModelLike = new Sequential({ name: spec.name });
+  const model = new Sequential({ name: spec.name });
   if (!spec.batchInputShape) throw new Error(`${what}: the file gives no input shape`);
-  for (const l of layers) (model as any).add(l);
-  if (model.build) model.build(spec.batchInputShape);
-  else {
-    let shape = spec.batchInputShape;
-    for (const l of layers) { l.build(shape); shape = l.computeOutputShape(shape); }
-  }
+  for (const l of layers) model.add(l);
+  model.build(spec.batchInputShape);
   assignWeights(layers, data.weights, what);
-  if (spec.compile && opts.compile !== false && model.compile) {
+  compileLoaded(model, data, what, opts, warn);
+  return model;
+}
+
+/** Whether a functional config is in Keras 2's form (inbound nodes as lists). */
+function isLegacyFunctional(cfg: Record<string, unknown>): boolean {
+  const layers = Array.isArray(cfg.layers) ? cfg.layers as { inbound_nodes?: unknown[] }[] : [];
+  return layers.some((l) => Array.isArray(l.inbound_nodes) && l.inbound_nodes.some((n) => Array.isArray(n)));
+}
+
+/** Compiles a loaded model with the file's training configuration and restores the optimizer state. */
+function compileLoaded(model: Model, data: LoadedModelData, what: string, opts: LoadOptions, warn: (m: string) => void): void {
+  const { spec } = data;
+  if (spec.compile && opts.compile !== false) {
     try {
-      model.compile({ optimizer: spec.compile.optimizer, loss: spec.compile.loss, metrics: spec.compile.metrics });
+      // The loss comes from the file as JSON; compile checks it and names what it cannot use.
+      model.compile({ optimizer: spec.compile.optimizer, loss: spec.compile.loss as CompileArgs['loss'], metrics: spec.compile.metrics });
     } catch (e) {
       warn(`${what}: the model was loaded uncompiled: ${(e as Error).message.replace(/^convnet: /, '')}`);
     }
     if (data.optimizerVariables && model.optimizer) restoreOptimizer(model, data.optimizerVariables, warn, what);
     else if (data.legacyOptimizerWeights && model.optimizer) restoreLegacyOptimizer(model, data.legacyOptimizerWeights, warn, what);
   }
-  return model;
 }

@@ -13,8 +13,11 @@ import {
   normalizeModelConfig, normalizeCompile, toKeras3Layer, toKeras3Optimizer, expectObject, KERAS_VERSION_WRITTEN, stringArray, dtypePolicy,
   type KerasObjectJSON, type KerasMetadataJSON, type LoadedModelData, type SaveModelData, type WeightArray,
 } from './schema.js';
+import { functionalWeightsTree, functionalWeightsFromTree, toKeras3Functional } from './functional.js';
 
 export interface ReadLimits extends ZipLimits, H5Limits {}
+
+const NESTED_MODEL_CLASSES = new Set(['Functional', 'Model', 'Sequential']);
 
 /** Keras's `naming.to_snake_case`. */
 export function kerasSnakeCase(name: string): string {
@@ -30,8 +33,17 @@ function kerasDate(d: Date): string {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}@${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
-/** The `config.json` object Keras 3 writes for a Sequential model. */
+/** The `config.json` object Keras 3 writes for a Sequential (or functional) model. */
 export function kerasConfig(m: SaveModelData, inputName = 'input_layer'): KerasObjectJSON {
+  if (m.functional) {
+    const top = toKeras3Functional(m.functional.top);
+    if (m.compileConfig) {
+      const cc = { ...m.compileConfig };
+      if (cc.optimizer && typeof cc.optimizer === 'object') cc.optimizer = toKeras3Optimizer(cc.optimizer);
+      top.compile_config = cc;
+    } else delete top.compile_config;
+    return top;
+  }
   const input: KerasObjectJSON = {
     module: 'keras.layers', class_name: 'InputLayer',
     config: { batch_shape: m.batchInputShape.slice(), dtype: 'float32', sparse: false, name: inputName }, registered_name: null,
@@ -57,7 +69,7 @@ export function kerasConfig(m: SaveModelData, inputName = 'input_layer'): KerasO
 /** The `model.weights.h5` tree, groups created in Keras's order. */
 export function kerasWeightsTree(m: SaveModelData): H5WriteGroup {
   const used = new Map<string, number>();
-  const layerGroups: [string, H5WriteGroup][] = m.layers.map((l) => {
+  const layerGroups: [string, H5WriteGroup][] = m.functional ? functionalWeightsTree(m.functional.layers).children as [string, H5WriteGroup][] : m.layers.map((l) => {
     const base = kerasSnakeCase(l.object.class_name);
     const n = used.get(base);
     used.set(base, n === undefined ? 0 : n + 1);
@@ -210,6 +222,11 @@ export async function readKerasArchive(bytes: Uint8Array, what: string, limits: 
   }
   const root = await readH5(h5bytes, `${what}: model.weights.h5`, limits);
   const { weights, optimizerVariables } = kerasWeightsFromTree(root, spec.layers.map((l) => l.class_name), what);
+  // Nested models keep their layers' weights in a tree of their own.
+  if (spec.functional) {
+    const nested = functionalWeightsFromTree(root, top, what);
+    spec.layers.forEach((l, i) => { if (NESTED_MODEL_CLASSES.has(l.class_name)) weights[i] = nested[i]; });
+  }
   return {
     spec, weights, optimizerVariables, format: 'keras', writtenBy: typeof metadata.keras_version === 'string' ? `Keras ${metadata.keras_version}` : null,
     classNames: stringArray((metadata as { class_names?: unknown }).class_names),

@@ -6,6 +6,8 @@
  * Nothing here imports layers or models.
  */
 
+import { isFunctionalConfig, functionalSpec, type FunctionalLayerData } from './functional.js';
+
 /** A shape with `null` for unknown sizes (the batch axis). */
 export type ShapeJSON = (number | null)[];
 
@@ -100,6 +102,8 @@ export interface ModelSpec {
   batchInputShape: ShapeJSON | null;
   layers: LayerSpec[];
   compile: CompileSpec | null;
+  /** A functional model's config (Keras 3 or 2 form), from which the runtime rebuilds the graph; `layers` then lists its layers with weights. */
+  functional?: Record<string, unknown>;
 }
 
 /**
@@ -113,7 +117,6 @@ export const KERAS_VERSION_WRITTEN = '3.4.1';
 export function dtypePolicy(name: string): KerasObjectJSON {
   return { module: 'keras', class_name: 'DTypePolicy', config: { name }, registered_name: null };
 }
-
 
 // ---- weights between the formats and the runtime ----------------------------------------------
 
@@ -161,6 +164,8 @@ export interface SaveModelData {
   optimizerVariables: { shape: number[]; dtype: 'float32' | 'int64'; data: Float32Array }[] | null;
   /** Class names in class-index order, kept beside the model (`metadata.json`, TF.js `userDefinedMetadata`). */
   classNames?: string[] | null;
+  /** A functional model: its `config.json` object and its layers (InputLayers included) with weights, nested models as trees. */
+  functional?: { top: KerasObjectJSON; layers: FunctionalLayerData[] };
 }
 
 // ---- writing: the conservative Keras 3 key sets --------------------------------------------------
@@ -337,6 +342,8 @@ export function normalizeModelConfig(top: unknown, what: string): ModelSpec {
     }
     const bc = t.build_config;
     if (!buildShape && isObject(bc) && Array.isArray(bc.input_shape)) buildShape = checkShape(bc.input_shape, `${what}: build_config`);
+  } else if (isFunctionalConfig(t)) {
+    return functionalSpec(t, what);
   } else if (cls === 'Model' || cls === 'Functional') {
     const c = expectObject(t.config, `${what}: ${cls} config`);
     if (typeof c.name === 'string') name = c.name;

@@ -1,0 +1,726 @@
+/**
+ * Training for every model, as Keras 3's `Trainer`: compile, the train/test/predict steps, fit,
+ * evaluate, predict and the `*OnBatch` methods. A model (Sequential, functional) supplies the
+ * forward pass on lists of tensors (`invoke`), its weights and its input/output shapes.
+ *
+ * A training step runs inside `scope()`, so every intermediate tensor is freed when it ends; only
+ * weights and optimizer state (kept tensors) live on. Several outputs each get a loss (and a
+ * weight in the total), and metrics; logs name them `<output>_loss`, `<output>_<metric>`.
+ */
+import { Tensor, tensor, scope, fmtShape } from '../tensor/index.js';
+import { add, mul } from '../ops/index.js';
+import { valueAndGrad, noGrad } from '../autograd/index.js';
+import { Layer, type Variable, type Shape } from '../layers/index.js';
+import { normalizeOptions, type SerializedObject } from '../layers/config.js';
+import { Optimizer, getOptimizer } from '../optimizers/index.js';
+import { Loss, getLoss, SparseCategoricalCrossentropy } from './losses.js';
+import { Metric, getMetric } from './metrics.js';
+import { Callback, History, ProgbarLogger, toCallback, type Logs, type CallbackModel } from './callbacks.js';
+import { Progbar } from './progbar.js';
+import { TensorBatches, ListBatches, type Feed, type FeedBatch } from './tensor_batches.js';
+import { stdoutIsTTY, nextTurn, writeErr } from '../runtime.js';
+import type { BatchIterator } from '../data/types.js';
+
+/** A loss: its name, an instance, or its Keras serialisation (`{ class_name, config }`, as files hold it). */
+type LossId = string | Loss | { class_name: string; config?: Record<string, unknown> };
+type MetricId = string | Metric;
+
+export interface CompileArgs {
+  optimizer?: string | Optimizer | SerializedObject;
+  /** One loss, or one per output (a list in output order, or an object by output name). */
+  loss: LossId | (LossId | null)[] | Record<string, LossId | null>;
+  /** Weight of each output's loss in the total (a list, or an object by output name). */
+  lossWeights?: number[] | Record<string, number> | null;
+  /** Metrics: a list for every output, a list of lists (per output), or an object by output name. */
+  metrics?: MetricId[] | MetricId[][] | Record<string, MetricId | MetricId[]> | null;
+}
+
+/** One input (a Tensor), several (a list in input order), or an object by input name. */
+export type Inputs = Tensor | Tensor[] | Record<string, Tensor>;
+
+/** Tensors for fit/evaluate: `{ x, y, batchSize, shuffle, validationSplit }`. */
+export interface TensorData { x: Inputs; y?: Inputs | null; batchSize?: number; shuffle?: boolean; validationSplit?: number }
+export type Data = BatchIterator | TensorData;
+type Verbose = 0 | 1 | 2 | 'auto';
+
+export interface FitArgs {
+  epochs?: number;
+  batchSize?: number;
+  verbose?: Verbose;
+  callbacks?: (Callback | Record<string, unknown>)[];
+  validationData?: Data | [Inputs, Inputs];
+  validationSplit?: number;
+  shuffle?: boolean;
+  initialEpoch?: number;
+  /** Weight of each class in the loss: `{ 0: 1, 1: 2.5 }`. */
+  classWeight?: Record<number, number>;
+  stepsPerEpoch?: number;
+  validationSteps?: number;
+  validationBatchSize?: number;
+  /**
+   * Stops training when it aborts: fit finishes the current batch, skips that epoch's validation,
+   * runs onTrainEnd and returns the History with `stopReason: 'interrupted'`. The library installs
+   * no Ctrl-C handler: a program that wants one aborts an AbortController from its SIGINT handler.
+   */
+  signal?: AbortSignal;
+}
+
+export interface EvaluateArgs { batchSize?: number; verbose?: Verbose; steps?: number; returnDict?: boolean; callbacks?: (Callback | Record<string, unknown>)[] }
+export interface PredictArgs { batchSize?: number; verbose?: Verbose; steps?: number }
+
+function isIterator(d: unknown): d is BatchIterator {
+  return !!d && typeof (d as BatchIterator).getBatch === 'function' && typeof (d as BatchIterator).length === 'number';
+}
+function isTensorRecord(d: unknown): d is Record<string, Tensor> {
+  return !!d && typeof d === 'object' && !Array.isArray(d) && !(d instanceof Tensor) && !('x' in (d as object)) &&
+    Object.values(d as object).length > 0 && Object.values(d as object).every((v) => v instanceof Tensor);
+}
+function isInputs(d: unknown): d is Inputs {
+  return d instanceof Tensor || (Array.isArray(d) && d.length > 0 && d.every((t) => t instanceof Tensor)) || isTensorRecord(d);
+}
+
+function resolveVerbose(v: Verbose | undefined): 0 | 1 | 2 {
+  if (v === undefined || v === 'auto') return stdoutIsTTY() ? 1 : 2;
+  if (v !== 0 && v !== 1 && v !== 2) throw new RangeError(`convnet: verbose must be 0, 1, 2 or 'auto', got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** What went NaN or infinite in a training step. */
+interface NonFinite { what: string; value: number }
+
+/** The first NaN or infinite element of a float tensor, or null. */
+function nonFiniteIn(t: Tensor): number | null {
+  if (t.dtype !== 'float32' && t.dtype !== 'float64') return null;
+  const v = t.view() as Float32Array;
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return v[i];
+  return null;
+}
+
+/**
+ * Copies of the weights and optimizer state taken before each batch, so that a step that makes
+ * them non-finite can be undone. The buffers are reused from batch to batch.
+ */
+class WeightSnapshot {
+  private copies = new Map<Variable, Float32Array | Float64Array | Int32Array | Uint8Array>();
+  take(vars: Variable[]): void {
+    for (const v of vars) {
+      const src = v.value.view();
+      const c = this.copies.get(v);
+      if (!c || c.length !== src.length || c.constructor !== src.constructor) this.copies.set(v, src.slice());
+      else c.set(src as never);
+    }
+  }
+  /** Writes the copies back; state created during the step (new optimizer slots) goes back to zeros. */
+  restore(vars: Variable[]): void {
+    for (const v of vars) {
+      const c = this.copies.get(v);
+      const dst = v.value.view();
+      if (c && c.length === dst.length) dst.set(c as never); else dst.fill(0);
+    }
+  }
+  clear(): void { this.copies.clear(); }
+}
+
+/** One output's loss, weight and metrics, with the names they take in the logs. */
+interface CompiledOutput {
+  name: string;
+  loss: Loss | null;
+  lossId: LossId | null;
+  weight: number;
+  metrics: { metric: Metric; key: string }[];
+  lossKey: string;
+}
+
+/** Per-batch results of a step: the total loss and each output's (weighted) loss. */
+interface StepResult { loss: number; outputs: number[] }
+
+export abstract class Trainer extends Layer implements CallbackModel {
+  /** Set to true (by a callback) to stop fit after the current batch. */
+  stopTraining = false;
+  /** Whether the last fit was stopped by its `signal` (e.g. Ctrl-C in the CLI). */
+  interrupted = false;
+  optimizer: Optimizer | null = null;
+  private compiledOutputs: CompiledOutput[] = [];
+  private compileArgs: { loss: CompileArgs['loss']; lossWeights: CompileArgs['lossWeights']; metrics: CompileArgs['metrics'] } | null = null;
+
+  // ---- what a model supplies --------------------------------------------------------------
+
+  /** Input shapes with the batch axis (null before the model knows them). */
+  abstract get inputShapes(): Shape[] | null;
+  /** Output shapes with the batch axis (null before the model is built). */
+  abstract get outputShapesList(): Shape[] | null;
+  /** Names of the inputs and outputs (the layers that produce them). */
+  abstract get inputNames(): string[];
+  abstract get outputNames(): string[];
+  /** Builds for inputs of these shapes (a Sequential without an input shape builds from the first batch). */
+  abstract buildFromShapes(shapes: Shape[]): void;
+  abstract get weights(): Variable[];
+  abstract get trainableWeights(): Variable[];
+  abstract regularizationLosses(): Tensor[];
+  abstract save(path: string, opts?: Record<string, unknown>): Promise<void>;
+
+  // ---- compile ---------------------------------------------------------------------------
+
+  /** Sets the optimizer ('adam' or an instance), the loss(es), their weights and the metrics. */
+  compile(args: CompileArgs): void {
+    const o = normalizeOptions(args as unknown as Record<string, unknown>, ['optimizer', 'loss', 'metrics', 'lossWeights', 'weightedMetrics', 'runEagerly', 'stepsPerExecution', 'jitCompile', 'autoScaleLossForMixedPrecision'], 'compile');
+    if (o.loss === undefined || o.loss === null) throw new TypeError(`convnet: compile: a loss is required (e.g. loss: 'binary_crossentropy')`);
+    const optimizer = getOptimizer((o.optimizer as string | Optimizer) ?? 'rmsprop');
+    const names = this.outputNames;
+    const n = names.length;
+    const perOutput = <T>(v: unknown, what: string, fallback: T, isLeaf: (x: unknown) => boolean): T[] => {
+      if (v === undefined || v === null) return names.map(() => fallback);
+      if (isLeaf(v)) return names.map(() => v as T);
+      if (Array.isArray(v)) {
+        if (v.length !== n) throw new RangeError(`convnet: compile: ${what} has ${v.length} entries but the model has ${n} output${n === 1 ? '' : 's'} (${names.join(', ')})`);
+        return v as T[];
+      }
+      if (typeof v === 'object') {
+        const rec = v as Record<string, T>;
+        for (const k of Object.keys(rec)) if (!names.includes(k)) throw new RangeError(`convnet: compile: ${what} names output "${k}", but the outputs are ${names.join(', ')}`);
+        return names.map((nm) => (nm in rec ? rec[nm] : fallback));
+      }
+      throw new TypeError(`convnet: compile: ${what} must be one value, a list per output, or an object by output name`);
+    };
+    const isLoss = (x: unknown) => typeof x === 'string' || x instanceof Loss || (!!x && typeof x === 'object' && typeof (x as { class_name?: unknown }).class_name === 'string');
+    const losses = perOutput<LossId | null>(o.loss, 'loss', null, isLoss);
+    const weights = perOutput<number>(o.lossWeights, 'lossWeights', 1, (x) => typeof x === 'number');
+    weights.forEach((w, i) => { if (typeof w !== 'number' || !Number.isFinite(w)) throw new RangeError(`convnet: compile: lossWeights for output ${names[i]} must be a number, got ${JSON.stringify(w)}`); });
+    // Metrics: ['accuracy'] applies to every output; [['accuracy'], ['mae']] or { out: [...] } per output.
+    const rawM = o.metrics ?? [];
+    let metricLists: MetricId[][];
+    if (Array.isArray(rawM)) {
+      const nested = rawM.length > 0 && rawM.every((m) => Array.isArray(m) || m === null);
+      if (nested) {
+        if (rawM.length !== n) throw new RangeError(`convnet: compile: metrics has ${rawM.length} lists but the model has ${n} output${n === 1 ? '' : 's'}`);
+        metricLists = (rawM as (MetricId[] | null)[]).map((m) => m ?? []);
+      } else metricLists = names.map(() => rawM as MetricId[]);
+    } else if (typeof rawM === 'object') {
+      metricLists = perOutput<MetricId | MetricId[]>(rawM, 'metrics', [], () => false).map((m) => (Array.isArray(m) ? m : [m]));
+    } else throw new TypeError(`convnet: compile: metrics must be a list, e.g. ['accuracy']`);
+    if (losses.every((l) => l === null)) throw new TypeError('convnet: compile: every output has a null loss; give at least one');
+    const multi = n > 1;
+    const outputs: CompiledOutput[] = names.map((name, i) => ({
+      name,
+      lossId: losses[i],
+      loss: losses[i] === null ? null : getLoss(losses[i] as LossId),
+      weight: weights[i],
+      lossKey: multi ? `${name}_loss` : 'loss',
+      metrics: metricLists[i].map((id) => { const m = getMetric(id); return { metric: m, key: multi ? `${name}_${m.name}` : m.name }; }),
+    }));
+    this.optimizer = optimizer;
+    this.compiledOutputs = outputs;
+    this.compileArgs = { loss: o.loss as CompileArgs['loss'], lossWeights: (o.lossWeights as CompileArgs['lossWeights']) ?? null, metrics: (o.metrics as CompileArgs['metrics']) ?? [] };
+    this.checkLossFitsOutput();
+  }
+  get compiled(): boolean { return this.optimizer !== null && this.compiledOutputs.length > 0; }
+  /** The (first output's) loss. */
+  get loss(): Loss | null { return this.compiledOutputs.find((o) => o.loss)?.loss ?? null; }
+  /** Every compiled metric, output by output. */
+  get compiledMetrics(): Metric[] { return this.compiledOutputs.flatMap((o) => o.metrics.map((m) => m.metric)); }
+
+  protected checkLossFitsOutput(): void {
+    const shapes = this.outputShapesList;
+    if (!shapes || !this.compiledOutputs.length) return;
+    if (shapes.length !== this.compiledOutputs.length) {
+      throw new RangeError(`convnet: compile: the model has ${shapes.length} outputs but was compiled for ${this.compiledOutputs.length}; compile it again`);
+    }
+    this.compiledOutputs.forEach((o, i) => {
+      const msg = o.loss?.checkOutput(shapes[i]);
+      if (msg) throw new RangeError(`convnet: compile: ${shapes.length > 1 ? `output ${o.name}: ` : ''}${msg}`);
+    });
+  }
+
+  /** Keras's compile_config dict. */
+  get compileConfig(): Record<string, unknown> | null {
+    if (!this.compiled || !this.compileArgs) return null;
+    const lossJSON = (l: unknown): unknown => (l === null || typeof l === 'string' ? l : l instanceof Loss
+      ? { module: 'keras.losses', class_name: l.className, config: l.getConfig(), registered_name: null } : l);
+    const metricJSON = (m: unknown): unknown => (m instanceof Metric ? m.name : Array.isArray(m) ? m.map(metricJSON) : m);
+    const { loss, lossWeights, metrics } = this.compileArgs;
+    const mapVals = (v: unknown, f: (x: unknown) => unknown): unknown => (Array.isArray(v) ? v.map(f)
+      : v && typeof v === 'object' && !(v instanceof Loss) && !(v instanceof Metric) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, f(x)])) : f(v));
+    return {
+      optimizer: this.optimizer!.serialize(),
+      loss: mapVals(loss, lossJSON),
+      loss_weights: lossWeights ?? null,
+      metrics: mapVals(metrics ?? [], metricJSON),
+      weighted_metrics: null, run_eagerly: false, steps_per_execution: 1, jit_compile: false,
+    };
+  }
+
+  protected requireCompiled(what: string): void {
+    if (!this.compiled) throw new Error(`convnet: ${what}: the model is not compiled; call model.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] }) first`);
+  }
+
+  // ---- checks ----------------------------------------------------------------------------
+
+  /** Throws a clear error when a batch of inputs does not fit the model's inputs. */
+  checkInputs(xs: Tensor[]): void {
+    const want = this.inputShapes;
+    if (!want) return;
+    if (xs.length !== want.length) throw new RangeError(`convnet: model "${this.name}" takes ${want.length} input${want.length === 1 ? '' : 's'} (${this.inputNames.join(', ')}), got ${xs.length}`);
+    xs.forEach((x, k) => {
+      const w = want[k];
+      if (w.length !== x.shape.length || w.some((d, i) => i > 0 && d !== null && d !== x.shape[i])) {
+        const which = want.length > 1 ? ` "${this.inputNames[k]}"` : '';
+        throw new RangeError(`convnet: model "${this.name}" expects input${which} of shape ${fmtShape(w)}, got ${fmtShape(x.shape)}`);
+      }
+    });
+  }
+  /** One-input form of `checkInputs` (kept for callers of Sequential). */
+  checkInput(shape: readonly number[]): void {
+    const want = this.inputShapes;
+    if (!want || want.length !== 1) return;
+    const w = want[0];
+    if (w.length !== shape.length || w.some((d, i) => i > 0 && d !== null && d !== shape[i])) {
+      throw new RangeError(`convnet: model "${this.name}" expects input of shape ${fmtShape(w)}, got ${fmtShape(shape)}`);
+    }
+  }
+
+  /** Throws a clear error when labels cannot go with the model's outputs and losses. */
+  checkLabels(ys: Tensor[] | readonly number[] | null, what: string): void {
+    if (!ys) throw new RangeError(`convnet: ${what}: the data has no labels (y)`);
+    const shapes: (readonly number[])[] = ys.length && typeof ys[0] === 'number' ? [ys as readonly number[]] : (ys as Tensor[]).map((t) => t.shape);
+    const outs = this.outputShapesList;
+    if (!outs) return;
+    if (shapes.length !== this.compiledOutputs.length) {
+      throw new RangeError(`convnet: ${what}: the model has ${this.compiledOutputs.length} outputs (${this.outputNames.join(', ')}) but the data has ${shapes.length} label arrays`);
+    }
+    this.compiledOutputs.forEach((o, i) => {
+      if (!o.loss) return;
+      const msg = o.loss.checkShapes(shapes[i], outs[i]);
+      if (msg) {
+        const out = outs[i];
+        const hint = o.loss instanceof SparseCategoricalCrossentropy ? '' :
+          shapes[i].length === 1 && (out[out.length - 1] ?? 0) > 1 ? ' (integer class labels need loss sparse_categorical_crossentropy)' : '';
+        throw new RangeError(`convnet: ${what}: ${outs.length > 1 ? `output ${o.name}: ` : ''}${msg}${hint}`);
+      }
+    });
+  }
+
+  // ---- steps -----------------------------------------------------------------------------
+
+  private sampleWeights(y: Tensor, classWeight: Record<number, number> | undefined): Tensor | null {
+    if (!classWeight) return null;
+    const B = y.shape[0], k = y.size / B, v = y.view();
+    const w = new Float32Array(B);
+    for (let i = 0; i < B; i++) {
+      let c: number;
+      if (k === 1) c = Math.round(v[i]);
+      else { c = 0; for (let j = 1; j < k; j++) if (v[i * k + j] > v[i * k + c]) c = j; }
+      w[i] = classWeight[c] ?? 1;
+    }
+    return tensor(w, [B]);
+  }
+
+  /** The total loss (weighted outputs plus regularisation) and each output's weighted loss tensor. */
+  private computeLoss(ys: Tensor[], preds: Tensor[], sw: Tensor | null): { total: Tensor; parts: (Tensor | null)[] } {
+    let total: Tensor | null = null;
+    const parts = this.compiledOutputs.map((o, i) => {
+      if (!o.loss) return null;
+      let l = o.loss.call(ys[i], preds[i], i === 0 ? sw : null);
+      if (o.weight !== 1) l = mul(l, o.weight);
+      total = total ? add(total, l) : l;
+      return l;
+    });
+    let t = total as unknown as Tensor;
+    for (const r of this.regularizationLosses()) t = add(t, r);
+    return { total: t, parts };
+  }
+
+  private updateMetrics(ys: Tensor[], preds: Tensor[], sw: Tensor | null): void {
+    this.compiledOutputs.forEach((o, i) => { for (const m of o.metrics) m.metric.updateTensors(ys[i], preds[i], i === 0 ? sw : null); });
+  }
+
+  /** One optimisation step; returns the losses, or what went non-finite (then no update was applied). */
+  private trainStep(xs: Tensor[], ys: Tensor[], classWeight?: Record<number, number>): StepResult | NonFinite {
+    const vars = this.trainableWeights;
+    const params = vars.map((v) => v.value);
+    return scope(() => {
+      const sw = this.sampleWeights(ys[0], classWeight);
+      let preds: Tensor[] = [];
+      let parts: (Tensor | null)[] = [];
+      const { value, grads } = valueAndGrad(() => {
+        preds = this.invoke(xs, { training: true });
+        const r = this.computeLoss(ys, preds, sw);
+        parts = r.parts;
+        return r.total;
+      }, params);
+      const lv = value.view()[0];
+      if (!Number.isFinite(lv)) return { what: 'the loss', value: lv };
+      for (let i = 0; i < grads.length; i++) {
+        const v = nonFiniteIn(grads[i]);
+        if (v !== null) return { what: `the gradient of "${vars[i].path}"`, value: v };
+      }
+      if (vars.length) this.optimizer!.applyGradients(grads, vars);
+      this.updateMetrics(ys, preds, sw);
+      return { loss: lv, outputs: parts.map((p) => (p ? p.view()[0] : 0)) };
+    });
+  }
+
+  /**
+   * A training step that leaves the model as it was when the loss, a gradient or a weight comes out
+   * NaN or infinite: returns the losses, or what went non-finite (weights and optimizer state then
+   * hold their values from before the batch).
+   */
+  private guardedTrainStep(xs: Tensor[], ys: Tensor[], classWeight: Record<number, number> | undefined, snap: WeightSnapshot): StepResult | NonFinite {
+    const state = () => [...this.weights, ...this.optimizer!.variables()];
+    snap.take(state());
+    const r = this.trainStep(xs, ys, classWeight);
+    let bad: NonFinite | null = 'what' in r ? r : null;
+    if (!bad) {
+      for (const w of this.weights) {
+        const v = nonFiniteIn(w.value);
+        if (v !== null) { bad = { what: `weight "${w.path}"`, value: v }; break; }
+      }
+    }
+    if (!bad) return r;
+    snap.restore(state());
+    return bad;
+  }
+
+  private testStep(xs: Tensor[], ys: Tensor[]): StepResult {
+    return scope(() => noGrad(() => {
+      const preds = this.invoke(xs, { training: false });
+      const { total, parts } = this.computeLoss(ys, preds, null);
+      this.updateMetrics(ys, preds, null);
+      return { loss: total.view()[0], outputs: parts.map((p) => (p ? p.view()[0] : 0)) };
+    }));
+  }
+
+  private resetMetrics(): void { for (const m of this.compiledMetrics) m.reset(); }
+
+  /** Running means of the losses and the metrics' results, under their log names. */
+  private resultLogs(acc: LossAccumulator, prefix = ''): Logs {
+    const logs: Logs = {};
+    for (const o of this.compiledOutputs) for (const m of o.metrics) logs[prefix + m.key] = m.metric.result();
+    if (this.compiledOutputs.length > 1) {
+      this.compiledOutputs.forEach((o, i) => { if (o.loss) logs[prefix + o.lossKey] = acc.seen ? acc.outputs[i] / acc.seen : NaN; });
+    }
+    logs[prefix + 'loss'] = acc.seen ? acc.total / acc.seen : NaN;
+    return logs;
+  }
+
+  private packResult(logs: Logs, asDict?: boolean): number | number[] | Logs {
+    if (asDict) return logs;
+    const keys = ['loss', ...(this.compiledOutputs.length > 1 ? this.compiledOutputs.filter((o) => o.loss).map((o) => o.lossKey) : []),
+      ...this.compiledOutputs.flatMap((o) => o.metrics.map((m) => m.key))];
+    const vals = keys.map((k) => logs[k]);
+    return vals.length === 1 ? vals[0] : vals;
+  }
+
+  // ---- data ------------------------------------------------------------------------------
+
+  /** Inputs as a list in input order. */
+  protected inputList(x: Inputs, what: string): Tensor[] {
+    if (x instanceof Tensor) return [x];
+    if (Array.isArray(x)) return x;
+    const names = this.inputNames;
+    for (const k of Object.keys(x)) if (!names.includes(k)) throw new RangeError(`convnet: ${what}: no input named "${k}" (inputs: ${names.join(', ')})`);
+    return names.map((nm) => {
+      if (!(x[nm] instanceof Tensor)) throw new RangeError(`convnet: ${what}: input "${nm}" is missing`);
+      return x[nm];
+    });
+  }
+  /** Labels as a list in output order. */
+  protected labelList(y: Inputs, what: string): Tensor[] {
+    if (y instanceof Tensor) return [y];
+    if (Array.isArray(y)) return y;
+    const names = this.outputNames;
+    for (const k of Object.keys(y)) if (!names.includes(k)) throw new RangeError(`convnet: ${what}: no output named "${k}" (outputs: ${names.join(', ')})`);
+    return names.map((nm) => {
+      if (!(y[nm] instanceof Tensor)) throw new RangeError(`convnet: ${what}: labels for output "${nm}" are missing`);
+      return y[nm];
+    });
+  }
+
+  private toFeed(data: Data | [Inputs, Inputs] | Inputs, batchSize: number | undefined, shuffle: boolean, what: string): Feed {
+    if (isIterator(data)) return iteratorFeed(data);
+    if (Array.isArray(data) && data.length === 2 && isInputs(data[0]) && isInputs(data[1])) {
+      return new ListBatches(this.inputList(data[0] as Inputs, what), this.labelList(data[1] as Inputs, what), batchSize ?? 32, shuffle);
+    }
+    if (data && typeof data === 'object' && 'x' in data && isInputs((data as TensorData).x)) {
+      const d = data as TensorData;
+      return new ListBatches(this.inputList(d.x, what), d.y ? this.labelList(d.y, what) : null, d.batchSize ?? batchSize ?? 32, d.shuffle ?? shuffle);
+    }
+    throw new TypeError(`convnet: ${what}: expected a BatchIterator (e.g. from flowFromDirectory) or { x, y } tensors`);
+  }
+
+  private ensureBuilt(b: FeedBatch): void {
+    if (!this.inputShapes || !this.outputShapesList) this.buildFromShapes(b.xs.map((x) => [null, ...x.shape.slice(1)]));
+  }
+
+  // ---- fit / evaluate / predict ----------------------------------------------------------
+
+  /**
+   * Trains for `epochs` epochs. `data` is a BatchIterator (data pipeline) or `{ x, y, batchSize, shuffle, validationSplit }`;
+   * Keras's `fit(x, y, opts)` form works too (x and y a Tensor, a list per input/output, or an object by name).
+   * Returns the History, whose `stopReason` says why training ended.
+   */
+  async fit(data: Data | Inputs, yOrOpts?: Inputs | FitArgs, maybeOpts?: FitArgs): Promise<History> {
+    let opts: FitArgs;
+    if (isInputs(data) && !isIterator(data)) {
+      if (!isInputs(yOrOpts)) throw new TypeError('convnet: fit(x, y, opts): y must be a Tensor (or a list of them, one per output)');
+      opts = maybeOpts ?? {};
+      data = { x: data, y: yOrOpts };
+    } else opts = (yOrOpts as FitArgs) ?? {};
+    opts = normalizeOptions(opts as Record<string, unknown>, ['epochs', 'batchSize', 'verbose', 'callbacks', 'validationData', 'validationSplit',
+      'shuffle', 'initialEpoch', 'classWeight', 'stepsPerEpoch', 'validationSteps', 'validationBatchSize', 'validationFreq', 'sampleWeight', 'signal'], 'fit') as FitArgs;
+    const signal = opts.signal;
+    if (signal !== undefined && !(signal && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function')) {
+      throw new TypeError('convnet: fit: signal must be an AbortSignal (from new AbortController().signal)');
+    }
+    this.requireCompiled('fit');
+    const epochs = opts.epochs ?? 1;
+    const initialEpoch = opts.initialEpoch ?? 0;
+    if (!(Number.isInteger(epochs) && epochs >= 1)) throw new RangeError(`convnet: fit: epochs must be a positive integer, got ${epochs}`);
+    if (!(Number.isInteger(initialEpoch) && initialEpoch >= 0 && initialEpoch < epochs)) throw new RangeError(`convnet: fit: initialEpoch must be in [0, epochs), got ${initialEpoch}`);
+    const verbose = resolveVerbose(opts.verbose);
+
+    // Data, and the validation split of in-memory tensors (Keras takes the last samples, before shuffling).
+    let val: Feed | null = null;
+    let train: Feed;
+    if (isIterator(data)) {
+      if (opts.validationSplit) throw new RangeError('convnet: fit: validationSplit needs in-memory tensors; with an iterator pass validationData');
+      train = iteratorFeed(data);
+    } else {
+      const d = data as TensorData;
+      if (!(d && isInputs(d.x))) throw new TypeError('convnet: fit: expected a BatchIterator or { x, y, batchSize, shuffle, validationSplit }');
+      const split = d.validationSplit ?? opts.validationSplit ?? 0;
+      if (!(split >= 0 && split < 1)) throw new RangeError(`convnet: fit: validationSplit must be in [0, 1), got ${split}`);
+      let xs = this.inputList(d.x, 'fit'), ys = d.y ? this.labelList(d.y, 'fit') : null;
+      if (split > 0) {
+        const n = xs[0].shape[0], nTrain = Math.floor(n * (1 - split));
+        if (nTrain === 0 || nTrain === n) throw new RangeError(`convnet: fit: validationSplit ${split} of ${n} samples leaves an empty set`);
+        val = new ListBatches(xs.map((x) => x.sliceBatch(nTrain, n)), ys ? ys.map((y) => y.sliceBatch(nTrain, n)) : null,
+          opts.validationBatchSize ?? d.batchSize ?? opts.batchSize ?? 32, false);
+        xs = xs.map((x) => x.sliceBatch(0, nTrain)); ys = ys ? ys.map((y) => y.sliceBatch(0, nTrain)) : null;
+      }
+      train = new ListBatches(xs, ys, d.batchSize ?? opts.batchSize ?? 32, d.shuffle ?? opts.shuffle ?? true);
+    }
+    if (opts.validationData) val = this.toFeed(opts.validationData, opts.validationBatchSize ?? opts.batchSize, false, 'fit: validationData');
+    const steps = Math.min(train.length, opts.stepsPerEpoch ?? Infinity);
+    if (steps <= 0) throw new RangeError('convnet: fit: the training data is empty');
+
+    // Checks before any computation: input shape, labels, loss against output.
+    // The first batch is checked here and then trained on (not fetched twice).
+    let first: FeedBatch | null = await train.get(0);
+    try {
+      this.ensureBuilt(first);
+      this.checkInputs(first.xs);
+      this.checkLabels(first.ys, 'fit');
+    } catch (e) {
+      disposeBatch(first);
+      throw e;
+    }
+
+    const history = new History();
+    const user = (opts.callbacks ?? []).map(toCallback);
+    // As in Keras, a ProgbarLogger given by the user replaces the default one.
+    const cbs: Callback[] = [
+      ...(verbose && !user.some((c) => c instanceof ProgbarLogger) ? [new ProgbarLogger(verbose as 1 | 2)] : []),
+      ...user,
+      history,
+    ];
+    const params = { epochs, steps, verbose };
+    for (const c of cbs) { c.setModel(this); c.setParams(params); }
+
+    this.stopTraining = false;
+    this.interrupted = false;
+    history.stopReason = 'completed';
+    const snapshot = new WeightSnapshot();
+    try {
+      for (const c of cbs) await c.onTrainBegin();
+      for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+        this.resetMetrics();
+        for (const c of cbs) await c.onEpochBegin(epoch);
+        const acc = new LossAccumulator(this.compiledOutputs.length);
+        let bad: NonFinite | null = null;
+        for (let b = 0; b < steps; b++) {
+          if (signal?.aborted) { this.interrupted = true; this.stopTraining = true; break; }
+          const batch: FeedBatch = first ?? await train.get(b);
+          first = null;
+          try {
+            for (const c of cbs) await c.onTrainBatchBegin(b);
+            if (!batch.ys) throw new RangeError('convnet: fit: a batch came without labels (y)');
+            this.checkLabels(batch.ys, 'fit');
+            const r = this.guardedTrainStep(batch.xs, batch.ys, opts.classWeight, snapshot);
+            if ('what' in r) bad = r; else acc.add(r, batch.xs[0].shape[0]);
+          } finally {
+            disposeBatch(batch);
+          }
+          const logs = this.resultLogs(acc);
+          if (bad) logs.loss = NaN;
+          for (const c of cbs) await c.onTrainBatchEnd(b, logs);
+          if (bad) {
+            writeErr(`\nconvnet: ${bad.what} became ${Number.isNaN(bad.value) ? 'NaN' : 'infinite'} at epoch ${epoch + 1}, batch ${b + 1} of ${steps}; ` +
+              'training stopped with the weights from before that batch. Lower the learning rate, or check the inputs for NaN or huge values.\n');
+            this.stopTraining = true;
+            history.stopReason = 'non_finite';
+          }
+          if (signal?.aborted) { this.interrupted = true; this.stopTraining = true; }
+          if (this.stopTraining) break;
+          await nextTurn();
+        }
+        train.onEpochEnd();
+        const logs = this.resultLogs(acc);
+        if (bad) logs.loss = NaN;
+        if (val && !this.interrupted && !bad) {
+          for (const c of cbs) await c.onTestBegin();
+          const vl = await this.evaluateFeed(val, opts.validationSteps, 'val_');
+          for (const c of cbs) await c.onTestEnd(vl);
+          Object.assign(logs, vl);
+        }
+        for (const c of cbs) await c.onEpochEnd(epoch, logs);
+      }
+      if (this.interrupted) history.stopReason = 'interrupted';
+      else if (this.stopTraining && history.stopReason === 'completed') history.stopReason = 'early_stopping';
+      for (const c of cbs) await c.onTrainEnd();
+    } finally {
+      snapshot.clear();
+      if (first) disposeBatch(first);
+    }
+    return history;
+  }
+
+  private async evaluateFeed(feed: Feed, maxSteps: number | undefined, prefix: string, bar?: Progbar): Promise<Logs> {
+    this.resetMetrics();
+    const steps = Math.min(feed.length, maxSteps ?? Infinity);
+    const acc = new LossAccumulator(this.compiledOutputs.length);
+    for (let b = 0; b < steps; b++) {
+      const batch = await feed.get(b);
+      try {
+        if (b === 0) { this.ensureBuilt(batch); this.checkInputs(batch.xs); this.checkLabels(batch.ys, 'evaluate'); }
+        acc.add(this.testStep(batch.xs, batch.ys!), batch.xs[0].shape[0]);
+      } finally {
+        disposeBatch(batch);
+      }
+      bar?.update(b + 1, Object.entries(this.resultLogs(acc, prefix)), b + 1 === steps);
+    }
+    feed.reset?.();
+    const logs = this.resultLogs(acc, prefix);
+    this.resetMetrics();
+    return logs;
+  }
+
+  /** Loss and metrics over the data: the loss alone, or [loss, ...metrics] (a dict with `returnDict`). */
+  async evaluate(data: Data | Inputs, yOrOpts?: Inputs | EvaluateArgs, maybeOpts?: EvaluateArgs): Promise<number | number[] | Logs> {
+    let opts: EvaluateArgs;
+    if (isInputs(data) && !isIterator(data)) {
+      if (!isInputs(yOrOpts)) throw new TypeError('convnet: evaluate(x, y, opts): y must be a Tensor (or a list of them, one per output)');
+      opts = maybeOpts ?? {}; data = { x: data, y: yOrOpts };
+    } else opts = (yOrOpts as EvaluateArgs) ?? {};
+    this.requireCompiled('evaluate');
+    const feed = this.toFeed(data as Data, opts.batchSize, false, 'evaluate');
+    const verbose = resolveVerbose(opts.verbose);
+    const steps = Math.min(feed.length, opts.steps ?? Infinity);
+    const bar = verbose ? new Progbar(steps, { verbose: verbose as 1 | 2 }) : undefined;
+    const logs = await this.evaluateFeed(feed, opts.steps, '', bar);
+    return this.packResult(logs, opts.returnDict);
+  }
+
+  /** Predictions for every sample, batch by batch: a Tensor [N, ...output] (e.g. [N, 1] for one sigmoid unit). */
+  async predict(data: Data | Inputs, opts: PredictArgs = {}): Promise<Tensor> {
+    const outs = await this.predictOutputs(data, opts);
+    if (outs.length !== 1) throw new RangeError(`convnet: predict: model "${this.name}" has ${outs.length} outputs (${this.outputNames.join(', ')}): use predictOutputs()`);
+    return outs[0];
+  }
+
+  /** Predictions of every output, in output order. */
+  async predictOutputs(data: Data | Inputs, opts: PredictArgs = {}): Promise<Tensor[]> {
+    const feed = isInputs(data) && !isIterator(data) ? new ListBatches(this.inputList(data, 'predict'), null, opts.batchSize ?? 32, false)
+      : this.toFeed(data as Data, opts.batchSize, false, 'predict');
+    const steps = Math.min(feed.length, opts.steps ?? Infinity);
+    const verbose = resolveVerbose(opts.verbose);
+    const bar = verbose ? new Progbar(steps, { verbose: verbose as 1 | 2 }) : undefined;
+    let outs: Tensor[] | null = null;
+    let row = 0;
+    for (let b = 0; b < steps; b++) {
+      const batch = await feed.get(b);
+      try {
+        this.ensureBuilt(batch);
+        this.checkInputs(batch.xs);
+        const ys = scope(() => noGrad(() => this.invoke(batch.xs, { training: false }).map((y) => (batch.xs.includes(y) ? y.clone() : y))));
+        if (!outs) {
+          const n = Math.min(feed.samples, steps * feed.batchSize);
+          outs = ys.map((y) => tensor(new Float32Array(n * (y.size / y.shape[0])), [n, ...y.shape.slice(1)]));
+        }
+        ys.forEach((y, k) => { outs![k].view().set(y.view(), row * (y.size / y.shape[0])); y.dispose(); });
+        row += ys[0].shape[0];
+      } finally {
+        disposeBatch(batch);
+      }
+      bar?.update(b + 1, [], b + 1 === steps);
+    }
+    feed.reset?.();
+    if (!outs) throw new RangeError('convnet: predict: the data is empty');
+    return outs.map((o) => (row === o.shape[0] ? o : o.sliceBatch(0, row)));
+  }
+
+  /** One training step on one batch (metrics cover only this batch); returns the loss, or [loss, ...metrics]. */
+  trainOnBatch(x: Inputs, y: Inputs, opts: { classWeight?: Record<number, number>; returnDict?: boolean } = {}): number | number[] | Logs {
+    this.requireCompiled('trainOnBatch');
+    const xs = this.inputList(x, 'trainOnBatch'), ys = this.labelList(y, 'trainOnBatch');
+    this.ensureBuilt({ xs, ys });
+    this.checkInputs(xs);
+    this.checkLabels(ys, 'trainOnBatch');
+    this.resetMetrics();
+    const r = this.trainStep(xs, ys, opts.classWeight);
+    const acc = new LossAccumulator(this.compiledOutputs.length);
+    if ('what' in r) acc.add({ loss: NaN, outputs: this.compiledOutputs.map(() => NaN) }, 1); else acc.add(r, 1);
+    return this.packResult(this.resultLogs(acc), opts.returnDict);
+  }
+
+  /** Loss and metrics on one batch without training. */
+  testOnBatch(x: Inputs, y: Inputs, opts: { returnDict?: boolean } = {}): number | number[] | Logs {
+    this.requireCompiled('testOnBatch');
+    const xs = this.inputList(x, 'testOnBatch'), ys = this.labelList(y, 'testOnBatch');
+    this.ensureBuilt({ xs, ys });
+    this.checkInputs(xs);
+    this.checkLabels(ys, 'testOnBatch');
+    this.resetMetrics();
+    const acc = new LossAccumulator(this.compiledOutputs.length);
+    acc.add(this.testStep(xs, ys), 1);
+    return this.packResult(this.resultLogs(acc), opts.returnDict);
+  }
+
+  /** Predictions for one batch (a new tensor the caller owns; the first output's). */
+  predictOnBatch(x: Inputs): Tensor {
+    const xs = this.inputList(x, 'predictOnBatch');
+    this.ensureBuilt({ xs, ys: null });
+    this.checkInputs(xs);
+    return scope(() => noGrad(() => this.invoke(xs, { training: false })[0].clone()));
+  }
+}
+
+/** Sums of the batch losses weighted by batch size. */
+class LossAccumulator {
+  total = 0;
+  seen = 0;
+  outputs: number[];
+  constructor(n: number) { this.outputs = new Array(n).fill(0); }
+  add(r: StepResult, n: number): void {
+    this.total += r.loss * n; this.seen += n;
+    r.outputs.forEach((v, i) => { this.outputs[i] += v * n; });
+  }
+}
+
+function disposeBatch(b: FeedBatch): void {
+  for (const x of b.xs) x.dispose();
+  for (const y of b.ys ?? []) y.dispose();
+}
+
+/** The data pipeline's iterator (one x, one y per batch) as a feed of lists. */
+function iteratorFeed(it: BatchIterator): Feed {
+  return {
+    get length() { return it.length; },
+    get samples() { return it.samples; },
+    get batchSize() { return it.batchSize; },
+    async get(i: number): Promise<FeedBatch> { const b = await it.getBatch(i); return { xs: [b.x], ys: b.y ? [b.y] : null }; },
+    onEpochEnd: () => it.onEpochEnd(),
+    reset: () => it.reset?.(),
+  };
+}
+
+export { TensorBatches };
