@@ -107,37 +107,55 @@ function oneInt(v: unknown, what: string, where: string): number {
   return n as number;
 }
 
-/** Maximum over windows of steps: [N, L, C] -> [N, L', C]. `new MaxPooling1D(2)`. */
-export class MaxPooling1D extends Layer {
-  static readonly className = 'MaxPooling1D';
+abstract class Pooling1D extends Layer {
   readonly poolSize: number;
   readonly strides: number;
   readonly padding: 'valid' | 'same';
-  constructor(poolSize?: number | [number], strides?: number | [number] | null, padding?: 'valid' | 'same', args?: Pooling1DArgs);
-  constructor(args?: Pooling1DArgs);
-  constructor(...a: unknown[]) {
-    const o = layerOptions(positional(a, ['poolSize', 'strides', 'padding']), OWN, 'MaxPooling1D');
+  constructor(a: unknown[], cls: string) {
+    const o = layerOptions(positional(a, ['poolSize', 'strides', 'padding']), OWN, cls);
     super(o);
-    const w = `MaxPooling1D ${this.name}`;
+    const w = `${cls} ${this.name}`;
     this.poolSize = oneInt(o.poolSize ?? 2, 'poolSize', w);
     this.strides = o.strides == null ? this.poolSize : oneInt(o.strides, 'strides', w);
     this.padding = oneOf(o.padding ?? 'valid', ['valid', 'same'] as const, 'padding', w);
     if (o.dataFormat !== undefined) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', w);
   }
   build(inputShape: Shape): void {
-    if (inputShape.length !== 3) throw new RangeError(`convnet: MaxPooling1D ${this.name} expects 3-D input [batch, steps, channels], got rank ${inputShape.length}`);
+    if (inputShape.length !== 3) throw new RangeError(`convnet: ${this.className} ${this.name} expects 3-D input [batch, steps, channels], got rank ${inputShape.length}`);
     this.computeOutputShape(inputShape);
     super.build(inputShape);
   }
   computeOutputShape(s: Shape): Shape {
     const L = convLength(s[1], this.poolSize, this.strides, 1, this.padding);
-    if (L !== null && L <= 0) throw new RangeError(`convnet: MaxPooling1D ${this.name}: a pool of ${this.poolSize} does not fit ${s[1]} steps`);
+    if (L !== null && L <= 0) throw new RangeError(`convnet: ${this.className} ${this.name}: a pool of ${this.poolSize} does not fit ${s[1]} steps`);
     return [s[0], L, s[2]];
   }
-  call(x: Tensor): Tensor { return maxPool1d(x, { poolSize: this.poolSize, strides: this.strides, padding: this.padding }); }
+  protected pool2d(x: Tensor, f: typeof maxPool2d): Tensor {
+    const [N, L, C] = x.shape;
+    const y = f(x.reshape([N, 1, L, C]), { poolSize: [1, this.poolSize], strides: [1, this.strides], padding: this.padding });
+    return y.reshape([N, y.shape[2], C]);
+  }
   getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), pool_size: [this.poolSize], padding: this.padding, strides: [this.strides], data_format: 'channels_last' };
   }
+}
+
+/** Maximum over windows of steps: [N, L, C] -> [N, L', C]. `new MaxPooling1D(2)`. */
+export class MaxPooling1D extends Pooling1D {
+  static readonly className = 'MaxPooling1D';
+  constructor(poolSize?: number | [number], strides?: number | [number] | null, padding?: 'valid' | 'same', args?: Pooling1DArgs);
+  constructor(args?: Pooling1DArgs);
+  constructor(...a: unknown[]) { super(a, 'MaxPooling1D'); }
+  call(x: Tensor): Tensor { return maxPool1d(x, { poolSize: this.poolSize, strides: this.strides, padding: this.padding }); }
+}
+
+/** Mean over windows of steps (padding not counted, as in Keras): [N, L, C] -> [N, L', C]. */
+export class AveragePooling1D extends Pooling1D {
+  static readonly className = 'AveragePooling1D';
+  constructor(poolSize?: number | [number], strides?: number | [number] | null, padding?: 'valid' | 'same', args?: Pooling1DArgs);
+  constructor(args?: Pooling1DArgs);
+  constructor(...a: unknown[]) { super(a, 'AveragePooling1D'); }
+  call(x: Tensor): Tensor { return this.pool2d(x, avgPool2d); }
 }
 
 abstract class GlobalPooling1D extends Layer {
@@ -175,5 +193,7 @@ registerLayer('AveragePooling2D', AveragePooling2D);
 registerLayer('GlobalAveragePooling2D', GlobalAveragePooling2D);
 registerLayer('GlobalMaxPooling2D', GlobalMaxPooling2D);
 registerLayer('MaxPooling1D', MaxPooling1D);
+registerLayer('AveragePooling1D', AveragePooling1D);
+registerLayer('AvgPool1D', AveragePooling1D);
 registerLayer('GlobalAveragePooling1D', GlobalAveragePooling1D);
 registerLayer('GlobalMaxPooling1D', GlobalMaxPooling1D);

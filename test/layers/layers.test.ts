@@ -96,7 +96,7 @@ test('every registered layer class is covered by a runLayerTest above', () => {
     // test/layers/new_layers.test.ts
     'DepthwiseConv2D', 'SeparableConv2D', 'SeparableConvolution2D', 'Conv2DTranspose', 'Convolution2DTranspose', 'Conv1D', 'Convolution1D',
     'ReLU', 'MaxPooling1D', 'MaxPool1D', 'GlobalAveragePooling1D', 'GlobalAvgPool1D', 'GlobalMaxPooling1D', 'GlobalMaxPool1D',
-    'Resizing', 'Normalization', 'GaussianNoise', 'SpatialDropout2D', 'LeakyReLU', 'ELU', 'Softmax', 'GaussianDropout'];
+    'Resizing', 'Normalization', 'GaussianNoise', 'SpatialDropout2D', 'LeakyReLU', 'ELU', 'Softmax', 'GaussianDropout', 'AveragePooling1D', 'AvgPool1D'];
   // Merge layers take a list of inputs; their tests live with the functional API (test/models).
   const merge = ['Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate', 'Merge', 'Dot'];
   for (const name of registeredLayers()) assert.ok(covered.includes(name) || merge.includes(name), `${name} has no runLayerTest`);

@@ -79,6 +79,7 @@ test('ReLU: max_value (ReLU6), negative_slope, threshold as Keras computes them;
 test('pooling and 1-D layers: NumPy numbers, keepdims, Keras 3 configs', () => {
   runLayerTest({ make: () => new layers.MaxPooling1D(), inputShape: [2, 9, 3], expectedOutputShape: [null, 4, 3], expectedParams: 0, training: 'same', expected: 'max_pooling1d' });
   runLayerTest({ make: () => new layers.MaxPooling1D({ pool_size: 3, strides: 1, padding: 'same' }), inputShape: [2, 9, 3], expectedOutputShape: [null, 9, 3], expectedParams: 0, training: 'same', expected: 'max_pooling1d_same_s1_p3' });
+  runLayerTest({ make: () => new layers.AveragePooling1D(3, 2, 'same'), inputShape: [2, 9, 3], expectedOutputShape: [null, 5, 3], expectedParams: 0, training: 'same', expected: 'average_pooling1d_same_s2_p3' });
   runLayerTest({ make: () => new layers.GlobalAveragePooling1D(), inputShape: [2, 9, 3], expectedOutputShape: [null, 3], expectedParams: 0, training: 'same', expected: 'global_average_pooling1d' });
   runLayerTest({ make: () => new layers.GlobalMaxPooling1D({ keepdims: true }), inputShape: [2, 9, 3], expectedOutputShape: [null, 1, 3], expectedParams: 0, training: 'same', expected: 'global_max_pooling1d_keepdims' });
   clearSession();
