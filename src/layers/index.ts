@@ -2,7 +2,8 @@
  * Keras layers, one family per file. `layers.Conv2D`, `layers.Dense`, ... as in
  * `import { layers } from 'convnet-ts'`; the classes are exported by name too.
  */
-import { InputLayer } from './input.js';
+import { InputLayer, Input } from './input.js';
+import { Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Merge } from './merge.js';
 import { Conv2D } from './conv.js';
 import {
   MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
@@ -38,9 +39,12 @@ export {
   RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
   DepthwiseConv2D, SeparableConv2D, Conv2DTranspose, Conv1D, ReLU, MaxPooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, AveragePooling1D,
   GaussianNoise, SpatialDropout2D, Resizing, Normalization, LeakyReLU, ELU, Softmax, GaussianDropout,
+  Input, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Merge,
 };
+export type { InputArgs } from './input.js';
+export type { ConcatenateArgs } from './merge.js';
 export { shift2d, upsampleNearest2d } from './spatial.js';
-export { Layer, Variable, registerLayer, getLayerClass, registeredLayers, deserializeLayer } from './layer.js';
+export { Layer, Variable, KerasTensor, Node, registerLayer, getLayerClass, registeredLayers, deserializeLayer } from './layer.js';
 export type { Shape, LayerArgs, CallOptions } from './layer.js';
 export { clearSession, toSnakeCase, camelToSnake, snakeToCamel } from './config.js';
 export type { SerializedObject } from './config.js';
@@ -57,4 +61,5 @@ export const layers = {
   DepthwiseConv2D, SeparableConv2D, Conv2DTranspose, Conv1D, ReLU, MaxPooling1D, MaxPool1D: MaxPooling1D, AveragePooling1D, AvgPool1D: AveragePooling1D,
   GlobalAveragePooling1D, GlobalAvgPool1D: GlobalAveragePooling1D, GlobalMaxPooling1D, GlobalMaxPool1D: GlobalMaxPooling1D,
   GaussianNoise, SpatialDropout2D, Resizing, Normalization, LeakyReLU, ELU, Softmax, GaussianDropout,
+  Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
 };
