@@ -16,6 +16,8 @@ export interface NotebookStrings {
   classIndices: string;
   summary: string;
   training: string;
+  /** The "Training" section's text until the first epoch ends. */
+  trainingRunning: string;
   curves: string;
   saved: string;
   savedLine: (file: string, kb: number) => string;
@@ -52,6 +54,7 @@ const en: NotebookStrings = {
   classIndices: 'Class indices',
   summary: 'Model summary',
   training: 'Training',
+  trainingRunning: 'Training... (one line per epoch appears here)',
   curves: 'Training curves',
   saved: 'Saving and loading the model',
   savedLine: (file, kb) => `Saved ${file} (${kb.toFixed(0)} KB).`,
@@ -88,6 +91,7 @@ const es: NotebookStrings = {
   classIndices: 'Índices de clase',
   summary: 'Resumen del modelo',
   training: 'Entrenamiento',
+  trainingRunning: 'Entrenando... (aquí aparece una línea por época)',
   curves: 'Curvas de entrenamiento',
   saved: 'Guardar y cargar el modelo',
   savedLine: (file, kb) => `Guardado ${file} (${kb.toFixed(0)} KB).`,

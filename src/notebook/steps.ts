@@ -123,18 +123,22 @@ const summaryStep: NotebookStep = {
   },
 };
 
-/** Writes the history after every epoch, so a served report draws the curves as they grow. */
+/**
+ * Writes the history after every epoch, so a served report draws the curves as they grow, and
+ * the epoch lines into the "Training" section (`textIndex` in run.json).
+ */
 class HistoryWriter extends Callback {
   history: Record<string, number[]> = {};
   lines: string[] = [];
   private t0 = 0;
-  constructor(private ctx: NotebookContext) { super(); }
+  constructor(private ctx: NotebookContext, private textIndex: number) { super(); }
   async onEpochBegin(): Promise<void> { this.t0 = performance.now(); }
   async onEpochEnd(epoch: number, logs: Logs = {}): Promise<void> {
     for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
     this.ctx.run.writeHistory('history.json', this.history);
     const s = ((performance.now() - this.t0) / 1000).toFixed(0);
     this.lines.push(`Epoch ${epoch + 1}/${this.params.epochs} - ${s}s - ${Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ')}`);
+    this.ctx.run.update(this.textIndex, { type: 'text', title: this.ctx.t.training, text: this.lines.join('\n') });
   }
 }
 
@@ -142,9 +146,12 @@ const trainStep: NotebookStep = {
   name: 'train',
   async run(ctx) {
     const { model, train, validation } = ctx.state;
+    // "Training" (its epoch lines, filled in as they come), then its curves.
+    const textIndex = ctx.run.manifest.sections.length;
+    ctx.run.add({ type: 'text', title: ctx.t.training, text: ctx.t.trainingRunning });
     ctx.run.writeHistory('history.json', {});
     ctx.run.add({ type: 'curves', title: ctx.t.curves, src: 'history.json' });
-    const writer = new HistoryWriter(ctx);
+    const writer = new HistoryWriter(ctx, textIndex);
     const t0 = performance.now();
     const h = await model!.fit(train!, { epochs: ctx.o.epochs, validationData: validation!, callbacks: [writer], signal: ctx.o.signal });
     ctx.state.history = h.history;
@@ -152,7 +159,7 @@ const trainStep: NotebookStep = {
       ctx.state.interruptedNote = `training stopped by Ctrl-C in epoch ${h.epoch.length} of ${ctx.o.epochs}; the steps after it used the model as it was`;
     }
     const took = ((performance.now() - t0) / 1000).toFixed(1);
-    ctx.run.add({ type: 'text', title: ctx.t.training, text: `${writer.lines.join('\n')}\n(${took} s)` });
+    ctx.run.update(textIndex, { type: 'text', title: ctx.t.training, text: `${writer.lines.join('\n')}\n(${took} s)` });
   },
 };
 

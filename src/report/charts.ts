@@ -11,13 +11,17 @@ export type VegaLiteSpec = Record<string, unknown>;
 /** One row per (epoch, metric, split): the long format a faceted line chart wants. */
 export interface CurveRow { epoch: number; metric: string; split: string; value: number }
 
-/** Turns Keras's `history` dict (`loss`, `val_loss`, ...) into chart rows; validation keys are `val_*`. */
-export function historyRows(history: Record<string, number[]>, splitNames = { train: 'training', val: 'validation' }): CurveRow[] {
+/**
+ * Turns Keras's `history` dict (`loss`, `val_loss`, ...) into chart rows; validation keys are `val_*`.
+ * `metricNames` renames metrics for the page's language (`loss` -> `pérdida`); others keep their key.
+ */
+export function historyRows(history: Record<string, number[]>, splitNames = { train: 'training', val: 'validation' }, metricNames: Record<string, string> = {}): CurveRow[] {
   const rows: CurveRow[] = [];
   for (const [key, values] of Object.entries(history)) {
     if (key === 'lr' || key === 'learning_rate') continue;
     const val = key.startsWith('val_');
-    const metric = val ? key.slice(4) : key;
+    const raw = val ? key.slice(4) : key;
+    const metric = metricNames[raw] ?? raw;
     values.forEach((value, i) => {
       if (Number.isFinite(value)) rows.push({ epoch: i + 1, metric, split: val ? splitNames.val : splitNames.train, value });
     });
@@ -25,10 +29,14 @@ export function historyRows(history: Record<string, number[]>, splitNames = { tr
   return rows;
 }
 
-/** Loss and accuracy per epoch, training and validation, side by side with their own y scales. */
-export function curvesSpec(rows: CurveRow[], dataset = 'history'): VegaLiteSpec {
+/**
+ * Loss and accuracy per epoch, training and validation, side by side with their own y scales.
+ * `labels` gives the x axis title and the names loss and accuracy carry in `rows` (the page's language).
+ */
+export function curvesSpec(rows: CurveRow[], dataset = 'history', labels = { epoch: 'epoch', loss: 'loss', accuracy: 'accuracy' }): VegaLiteSpec {
   const metrics = [...new Set(rows.map((r) => r.metric))];
-  const order = ['loss', 'accuracy', ...metrics.filter((m) => m !== 'loss' && m !== 'accuracy')];
+  const first = [labels.loss, labels.accuracy];
+  const order = [...first, ...metrics.filter((m) => !first.includes(m))];
   return {
     $schema: SCHEMA,
     datasets: { [dataset]: rows },
@@ -39,7 +47,7 @@ export function curvesSpec(rows: CurveRow[], dataset = 'history'): VegaLiteSpec 
       height: 220,
       mark: { type: 'line', point: true, tooltip: true },
       encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+        x: { field: 'epoch', type: 'quantitative', title: labels.epoch, axis: { tickMinStep: 1 } },
         y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
         color: { field: 'split', type: 'nominal', title: null },
       },

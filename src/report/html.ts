@@ -16,6 +16,7 @@ const STRINGS = {
     ranking: 'Ranking', rank: 'rank', trial: 'trial', best: 'best val acc', final: 'final val acc', epoch: 'best epoch',
     params: 'params', time: 'time (s)', chart: 'Validation accuracy against each parameter', noTrials: 'No finished trials yet.',
     actual: 'actual', predicted: 'predicted', training: 'training', validation: 'validation', missing: 'missing file',
+    epochAxis: 'epoch', metricNames: { loss: 'loss', accuracy: 'accuracy' } as Record<string, string>,
     contents: 'Contents', noCharts: 'Charts need the scripts in report-assets/ (rebuild with `convnet report <dir>`).',
   },
   es: {
@@ -25,6 +26,7 @@ const STRINGS = {
     ranking: 'Clasificación', rank: 'puesto', trial: 'prueba', best: 'mejor val acc', final: 'val acc final', epoch: 'mejor época',
     params: 'parámetros', time: 'tiempo (s)', chart: 'Exactitud de validación frente a cada parámetro', noTrials: 'Aún no hay pruebas terminadas.',
     actual: 'real', predicted: 'predicha', training: 'entrenamiento', validation: 'validación', missing: 'falta el archivo',
+    epochAxis: 'época', metricNames: { loss: 'pérdida', accuracy: 'exactitud' } as Record<string, string>,
     contents: 'Contenido', noCharts: 'Las gráficas necesitan los scripts de report-assets/ (reconstruya con `convnet report <dir>`).',
   },
 } as const;
@@ -84,7 +86,7 @@ export function rankingTable(records: TrialRecord[], lang: Lang = 'en'): { colum
 /** Curve rows with the split names in the page's language. */
 export function curveRowsFor(h: HistoryFile | undefined, lang: Lang) {
   const s = reportStrings(lang);
-  return historyRows(h?.history ?? {}, { train: s.training, val: s.validation });
+  return historyRows(h?.history ?? {}, { train: s.training, val: s.validation }, s.metricNames);
 }
 
 /** Renders the page. */
@@ -93,11 +95,11 @@ export function renderReport(input: ReportInput): string {
   const s = reportStrings(m.lang);
   const charts: Record<string, VegaLiteSpec> = {};
   const curves: Record<string, string> = {}; // chart id -> history src, for live updates
-  const parts: string[] = [];
-  const toc: string[] = [];
+  // Consecutive outputs with one title (a figure and its transcript, a chart and its table) share
+  // one numbered heading and one contents entry.
+  const groups: { id: string; title: string; types: string[]; bodies: string[] }[] = [];
   m.sections.forEach((sec, i) => {
     const id = `s${i + 1}`;
-    toc.push(`<li><a href="#${id}">${escapeHtml(sec.title)}</a></li>`);
     let body = '';
     switch (sec.type) {
       case 'text':
@@ -113,7 +115,9 @@ export function renderReport(input: ReportInput): string {
         break;
       case 'curves': {
         const cid = `chart-${id}`;
-        charts[cid] = curvesSpec(curveRowsFor(input.histories[sec.src], m.lang));
+        charts[cid] = curvesSpec(curveRowsFor(input.histories[sec.src], m.lang), 'history', {
+          epoch: s.epochAxis, loss: s.metricNames.loss ?? 'loss', accuracy: s.metricNames.accuracy ?? 'accuracy',
+        });
         curves[cid] = sec.src;
         body = `<div class="chart" data-chart="${cid}"></div>`;
         break;
@@ -135,8 +139,14 @@ export function renderReport(input: ReportInput): string {
         break;
       }
     }
-    parts.push(`<section id="${id}" class="section-${sec.type}"><h2>${i + 1}. ${escapeHtml(sec.title)}</h2>\n${body}\n</section>`);
+    const last = groups[groups.length - 1];
+    if (last && i > 0 && m.sections[i - 1].title === sec.title) {
+      last.bodies.push(body);
+      if (!last.types.includes(sec.type)) last.types.push(sec.type);
+    } else groups.push({ id, title: sec.title, types: [sec.type], bodies: [body] });
   });
+  const toc = groups.map((g) => `<li><a href="#${g.id}">${escapeHtml(g.title)}</a></li>`);
+  const parts = groups.map((g, k) => `<section id="${g.id}" class="${g.types.map((t) => `section-${t}`).join(' ')}"><h2>${k + 1}. ${escapeHtml(g.title)}</h2>\n${g.bodies.join('\n')}\n</section>`);
   const data = {
     charts, curves, live: !!input.live, status: m.status, sectionCount: m.sections.length, lang: m.lang, updatedAt: m.updatedAt,
   };

@@ -40,7 +40,13 @@ test('the whole notebook on a tiny built-in set: every output, the model file an
     const m = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as RunManifest;
     assert.equal(m.status, 'finished');
     const types = m.sections.map((s) => s.type).join(',');
-    assert.match(types, /^text,figure,figure,figure,text,figure,text,text,curves,text,text,figure,confusion,text/);
+    assert.match(types, /^text,figure,figure,figure,text,figure,text,text,text,curves,text,figure,confusion,text/);
+    // "Training" (its epoch lines) comes before its curves; no heading repeats.
+    const titles = m.sections.map((s) => s.title);
+    assert.ok(titles.indexOf('Training') === titles.indexOf('Training curves') - 1);
+    assert.match((m.sections[titles.indexOf('Training')] as { text: string }).text, /^Epoch 1\/2 - .*\nEpoch 2\/2 - .*\n\(\d+\.\d s\)$/);
+    const headings = [...readFileSync(join(out, 'index.html'), 'utf8').matchAll(/<h2>\d+\. ([^<]*)<\/h2>/g)].map((h) => h[1]);
+    assert.equal(new Set(headings).size, headings.length, `repeated headings: ${headings.join(' | ')}`);
 
     const browser = await launchChromium();
     if (!browser) { t.skip('chromium not found at /usr/bin/chromium: browser check skipped'); return; }

@@ -28,6 +28,43 @@ test('the page lists every section in order, escaped, with the charting scripts 
   }
 });
 
+test('outputs that share a title share one numbered heading and one contents entry', () => {
+  const page = renderReport({
+    manifest: {
+      kind: 'notebook', title: 't', lang: 'en', createdAt: '', status: 'finished', sections: [
+        { type: 'text', title: 'Pooling', text: 'shapes' },
+        { type: 'figure', title: 'Pooling', src: 'p.png' },
+        { type: 'text', title: 'Training', text: 'Epoch 1/1' },
+        { type: 'confusion', title: 'Confusion', labels: ['a', 'b'], matrix: [[1, 0], [0, 1]] },
+        { type: 'text', title: 'Confusion', text: 'Validation accuracy: 1.0000' },
+        { type: 'text', title: 'Pooling', text: 'again, after another title: its own heading' },
+      ],
+    },
+    histories: {}, trials: {}, existing: new Set(['p.png']),
+  });
+  const headings = [...page.matchAll(/<h2>([^<]*)<\/h2>/g)].map((m) => m[1]);
+  assert.deepEqual(headings, ['1. Pooling', '2. Training', '3. Confusion', '4. Pooling']);
+  assert.equal([...page.matchAll(/<li><a href="#/g)].length, 4);
+  // Both outputs are still there, under the one heading.
+  assert.match(page, /<section id="s1" class="section-text section-figure"><h2>1\. Pooling<\/h2>\n<pre>shapes<\/pre>\n<figure><img src="p\.png"/);
+  assert.match(page, /<section id="s4" class="section-confusion section-text">/);
+});
+
+test('Spanish pages name the curves\' metrics and axis in Spanish', () => {
+  const page = renderReport({
+    manifest: { kind: 'notebook', title: 't', lang: 'es', createdAt: '', status: 'finished', sections: [{ type: 'curves', title: 'Curvas', src: 'h.json' }] },
+    histories: { 'h.json': { epochs: 2, history: history(2) } }, trials: {}, existing: new Set(),
+  });
+  const data = JSON.parse(page.slice(page.indexOf('id="convnet-data">') + 18, page.indexOf('</script>', page.indexOf('id="convnet-data">'))));
+  const spec = data.charts['chart-s1'];
+  assert.equal(spec.spec.encoding.x.title, 'época');
+  assert.deepEqual(spec.facet.column.sort.slice(0, 2), ['pérdida', 'exactitud']);
+  const rows = spec.datasets.history as { metric: string; split: string }[];
+  assert.deepEqual([...new Set(rows.map((r) => r.metric))].sort(), ['exactitud', 'pérdida']);
+  assert.deepEqual([...new Set(rows.map((r) => r.split))].sort(), ['entrenamiento', 'validación']);
+  assert.ok(!/"(loss|accuracy)"/.test(JSON.stringify(spec)), 'no English metric name left');
+});
+
 test('a missing figure is shown as missing; a folder without a run is a clear error', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'convnet-report-'));
   try {
