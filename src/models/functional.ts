@@ -9,6 +9,7 @@ import { fmtShape, type Tensor } from '../tensor/index.js';
 import { Layer, InputLayer, KerasTensor, Node, deserializeLayer, registerLayer, type Shape } from '../layers/index.js';
 import type { SerializedObject } from '../layers/config.js';
 import { Model, setFunctionalClass, type FunctionalArgs } from './model.js';
+import { Sequential } from './sequential.js';
 
 /** Keras's map_graph: nodes from inputs to outputs, and the layers ordered by depth, then by first visit. */
 function mapGraph(inputs: KerasTensor[], outputs: KerasTensor[]): { nodes: Node[]; layers: Layer[] } {
@@ -321,6 +322,7 @@ export class Functional extends Model {
 function deserializeNested(raw: Record<string, unknown>, legacy: boolean): Layer {
   const cls = raw.class_name;
   if (cls === 'Functional' || cls === 'Model') return Functional.fromConfig(raw.config as Record<string, unknown>, { legacy });
+  if (cls === 'Sequential') return Sequential.fromConfig(raw.config as Record<string, unknown>);
   return deserializeLayer(raw as { class_name: string; config: Record<string, unknown> });
 }
 

@@ -150,7 +150,21 @@ export function toKeras3Functional(obj: KerasObjectJSON): KerasObjectJSON {
  */
 export function toKeras2Functional(obj: KerasObjectJSON, keras2Layer: (o: KerasObjectJSON) => { class_name: string; config: Record<string, unknown> }): Record<string, unknown> {
   const cfg = obj.config;
-  const layers = configLayers(obj.class_name, cfg).map((l) => {
+  const input = (o: KerasObjectJSON & { name?: string }) => ({
+    class_name: 'InputLayer', config: { batch_input_shape: o.config.batch_shape ?? o.config.batch_input_shape, dtype: 'float32', sparse: false, ragged: false, name: o.name ?? o.config.name },
+  });
+  if (obj.class_name === 'Sequential') {
+    const layers = configLayers('Sequential', cfg).map((l) => {
+      const o = l as unknown as KerasObjectJSON;
+      return o.class_name === 'InputLayer' ? input(o) : MODEL_CLASSES.has(o.class_name) ? toKeras2Functional(o, keras2Layer) : keras2Layer(o);
+    });
+    return { class_name: 'Sequential', config: { name: cfg.name, layers } };
+  }
+  const all = configLayers(obj.class_name, cfg);
+  // Keras 2's Sequential was a functional model, whose own node comes first: its calls count from 1.
+  const sequential = new Set(all.filter((l) => l.class_name === 'Sequential').map((l) => String(l.name ?? (l.config as Record<string, unknown>).name)));
+  const ref = (h: unknown[]) => [h[0], Number(h[1]) + (sequential.has(String(h[0])) ? 1 : 0), h[2]];
+  const layers = all.map((l) => {
     const o = l as unknown as KerasObjectJSON & { name?: string; inbound_nodes?: unknown[] };
     const nodes = (o.inbound_nodes ?? []).map((n) => {
       if (Array.isArray(n)) return n;
@@ -158,13 +172,12 @@ export function toKeras2Functional(obj: KerasObjectJSON, keras2Layer: (o: KerasO
       const a0 = d.args?.[0];
       const ts = (Array.isArray(a0) ? a0 : [a0]) as { config: { keras_history: [string, number, number] } }[];
       const kwargs = { ...(d.kwargs ?? {}) };
-      return ts.map((t) => [...t.config.keras_history, kwargs]);
+      return ts.map((t) => [...ref(t.config.keras_history), kwargs]);
     });
-    if (o.class_name === 'InputLayer') {
-      return { class_name: 'InputLayer', config: { batch_input_shape: o.config.batch_shape ?? o.config.batch_input_shape, dtype: 'float32', sparse: false, ragged: false, name: o.name ?? o.config.name }, name: o.name ?? o.config.name, inbound_nodes: [] };
-    }
+    if (o.class_name === 'InputLayer') return { ...input(o), name: o.name ?? o.config.name, inbound_nodes: [] };
     const inner = MODEL_CLASSES.has(o.class_name) ? toKeras2Functional(o, keras2Layer) : keras2Layer(o);
     return { ...inner, name: o.name ?? o.config.name, inbound_nodes: nodes };
   });
-  return { class_name: 'Functional', config: { name: cfg.name, trainable: cfg.trainable ?? true, layers, input_layers: cfg.input_layers, output_layers: cfg.output_layers } };
+  const refs = (v: unknown) => (Array.isArray(v) ? (v as unknown[][]).map(ref) : v);
+  return { class_name: 'Functional', config: { name: cfg.name, trainable: cfg.trainable ?? true, layers, input_layers: refs(cfg.input_layers), output_layers: refs(cfg.output_layers) } };
 }

@@ -23,6 +23,7 @@ import { readTfjs, writeTfjs } from './tfjs.js';
 import { exportOnnx } from './onnx.js';
 import { UnsafeFileError } from './zip.js';
 import type { SavableModel, Model } from '../../models/model.js';
+import type { FunctionalLayerData } from './functional.js';
 import type { CompileArgs } from '../../models/trainer.js';
 import type { CompileConfigJSON, LoadedModelData, SaveModelData, ShapeJSON, KerasObjectJSON, WeightArray } from './schema.js';
 
@@ -121,6 +122,18 @@ function weightArray(v: Variable): WeightArray & { name: string } {
   return { name: v.name, shape: t.shape.slice(), data };
 }
 
+/** Whether a layer is a model (nested in a functional model). */
+function isModel(l: Layer): l is Layer & SavableModel {
+  return (l.className === 'Functional' || l.className === 'Sequential') && Array.isArray((l as Partial<SavableModel>).layers);
+}
+
+/** A functional model's layers for the writers: serialisations with weights, nested models as trees. */
+function functionalLayerData(layers: Layer[]): FunctionalLayerData[] {
+  return layers.map((l) => isModel(l)
+    ? { object: l.serialize() as KerasObjectJSON, weights: [], children: functionalLayerData(l.layers) }
+    : { object: l.serialize() as KerasObjectJSON, weights: l.variables.map(weightArray) });
+}
+
 /** Takes what the writers need from a runtime model. */
 export function modelData(model: ModelLike, includeOptimizer = true): SaveModelData {
   const layers = model.layers.filter((l) => l.className !== 'InputLayer');
@@ -132,6 +145,7 @@ export function modelData(model: ModelLike, includeOptimizer = true): SaveModelD
     optimizerName: null,
     optimizerVariables: null,
   };
+  if (model.className === 'Functional') data.functional = { top: model.serialize() as KerasObjectJSON, layers: functionalLayerData(model.layers) };
   const opt = model.optimizer;
   if (model.compileConfig && opt) {
     data.compileConfig = {
@@ -428,7 +442,14 @@ function compileLoaded(model: Model, data: LoadedModelData, what: string, opts: 
   if (spec.compile && opts.compile !== false) {
     try {
       // The loss comes from the file as JSON; compile checks it and names what it cannot use.
-      model.compile({ optimizer: spec.compile.optimizer, loss: spec.compile.loss as CompileArgs['loss'], metrics: spec.compile.metrics });
+      const c = spec.compile;
+      const several = model.outputNames.length > 1;
+      model.compile({
+        optimizer: c.optimizer, loss: c.loss as CompileArgs['loss'],
+        // Several outputs keep the file's per-output metrics and loss weights.
+        metrics: several && c.outputMetrics ? c.outputMetrics as CompileArgs['metrics'] : c.metrics,
+        lossWeights: several ? c.lossWeights as CompileArgs['lossWeights'] ?? undefined : undefined,
+      });
     } catch (e) {
       warn(`${what}: the model was loaded uncompiled: ${(e as Error).message.replace(/^convnet: /, '')}`);
     }

@@ -93,6 +93,9 @@ export interface CompileSpec {
   optimizer: KerasObjectJSON | string;
   loss: unknown;
   metrics: string[];
+  /** Models with several outputs: the loss weights, and the metrics per output as the file gives them. */
+  lossWeights?: unknown;
+  outputMetrics?: unknown;
 }
 
 /** A Sequential model described by any of the formats. */
@@ -454,7 +457,14 @@ export function normalizeCompile(cc: unknown): CompileSpec | null {
   if (!isObject(cc)) return null;
   const optimizer = normalizeOptimizer(cc.optimizer ?? cc.optimizer_config);
   if (optimizer === null || cc.loss == null) return null;
-  return { optimizer, loss: normalizeLoss(cc.loss), metrics: normalizeMetrics(cc.metrics) };
+  // Per-output losses (a list, or an object by output name) are kept as written, so a model saves back the same.
+  const loss = Array.isArray(cc.loss) || (isObject(cc.loss) && typeof cc.loss.class_name !== 'string') ? cc.loss : normalizeLoss(cc.loss);
+  const spec: CompileSpec = { optimizer, loss, metrics: normalizeMetrics(cc.metrics) };
+  const perOutput = (Array.isArray(cc.metrics) && cc.metrics.length > 1 && cc.metrics.every((m) => Array.isArray(m) || m === null)) ||
+    (isObject(cc.metrics) && typeof cc.metrics.class_name !== 'string');
+  if (cc.loss_weights != null) spec.lossWeights = cc.loss_weights;
+  if (perOutput) spec.outputMetrics = cc.metrics;
+  return spec;
 }
 
 /** A non-empty list of strings from a file, or null for anything else (class names kept beside a model). */

@@ -9,6 +9,7 @@ import {
   normalizeModelConfig, normalizeCompile, expectObject, stringArray,
   type KerasObjectJSON, type LoadedModelData, type SaveModelData, type TfjsModelJSON, type TfjsWeightSpecJSON, type WeightArray,
 } from './schema.js';
+import { toKeras2Functional } from './functional.js';
 
 /** Layers that only act while training, left out of TF.js topologies (tfjs-layers has no equivalent). */
 const TRAINING_ONLY = new Set(['RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation', 'RandomContrast']);
@@ -57,7 +58,9 @@ export function writeTfjs(m: SaveModelData): { modelJson: TfjsModelJSON; shards:
   for (let i = 0; i < nShards; i++) shards.push([`group1-shard${i + 1}of${nShards}.bin`, all.subarray(i * SHARD_BYTES, Math.min(total, (i + 1) * SHARD_BYTES))]);
   const topology: Record<string, unknown> = {
     keras_version: '2.11.0', backend: 'tensorflow',
-    model_config: { class_name: 'Sequential', config: { name: m.name, layers: [input, ...layers] } },
+    // A functional model keeps its graph, in Keras 2's inbound_nodes form (what tfjs-layers reads).
+    model_config: m.functional ? toKeras2Functional(m.functional.top, (o) => keras2Layer(o, null))
+      : { class_name: 'Sequential', config: { name: m.name, layers: [input, ...layers] } },
   };
   if (m.compileConfig && typeof m.compileConfig.loss === 'string') {
     const opt = m.compileConfig.optimizer;

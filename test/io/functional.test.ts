@@ -1,0 +1,126 @@
+/**
+ * Functional models in files: a .keras round trip (predictions, optimizer state, config.json
+ * byte-identical when saved again), nested models, the weights layout h5py sees, TF.js, and the
+ * functional files written by Keras in ../shared/fixtures/models.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setSeed, tensor } from '../../src/tensor/index.js';
+import { layers, clearSession, Input, type KerasTensor } from '../../src/layers/index.js';
+import { Model, Sequential } from '../../src/models/index.js';
+import { loadModel } from '../../src/io/models/index.js';
+import { readZip } from '../../src/io/models/zip.js';
+import { randTensor } from '../helpers.js';
+
+const PY = '/usr/bin/python3';
+
+/** Conv + BN + a 1x1 projection skip (Add), a nested encoder, a Concatenate of two branches, two heads. */
+function graphModel(): Model {
+  clearSession();
+  const inner = (() => {
+    const i = Input({ shape: [6] });
+    const h = new layers.Dense(4, { activation: 'relu' }).apply(i);
+    return new Model({ inputs: i, outputs: new layers.Dense(3).apply(h), name: 'encoder' });
+  })();
+  const inputs = Input({ shape: [6, 6, 2], name: 'image' });
+  let x: KerasTensor = new layers.Conv2D(4, 3, { padding: 'same' }).apply(inputs);
+  x = new layers.BatchNormalization().apply(x);
+  const skip = new layers.Conv2D(4, 1).apply(inputs);
+  x = new layers.ReLU({ maxValue: 6 }).apply(new layers.Add().apply([x, skip]));
+  const pooled = new layers.GlobalAveragePooling2D().apply(x);
+  const maxed = new layers.GlobalMaxPooling2D().apply(x);
+  const both = new layers.Concatenate().apply([pooled, new layers.Dense(2).apply(maxed)]);
+  const code = inner.apply(both);
+  const out = new layers.Dense(1, { activation: 'sigmoid', name: 'prob' }).apply(code);
+  const aux = new layers.Dense(2, { name: 'aux' }).apply(new layers.Multiply().apply([code, code]));
+  return new Model({ inputs, outputs: [out, aux], name: 'graph' });
+}
+
+test('a functional model (skip Add, nested model, merges, two outputs) round-trips through .keras; config.json is byte-identical when saved again', async () => {
+  setSeed(1);
+  const m = graphModel();
+  m.compile({ optimizer: 'adam', loss: ['binary_crossentropy', 'mse'], lossWeights: [1, 0.5], metrics: [['accuracy'], []] });
+  const x = randTensor([12, 6, 6, 2], 2), y1 = tensor(Float32Array.from({ length: 12 }, (_, i) => i % 2), [12, 1]), y2 = randTensor([12, 2], 4);
+  await m.fit(x, [y1, y2], { epochs: 1, batchSize: 4, verbose: 0 });
+  const dir = mkdtempSync(join(tmpdir(), 'convnet-func-'));
+  const p1 = join(dir, 'a.keras'), p2 = join(dir, 'b.keras');
+  await m.save(p1);
+  const back = await loadModel(p1);
+  assert.equal(back.className, 'Functional');
+  assert.deepEqual(back.layers.map((l) => l.name), m.layers.map((l) => l.name));
+  const want = await m.predictOutputs(x, { verbose: 0 }), got = await back.predictOutputs(x, { verbose: 0 });
+  want.forEach((w, i) => assert.deepEqual(got[i].dataSync(), w.dataSync()));
+  assert.equal(back.optimizer!.iterations, m.optimizer!.iterations);
+  assert.deepEqual(back.optimizer!.variables().map((v) => v.value.dataSync()), m.optimizer!.variables().map((v) => v.value.dataSync()));
+  await back.save(p2);
+  const cfg1 = readZip(readFileSync(p1)).get('config.json')!, cfg2 = readZip(readFileSync(p2)).get('config.json')!;
+  assert.equal(Buffer.from(cfg2).toString('utf8'), Buffer.from(cfg1).toString('utf8'));
+  // Keras 3's form: inbound_nodes of { args, kwargs } with __keras_tensor__ arguments, a list for merges.
+  const cfg = JSON.parse(Buffer.from(cfg1).toString('utf8'));
+  assert.equal(cfg.class_name, 'Functional');
+  assert.equal(cfg.module, 'keras.src.models.functional');
+  const add = cfg.config.layers.find((l: { class_name: string }) => l.class_name === 'Add');
+  assert.deepEqual(add.inbound_nodes[0].args[0].map((t: { config: { keras_history: unknown[] } }) => t.config.keras_history), [['batch_normalization', 0, 0], ['conv2d_1', 0, 0]]);
+  const enc = cfg.config.layers.find((l: { name: string }) => l.name === 'encoder');
+  assert.equal(enc.class_name, 'Functional');
+  // The nested model's first call is its node 1 (node 0 is its own, inputs to outputs).
+  const prob = cfg.config.layers.find((l: { name: string }) => l.name === 'prob');
+  assert.deepEqual(prob.inbound_nodes[0].args[0].config.keras_history, ['encoder', 1, 0]);
+  assert.deepEqual(cfg.config.output_layers, [['prob', 0, 0], ['aux', 0, 0]]);
+  assert.deepEqual(cfg.compile_config.loss_weights, [1, 0.5]);
+});
+
+test('h5py sees the weights layout Keras expects (InputLayer and merge groups, nested layers, optimizer vars)', async (t) => {
+  if (!existsSync(PY)) { t.skip(`${PY} is absent`); return; }
+  try { execFileSync(PY, ['-c', 'import h5py'], { stdio: 'ignore' }); } catch { t.skip('h5py is not installed for /usr/bin/python3'); return; }
+  setSeed(2);
+  const m = graphModel();
+  m.compile({ optimizer: 'adam', loss: ['binary_crossentropy', 'mse'] });
+  await m.fit(randTensor([4, 6, 6, 2], 2), [randTensor([4, 1], 3, 0, 1), randTensor([4, 2], 4)], { epochs: 1, batchSize: 4, verbose: 0 });
+  const dir = mkdtempSync(join(tmpdir(), 'convnet-funch5-'));
+  await m.save(join(dir, 'm.keras'));
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(dir, 'w.h5'), readZip(readFileSync(join(dir, 'm.keras'))).get('model.weights.h5')!);
+  const out = execFileSync(PY, ['-c', `
+import h5py, json
+f = h5py.File(${JSON.stringify(join(dir, 'w.h5'))}, 'r')
+names = []
+f.visit(names.append)
+print(json.dumps({'names': names, 'shapes': {n: list(f[n].shape) for n in names if isinstance(f[n], h5py.Dataset)}}))
+`]).toString();
+  const { names, shapes } = JSON.parse(out) as { names: string[]; shapes: Record<string, number[]> };
+  for (const g of ['layers/input_layer/vars', 'layers/conv2d/vars', 'layers/add/vars', 'layers/concatenate/vars', 'layers/multiply/vars',
+    'layers/functional/layers/input_layer/vars', 'layers/functional/vars', 'vars', 'optimizer/vars']) assert.ok(names.includes(g), `${g} in ${names.join(' ')}`);
+  assert.deepEqual(shapes['layers/conv2d/vars/0'], [3, 3, 2, 4]);
+  assert.deepEqual(shapes['layers/batch_normalization/vars/3'], [4]);
+  assert.deepEqual(shapes['layers/functional/layers/dense/vars/0'], [6, 4]);
+  assert.deepEqual(shapes['layers/functional/layers/dense_1/vars/0'], [4, 3]);
+  assert.deepEqual(shapes['optimizer/vars/0'], []);
+});
+
+test('a Sequential nested in a functional model, and a functional model in TF.js format, load back the same', async () => {
+  setSeed(3);
+  clearSession();
+  const head = new Sequential([new layers.Dense(3, { activation: 'relu', inputShape: [5] }), new layers.Dense(1)], 'head');
+  const i = Input({ shape: [4] });
+  const a = new layers.Dense(5).apply(i), b = new layers.Dense(5).apply(i);
+  const m = new Model({ inputs: i, outputs: head.apply(new layers.Average().apply([a, b])) });
+  const x = randTensor([7, 4], 5);
+  const want = (await m.predict(x, { verbose: 0 })).dataSync();
+  const dir = mkdtempSync(join(tmpdir(), 'convnet-funcseq-'));
+  await m.save(join(dir, 'm.keras'));
+  const k = await loadModel(join(dir, 'm.keras'));
+  assert.deepEqual((await k.predict(x, { verbose: 0 })).dataSync(), want);
+  assert.equal(k.getLayer('head').className, 'Sequential');
+  await m.save(join(dir, 'web'), { format: 'tfjs' });
+  const mj = JSON.parse(readFileSync(join(dir, 'web', 'model.json'), 'utf8'));
+  assert.equal(mj.modelTopology.model_config.class_name, 'Functional');
+  assert.deepEqual(mj.modelTopology.model_config.config.layers.find((l: { class_name: string }) => l.class_name === 'Average').inbound_nodes,
+    [[['dense_2', 0, 0, {}], ['dense_3', 0, 0, {}]]]);
+  const tj = await loadModel(join(dir, 'web'));
+  assert.deepEqual((await tj.predict(x, { verbose: 0 })).dataSync(), want);
+});
