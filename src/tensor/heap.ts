@@ -44,6 +44,15 @@ export class Heap {
   peakBytes = RESERVED_BYTES;
   /** Bytes handed out and not yet released. */
   bytesInUse = 0;
+  /**
+   * Called before the heap would grow (or give up at 4 GiB): frees what it can (tensors that are
+   * garbage but not yet finalized, see src/tensor/tensor.ts) and says whether it freed anything.
+   * `hard` is true when the allocation would fail otherwise.
+   */
+  reclaim: ((hard: boolean) => boolean) | null = null;
+  /** Bytes of live tensors made outside any scope (freed by dispose() or by the garbage collector). */
+  outsideScopeBytes = 0;
+  private reclaiming = false;
 
   constructor(initialBytes = 64 << 20) {
     const shared = typeof SharedArrayBuffer !== 'undefined' &&
@@ -67,9 +76,30 @@ export class Heap {
   alloc(bytes: number): number {
     if (!Number.isFinite(bytes) || bytes < 0) throw new RangeError(`convnet: internal error: heap.alloc(${bytes})`);
     const want = Math.max(1, bytes);
+    if (this.reclaim && !this.reclaiming && this.needsTop(want)) {
+      // Growing the memory (or failing) is the moment to collect garbage tensors first; nothing is
+      // mutated yet, so the reclaim's releases and this allocation do not interleave.
+      const size = want >= LARGE ? Math.ceil(want / LARGE_GRAIN) * LARGE_GRAIN : sizeClass(want);
+      this.reclaiming = true;
+      try { this.reclaim(this.top + size > MAX_HEAP_BYTES); } finally { this.reclaiming = false; }
+    }
     const ptr = want >= LARGE ? this.allocLarge(Math.ceil(want / LARGE_GRAIN) * LARGE_GRAIN, bytes) : this.allocSmall(sizeClass(want), bytes);
     this.bytesInUse += this.live.get(ptr)!;
     return ptr;
+  }
+
+  /** Whether an allocation of `want` bytes must take fresh space past the end of the memory. */
+  private needsTop(want: number): boolean {
+    if (want >= LARGE) {
+      const size = Math.ceil(want / LARGE_GRAIN) * LARGE_GRAIN;
+      for (const r of this.largeFree) if (r.size >= size) return false;
+      const last = this.largeFree[this.largeFree.length - 1];
+      const start = last && last.ptr + last.size === this.top ? last.ptr : this.top;
+      return start + size > this.memory.buffer.byteLength;
+    }
+    const cls = sizeClass(want);
+    const list = this.freeLists.get(cls);
+    return !(list && list.length > 0) && this.top + cls > this.memory.buffer.byteLength;
   }
 
   private allocSmall(cls: number, bytes: number): number {
@@ -107,9 +137,12 @@ export class Heap {
     const ptr = this.top;
     const end = ptr + size;
     if (end > MAX_HEAP_BYTES) {
+      const outside = this.outsideScopeBytes > 0
+        ? ` ${fmtBytes(this.outsideScopeBytes)} of it is held by tensors made outside any scope that are still referenced: dispose() them, or work inside scope().`
+        : '';
       throw new RangeError(
         `convnet: out of tensor memory: asked for ${fmtBytes(bytes)} with ${fmtBytes(this.bytesInUse)} in use ` +
-        `(the WebAssembly heap is limited to 4 GiB). Use a smaller batch size or image size.`);
+        `(the WebAssembly heap is limited to 4 GiB). Use a smaller batch size or image size.${outside}`);
     }
     if (end > this.memory.buffer.byteLength) {
       const need = end - this.memory.buffer.byteLength;

@@ -15,19 +15,100 @@ let reshapeHook: ((x: Tensor, y: Tensor) => void) | null = null;
 /** @internal */
 export function setReshapeHook(h: (x: Tensor, y: Tensor) => void): void { reshapeHook = h; }
 
+/**
+ * What the garbage collector needs to release a block: its pointer and whether it counts as
+ * "outside any scope". Held by the finalization registry, so it must not point at its Storage.
+ */
+interface BlockRecord { ptr: number; bytes: number; outside: boolean }
+
 /** A block of heap shared by a tensor and its reshaped views. */
 class Storage {
   refs = 1;
-  constructor(readonly ptr: number, readonly bytes: number) {}
+  readonly rec: BlockRecord;
+  constructor(readonly ptr: number, readonly bytes: number) { this.rec = { ptr, bytes, outside: false }; }
 }
 
-const registry = typeof FinalizationRegistry !== 'undefined'
-  ? new FinalizationRegistry<number>((ptr) => { heap().release(ptr); })
-  : undefined;
+function setOutside(rec: BlockRecord, outside: boolean): void {
+  if (rec.outside === outside) return;
+  rec.outside = outside;
+  heap().outsideScopeBytes += outside ? rec.bytes : -rec.bytes;
+}
+
+function finalize(rec: BlockRecord): void {
+  setOutside(rec, false);
+  heap().release(rec.ptr);
+}
+
+// ---- garbage collection of tensors made outside scopes (issue 11 §7) ------------------------
+//
+// Tensors made outside any scope are released when garbage-collected. But JavaScript's GC sees
+// only the small Tensor objects, not the heap blocks behind them, and finalizers run only between
+// tasks: a loop that drops a 4 MB tensor per step filled the 4 GiB heap without a collection. So
+// the heap asks here before it grows: when tensors made outside scopes hold enough bytes, force a
+// garbage collection and run the finalizers at once (FinalizationRegistry.cleanupSome, from a
+// context made with V8's flag for it), then allocate from what they released. In Node on V8 9-12
+// (Node 16-22); elsewhere finalizers still run between tasks, and the out-of-memory error names
+// the bytes held outside scopes.
+
+interface Collector { gc: () => void; registry: FinalizationRegistry<BlockRecord> & { cleanupSome?: (cb?: (h: BlockRecord) => void) => void } }
+
+function makeCollector(): Collector | null {
+  try {
+    const proc = (globalThis as any).process;
+    const get = proc?.getBuiltinModule as ((id: string) => any) | undefined;
+    const v8major = Number(String(proc?.versions?.v8 ?? '').split('.')[0]);
+    if (!get || !(v8major >= 9 && v8major <= 12)) return null;
+    const v8 = get('node:v8'), vm = get('node:vm');
+    let gc = (globalThis as any).gc as (() => void) | undefined;
+    if (typeof gc !== 'function') { v8.setFlagsFromString('--expose-gc'); }
+    v8.setFlagsFromString('--harmony-weak-refs-with-cleanup-some');
+    const ctx = vm.createContext({});
+    if (typeof gc !== 'function') gc = vm.runInContext('gc', ctx) as () => void;
+    const FR = vm.runInContext('FinalizationRegistry', ctx) as typeof FinalizationRegistry;
+    const registry = new FR<BlockRecord>(finalize) as Collector['registry'];
+    if (typeof gc !== 'function' || typeof registry.cleanupSome !== 'function') return null;
+    return { gc, registry };
+  } catch {
+    return null;
+  }
+}
+
+const collector = makeCollector();
+const registry: Collector['registry'] | undefined = collector?.registry ??
+  (typeof FinalizationRegistry !== 'undefined' ? new FinalizationRegistry<BlockRecord>(finalize) : undefined);
+
+/** Collect when tensors outside scopes hold at least this many bytes (doubles with what survives). */
+const MIN_COLLECT_BYTES = 256 << 20;
+let collectAt = MIN_COLLECT_BYTES;
+let collections = 0;
+
+/** Forces a collection of unreachable tensors now; returns the heap bytes it released. */
+export function collectGarbageTensors(): number {
+  if (!collector) return 0;
+  const h = heap();
+  const before = h.bytesInUse;
+  collector.gc();
+  collector.registry.cleanupSome!();
+  collections++;
+  collectAt = Math.max(MIN_COLLECT_BYTES, 2 * h.outsideScopeBytes);
+  return before - h.bytesInUse;
+}
+
+/** @internal How many forced collections ran (tests). */
+export function garbageCollections(): number { return collections; }
+
+if (collector) {
+  heap().reclaim = (hard) => {
+    const h = heap();
+    if (h.outsideScopeBytes === 0 || (!hard && h.outsideScopeBytes < collectAt)) return false;
+    return collectGarbageTensors() > 0;
+  };
+}
 
 function releaseStorage(s: Storage): void {
   if (--s.refs === 0) {
     registry?.unregister(s);
+    setOutside(s.rec, false);
     heap().release(s.ptr);
   }
 }
@@ -61,8 +142,10 @@ export function endScope(keep: unknown): void {
   for (const t of list) {
     if (t.disposed || t.kept) continue;
     if (kept.has(t)) {
-      // Move the survivor to the enclosing scope so it is released there.
+      // Move the survivor to the enclosing scope so it is released there; out of the last scope,
+      // it is the garbage collector's.
       if (scopes.length) scopes[scopes.length - 1].push(t);
+      else t.markOutsideScope();
       continue;
     }
     t.dispose();
@@ -112,10 +195,11 @@ export class Tensor {
       const bytes = Math.max(1, this.size * BYTES[dtype]);
       const ptr = heap().alloc(bytes);
       this.storage = new Storage(ptr, bytes);
-      registry?.register(this.storage, ptr, this.storage);
+      registry?.register(this.storage, this.storage.rec, this.storage);
       this.offset = ptr;
     }
     if (scopes.length) scopes[scopes.length - 1].push(this);
+    else if (!storage) setOutside(this.storage.rec, true);
   }
 
   get rank(): number { return this.shape.length; }
@@ -185,7 +269,14 @@ export class Tensor {
   get exclusive(): boolean { return this.storage.refs === 1; }
 
   /** Keeps this tensor alive past the scope it was made in (weights, state). */
-  keep(): this { this.kept = true; return this; }
+  keep(): this {
+    this.kept = true;
+    setOutside(this.storage.rec, false); // meant to live: not garbage to look for
+    return this;
+  }
+
+  /** @internal Counts this tensor's block as held outside any scope (it left the last scope alive). */
+  markOutsideScope(): void { if (!this.kept && !this.disposed) setOutside(this.storage.rec, true); }
 
   /** Releases the memory now. Safe to call twice. */
   dispose(): void {

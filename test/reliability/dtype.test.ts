@@ -5,10 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tensor, zeros, ones, empty, full, scalar, heap, Tensor } from '../../src/tensor/index.js';
+import { tensor, zeros, ones, empty, full, scalar, heap, scope, Tensor } from '../../src/tensor/index.js';
 import { add, conv2d, matmul, correlate, sum } from '../../src/ops/index.js';
 
-function goodOps(): void {
+function goodOps(): void { scope(goodOpsIn); }
+function goodOpsIn(): void {
   const a = ones([3, 5]), b = full([5, 2], 2);
   const c = matmul(a, b);
   assert.deepEqual(Array.from(c.f32()), [10, 10, 10, 10, 10, 10]);
