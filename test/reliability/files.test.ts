@@ -149,3 +149,14 @@ test('imsave: a 0x0 image names the file; NaN is refused and nothing is written'
   assert.deepEqual(readdirSync(d), ['ok.png'], 'written atomically: no temporary left');
   rmSync(d, { recursive: true });
 });
+
+test('convnet download --help is truthful about --url: sizes are checked only from the default address', async () => {
+  const { command } = await import('../../src/cli/commands/download.js');
+  const help = command.help!.replace(/\s+/g, ' ');
+  assert.doesNotMatch(help, /; sizes are checked;/);
+  assert.match(help, /From the default address each file's size is checked against the notebook's; with --url it is not/);
+  assert.match(help, /--url BASE .*sizes are not checked against the notebook's with it/);
+  // And the code does what the help says: an expected size only without --url.
+  const src = readFileSync(fileURLToPath(new URL('../../src/cli/commands/download.ts', import.meta.url)), 'utf8');
+  assert.match(src, /expectedSize: parsed\.options\.url \? null : f\.size/);
+});

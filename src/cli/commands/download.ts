@@ -8,12 +8,15 @@ const HELP = `Usage: convnet download [--dest DIR] [--url BASE] [--no-unzip]
 
 Fetches the notebook's two files, PetImages_small.zip (386,340,140 bytes) and house.jpg, from
 the address the notebook uses, with a progress bar. An interrupted download resumes where it
-stopped (run the command again); sizes are checked; the zip is extracted into DIR with no entry
-allowed outside it and the total size limited.
+stopped (run the command again). From the default address each file's size is checked against
+the notebook's; with --url it is not (a mirror may hold other versions), so only the extraction
+limits below guard it. The zip is extracted into DIR with no entry allowed outside it and the
+total size limited.
 
 Options:
   --dest DIR        where to put the files (default: the current folder)
-  --url BASE        another address holding the same files (default https://geo.ingeotec.mx/~lgruiz/MeIA/)
+  --url BASE        another address holding the files (default https://geo.ingeotec.mx/~lgruiz/MeIA/);
+                    sizes are not checked against the notebook's with it
   --no-unzip        keep the zip without extracting it
   --max-bytes N     refuse a zip that expands beyond N bytes (default 4 GiB)
 
