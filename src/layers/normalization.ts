@@ -36,7 +36,10 @@ export class BatchNormalization extends Layer {
     const o = layerOptions(args, OWN, 'BatchNormalization');
     super(o);
     const w = `BatchNormalization ${this.name}`;
-    this.axis = (o.axis as number) ?? -1;
+    // tf.keras 2 saves the axis after build as a one-element list of its positive index ([3]).
+    const axis = Array.isArray(o.axis) && o.axis.length === 1 ? o.axis[0] : o.axis;
+    if (axis !== undefined && !Number.isInteger(axis)) throw new RangeError(`convnet: ${w}: axis must be an integer (one axis), got ${JSON.stringify(o.axis)}`);
+    this.axis = (axis as number) ?? -1;
     this.momentum = checkNumber(o.momentum ?? 0.99, 'momentum', w, 0, 1);
     this.epsilon = checkNumber(o.epsilon ?? 1e-3, 'epsilon', w, 0);
     this.center = o.center === undefined ? true : !!o.center;

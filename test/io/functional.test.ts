@@ -124,3 +124,28 @@ test('a Sequential nested in a functional model, and a functional model in TF.js
   const tj = await loadModel(join(dir, 'web'));
   assert.deepEqual((await tj.predict(x, { verbose: 0 })).dataSync(), want);
 });
+
+const shared = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'models');
+const FUNCTIONAL_FIXTURES: { file: string; params: number; out: number[]; softmax: boolean }[] = [
+  { file: 'ADL-202420-G01_concat-bn-cnn-300x300_3.5.0.keras', params: 44977, out: [300, 300, 1], softmax: false },
+  { file: 'CS-433_resnet1d-conv1d_2.15.0.keras', params: 192739, out: [3], softmax: true },
+  { file: 'mlcommons_resnet8-cifar10_2.4.0.h5', params: 78666, out: [10], softmax: true },
+  { file: 'mlcommons_mobilenetv1-025-vww96_2.4.0.h5', params: 221794, out: [2], softmax: true },
+];
+
+for (const f of FUNCTIONAL_FIXTURES) {
+  test(`functional fixture ${f.file} loads and predicts`, async (t) => {
+    if (!existsSync(join(shared, f.file))) { t.skip(`../shared/fixtures/models/${f.file} is absent`); return; }
+    const m = await loadModel(join(shared, f.file), { warn: () => {} });
+    assert.equal(m.className, 'Functional');
+    assert.equal(m.countParams(), f.params);
+    const s = m.inputShape!.slice(1) as number[];
+    const n = s.reduce((a, b) => a * b, 1) * 2;
+    const x = tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 0.5 + 0.5), [2, ...s]);
+    const y = await m.predict(x, { verbose: 0 });
+    assert.deepEqual(y.shape, [2, ...f.out]);
+    const v = y.dataSync();
+    assert.ok(v.every(Number.isFinite));
+    if (f.softmax) for (let r = 0; r < 2; r++) assert.ok(Math.abs(v.slice(r * f.out[0], (r + 1) * f.out[0]).reduce((a, b) => a + b, 0) - 1) < 1e-5);
+  });
+}
