@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   notebook: () => import('./commands/notebook.js'),
   sweep: () => import('./commands/sweep.js'),
   report: () => import('./commands/report.js'),
+  worker: () => import('./commands/worker.js'),
   predict: () => import('./commands/predict.js'),
 };
 

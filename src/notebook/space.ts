@@ -157,3 +157,20 @@ export function configDiff(config: TrialConfig): Record<string, ParamValue> {
   for (const k of SPACE_KEYS) if (config[k] !== NOTEBOOK_CONFIG[k]) out[k] = config[k];
   return out;
 }
+
+/**
+ * Checks a full configuration received from elsewhere (a queue's trial): exactly the known keys,
+ * each with a valid value. Nothing else is accepted, so a trial can only ever be a convnet model.
+ */
+export function checkTrialConfig(config: unknown, source = 'trial config'): TrialConfig {
+  if (!config || typeof config !== 'object' || Array.isArray(config)) throw new Error(`${source}: expected an object`);
+  const keys = Object.keys(config);
+  const extra = keys.filter((k) => !(SPACE_KEYS as string[]).includes(k));
+  if (extra.length) throw new Error(`${source}: unknown key '${extra[0]}'`);
+  for (const k of SPACE_KEYS) {
+    if (!(k in config)) throw new Error(`${source}: missing '${k}'`);
+    const why = CHECKS[k]((config as Record<string, ParamValue>)[k]);
+    if (why) throw new Error(`${source}: '${k}' value ${JSON.stringify((config as Record<string, unknown>)[k])} is not valid (expected ${why})`);
+  }
+  return config as TrialConfig;
+}

@@ -76,7 +76,7 @@ export interface PlannedTrial {
 }
 
 /** A record of results.jsonl, with what the queue and successive halving add. */
-export type SweepRecord = TrialRecord & { rung?: number; budget?: number; worker?: string; queuedAt?: string; startedAt?: string; attempts?: number };
+export type SweepRecord = TrialRecord & { rung?: number; worker?: string; queuedAt?: string; startedAt?: string; attempts?: number; resumedFrom?: number };
 
 /** What an executor reports for each trial it finished. */
 export interface FinishedTrial {

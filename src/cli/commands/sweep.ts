@@ -4,8 +4,9 @@ import type { Command } from '../main.js';
 import { errorLine, parseArgs, UsageError } from '../args.js';
 
 const HELP = `Usage: convnet sweep DIR [--epochs 10] [--space space.json | --preset exercise] [--trials N]
-                     [--strategy grid|random] [--out DIR] [--subset FRACTION] [--target-size N]
-                     [--seed N] [--force] [--lang en|es]
+                     [--strategy grid|random|halving|hyperband] [--out DIR] [--subset FRACTION]
+                     [--target-size N] [--seed N] [--force] [--lang en|es]
+                     [--queue redis://HOST:6379/0 [--name NAME] [--artifacts DIR] [--attempts 3]]
 
 Trains one network per configuration on the images in DIR (one sub-folder per class; 20% of each class
 is the validation set, as in the notebook) and ranks them by validation accuracy.
@@ -19,12 +20,28 @@ is the validation set, as in the notebook) and ranks them by validation accuracy
                       keys: filters, kernelSize, convBlocks, denseUnits, learningRate, batchSize,
                       batchNorm, dropout, augmentation, optimizer (others keep the notebook's value)
   --strategy S        'random' (default): --trials configurations drawn with the seed;
-                      'grid': every configuration in order (the first --trials of them)
+                      'grid': every configuration in order (the first --trials of them);
+                      'halving': successive halving: --trials configurations (default 27) on a small
+                      budget, the best 1/eta of each rung promoted to eta times the budget, the last
+                      rung on the full data at the full size (the only one ranked in results.jsonl;
+                      the lower rungs go to halving.jsonl); 'hyperband': several such brackets
+  --eta N             halving: keep the best 1/N of each rung (default 3)
+  --min-budget F      halving: the first rung's budget, a fraction (default 1/eta^2)
+  --budget B          halving: what the budget cuts: 'subset' (a fraction of the images, default) or
+                      'size' (smaller images); epochs stay fixed
   --trials N          number of trials (default 10 for random, the whole grid for grid)
   --out DIR           output folder (default sweep-out); rerunning the same command resumes it
   --subset F          use a fraction F of each class (e.g. 0.25) for fast exploration
   --target-size N     images are resized to N x N (default 150)
   --force             write into an existing folder that is not this sweep (nothing is deleted)
+  --queue URL         run the trials on 'convnet worker' processes through Redis (redis://HOST:PORT/DB,
+                      rediss:// for TLS, 'env' for the URL in $CONVNET_REDIS_URL; the password comes from
+                      the URL or $REDIS_PASSWORD); this command plans, enqueues and collects the results
+  --name NAME         the sweep's name on the queue (default: the --out folder's name)
+  --artifacts DIR     a folder shared with the workers (their --artifacts) for checkpoints and models;
+                      without it they go through Redis
+  --backend NAME      compute backend: native, wasm or reference (default: native when built, else wasm)
+  --attempts N        tries of a trial that keeps failing before it is marked failed (default 3)
 
 Writes results.jsonl (one line per finished trial, appended atomically), best-model.keras, best.json
 and index.html (ranking and a chart of validation accuracy against each parameter).
@@ -42,6 +59,8 @@ export const command: Command = {
         epochs: { type: 'number', default: 10 }, space: { type: 'string' }, preset: { type: 'string' }, trials: { type: 'number' },
         strategy: { type: 'string', default: 'random' }, out: { type: 'string', default: 'sweep-out' }, subset: { type: 'number', default: 1 },
         targetSize: { type: 'number', default: 150 }, seed: { type: 'number', default: 42 }, force: { type: 'boolean' }, lang: { type: 'string', default: 'en' },
+        queue: { type: 'string' }, name: { type: 'string' }, artifacts: { type: 'string' }, attempts: { type: 'number', default: 3 },
+        eta: { type: 'number' }, minBudget: { type: 'number' }, budget: { type: 'string' }, backend: { type: 'string' },
       }, 'sweep');
       o = p.options;
       if (p.positionals.length !== 1) throw new UsageError(`convnet sweep: give one data folder (got ${p.positionals.length}). Run 'convnet sweep --help'.`);
@@ -58,9 +77,24 @@ export const command: Command = {
         space = PRESETS[name];
       }
       if (o.lang !== 'en' && o.lang !== 'es') throw new UsageError(`convnet sweep: --lang must be 'en' or 'es'`);
+      const { useBackendOption } = await import('../../backend/index.js');
+      useBackendOption(o.backend, 'sweep');
     } catch (e) {
       console.error(errorLine('sweep', e));
       return 2;
+    }
+    let executor;
+    if (o.queue) {
+      try {
+        const { parseQueueUrl } = await import('../../queue/connection.js');
+        const { queueExecutor } = await import('../../queue/coordinator.js');
+        const { basename, resolve } = await import('node:path');
+        if (!(Number.isInteger(o.attempts) && o.attempts >= 1)) throw new Error(`--attempts must be a positive integer, got ${o.attempts}`);
+        executor = queueExecutor({ queue: parseQueueUrl(o.queue), name: o.name ?? basename(resolve(o.out)).replace(/[^A-Za-z0-9_-]/g, '_'), artifacts: o.artifacts, attempts: o.attempts });
+      } catch (e) {
+        console.error(errorLine('sweep', e));
+        return 2;
+      }
     }
     const { runSweep } = await import('../../notebook/sweep.js');
     const { defaultTrialRunner } = await import('../../notebook/trial.js');
@@ -76,8 +110,8 @@ export const command: Command = {
     try {
       const r = await runSweep({
         data: dir, out: o.out, epochs: o.epochs, space, strategy: o.strategy, trials: o.trials ?? (o.strategy === 'random' ? 10 : undefined),
-        subset: o.subset, targetSize: o.targetSize, seed: o.seed, force: o.force, lang: o.lang,
-      }, defaultTrialRunner({ cacheDir: join(o.out, 'cache'), signal: stop.signal }));
+        subset: o.subset, targetSize: o.targetSize, seed: o.seed, force: o.force, lang: o.lang, eta: o.eta, minBudget: o.minBudget, budget: o.budget,
+      }, executor ?? defaultTrialRunner({ cacheDir: join(o.out, 'cache'), signal: stop.signal }));
       return r.interrupted ? 130 : r.failed.length ? 1 : 0;
     } catch (e) {
       console.error(errorLine('sweep', e));
