@@ -181,12 +181,20 @@ export class Functional extends Model {
     });
   }
 
-  /** For the summary: each layer's calls in this model, and the tensors each reads ("conv2d[0][0]"). */
-  connections(): string[][] {
-    return this._layers.map((l) => {
-      const calls = this.nodes.filter((n) => n.layer === l);
-      return calls.flatMap((n) => n.inputs.map((t) => `${t.node.layer.name}[${this.nodeIndex(t.node)}][${t.index}]`));
-    });
+  /**
+   * For the summary: per layer, the tensors its calls in this model read ("conv2d[0][0]": layer,
+   * node, tensor, as Keras prints them); null when the graph is a plain chain (Keras then prints
+   * the Sequential table, InputLayer included).
+   */
+  connections(): string[][] | null {
+    const own = new Set(this.nodes);
+    const readers = new Map<KerasTensor, number>();
+    for (const n of this.nodes) for (const t of n.inputs) readers.set(t, (readers.get(t) ?? 0) + 1);
+    const chain = this.outputs.length === 1 && this.nodes.every((n) => n.inputs.length <= 1) &&
+      [...readers.values()].every((c) => c === 1) && this._layers.every((l) => l.inboundNodes.filter((n) => own.has(n)).length === 1);
+    if (chain) return null;
+    return this._layers.map((l) => l.inboundNodes.filter((n) => own.has(n))
+      .flatMap((n) => n.inputs.map((t) => `${t.node.layer.name}[${t.node.layer.inboundNodes.indexOf(t.node)}][${t.index}]`)));
   }
 
   /** A node's index among its layer's calls that belong to this model (Keras's node reindexing). */

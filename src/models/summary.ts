@@ -22,6 +22,11 @@ export interface SummaryModel {
   trainableWeights: Variable[];
   nonTrainableWeights: Variable[];
   optimizerVariables(): Variable[] | null;
+  /**
+   * A functional model that is not a plain chain: per layer, the tensors it reads
+   * ("conv2d[0][0]"); the summary then has Keras's "Connected to" column. Null for chains.
+   */
+  connections?(): string[][] | null;
 }
 
 /** Keras's readable_memory_size: 1024-based units with two decimals. */
@@ -102,20 +107,24 @@ export function summaryLines(model: SummaryModel, opts: SummaryOptions = {}): st
   const cols = typeof process !== 'undefined' && process.stdout?.isTTY && process.stdout.columns
     ? process.stdout.columns
     : Number(typeof process !== 'undefined' ? process.env?.COLUMNS : undefined) || 80;
-  const lineLength = opts.lineLength ?? Math.min(88, cols - 4);
-  const positions = opts.positions ?? [0.45, 0.8, 1.0];
+  const conns = model.connections?.() ?? null;
+  // Keras: 88 columns and three for chains; 108 and a fourth, "Connected to", for other graphs.
+  const lineLength = opts.lineLength ?? Math.min(conns ? 108 : 88, cols - 4);
+  const positions = opts.positions ?? (conns ? [0.3, 0.56, 0.74, 1.0] : [0.45, 0.8, 1.0]);
   const widths = columnWidths(lineLength, positions);
-  const align: ('left' | 'right')[] = ['left', 'left', 'right'];
-  const header = ['Layer (type)', 'Output Shape', 'Param #'];
+  const align: ('left' | 'right')[] = conns ? ['left', 'left', 'right', 'left'] : ['left', 'left', 'right'];
+  const header = conns ? ['Layer (type)', 'Output Shape', 'Param #', 'Connected to'] : ['Layer (type)', 'Output Shape', 'Param #'];
 
   const shapes = model.outputShapes();
   const rows = model.layers.map((l, i) => {
     const shape = shapes[i];
-    return [
+    const row = [
       `${l.name} (${l.className})`,
       shape ? fmtShape(shape) : '?',
       l.built ? withCommas(l.countParams()) : '0 (unbuilt)',
     ];
+    if (conns) row.push(conns[i].length ? conns[i].join(', ') : '-');
+    return row;
   });
 
   const hr = (l: string, m: string, r: string, ch: string) => l + widths.map((w) => ch.repeat(w + 2)).join(m) + r;
