@@ -49,8 +49,9 @@ test('initializer configs: keys some Keras era wrote and Keras ignores are accep
   assert.throws(() => new VarianceScaling({ mode: 'fan_mid' as never }), /mode must be/);
 });
 
-test('tf.keras 2.1.6 (TF 1.x) and 2.4 legacy .h5: initializers with dtype load, outputs match numpy, optimizer state restored', async () => {
-  for (const [file, kind, slots] of [['tf1_adam.h5', 'Adam', ['momentum', 'velocity']], ['tf2_rmsprop.h5', 'RMSprop', ['velocity', 'momentum']]] as const) {
+test('tf.keras 2.1.6 (TF 1.x), 2.4 and 2.15 legacy .h5: initializers with dtype load, outputs match numpy, optimizer state restored', async () => {
+  const cases = [['tf1_adam.h5', 'Adam', ['momentum', 'velocity']], ['tf2_rmsprop.h5', 'RMSprop', ['velocity', 'momentum']], ['tf215_adam.h5', 'Adam', ['momentum', 'velocity']]] as const;
+  for (const [file, kind, slots] of cases) {
     const e = EXPECTED[file];
     const warnings: string[] = [];
     const model = await loadModel(join(here, file), { warn: (m) => warnings.push(m) });

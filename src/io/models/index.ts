@@ -12,11 +12,8 @@
  * The format code (`keras.ts`, `legacy_h5.ts`, `tfjs.ts`, `onnx.ts`) works on the typed JSON of
  * `schema.ts` and plain arrays; only this file touches layers, models and optimizers.
  */
-import { statSync } from 'node:fs';
-import { join, extname } from 'node:path';
 import { tensor, fmtShape } from '../../tensor/index.js';
 import { deserializeLayer, type Layer, type Variable } from '../../layers/index.js';
-import { writeFileAtomic, readFileLimited, isDirectory } from './files.js';
 import { readKerasArchive, writeKerasArchive, writeKerasWeights, readKerasWeights, type ReadLimits } from './keras.js';
 import { readLegacyH5, isHdf5 } from './legacy_h5.js';
 import { readTfjs, writeTfjs } from './tfjs.js';
@@ -26,6 +23,13 @@ import type { SavableModel, Model } from '../../models/model.js';
 import type { FunctionalLayerData } from './functional.js';
 import type { CompileArgs } from '../../models/trainer.js';
 import type { CompileConfigJSON, LoadedModelData, SaveModelData, ShapeJSON, KerasObjectJSON, WeightArray } from './schema.js';
+
+// Node's file system only under Node: convnet-ts/browser loads this module too (src/io/models/browser.ts
+// saves to a Blob or a download and loads from bytes, a File or a URL), where these are never called.
+const IN_NODE = typeof process === 'object' && typeof process.versions?.node === 'string';
+const { statSync } = IN_NODE ? await import('node:fs') : ({} as typeof import('node:fs'));
+const { join, extname } = IN_NODE ? await import('node:path') : ({} as typeof import('node:path'));
+const { writeFileAtomic, readFileLimited, isDirectory } = IN_NODE ? await import('./files.js') : ({} as typeof import('./files.js'));
 
 export { UnsafeFileError } from './zip.js';
 export { exportOnnx, onnxSupportedLayers } from './onnx.js';
@@ -172,6 +176,8 @@ export function modelData(model: ModelLike, includeOptimizer = true): SaveModelD
  * layers format), or `.onnx`. Every file is written under a temporary name and renamed.
  */
 export async function saveModel(model: ModelLike, path: string, opts: SaveOptions = {}): Promise<void> {
+  // In a browser: `model.save('downloads://name.keras')` offers the .keras file as a download.
+  if (path.startsWith('downloads://')) return (await import('./browser.js')).downloadModel(model, path.slice('downloads://'.length), opts);
   const format = formatForSave(path, opts);
   const data = modelData(model, opts.includeOptimizer !== false);
   if (opts.classNames != null) {
@@ -326,7 +332,18 @@ function restoreOptimizer(model: ModelLike, saved: WeightArray[], warn: (m: stri
 }
 
 /** Keras 2 (OptimizerV2) slot names to Keras 3's (and convnet's) slot variable names. */
-const KERAS2_SLOTS: Record<string, string> = { m: 'momentum', v: 'velocity', vhat: 'velocity_hat', rms: 'velocity', momentum: 'momentum', mg: 'average_gradient' };
+const KERAS2_SLOTS: Record<string, string> = {
+  m: 'momentum', v: 'velocity', vhat: 'velocity_hat', rms: 'velocity', momentum: 'momentum', mg: 'average_gradient', velocity: 'velocity', average_gradient: 'average_gradient',
+};
+/**
+ * The Keras 3 slot a Keras 2 optimizer weight holds, from its name: `Adam/conv2d/kernel/m:0`
+ * (Keras 2.4-2.10, OptimizerV2), `Adam/m/conv2d/kernel:0` or `m/conv2d/kernel:0` (Keras 2.11-2.15).
+ */
+function keras2Slot(name: string): string | undefined {
+  const parts = name.replace(/:\d+$/, '').split('/');
+  for (const p of [parts[parts.length - 1], parts[0], parts[1]]) if (p !== undefined && Object.hasOwn(KERAS2_SLOTS, p)) return KERAS2_SLOTS[p];
+  return undefined;
+}
 /**
  * Keras 2.0-2.3 (and tf.keras of TF 1.x) saved its slots unnamed (`training/Adam/Variable_k:0`): one block
  * per slot kind, each holding that slot for every trainable weight, in the order its optimizers made them.
@@ -346,16 +363,16 @@ function restoreLegacyOptimizer(model: ModelLike, legacy: { names: string[]; val
   const trainable = model.trainableWeights ?? model.layers.flatMap((l) => l.trainableWeights);
   const skip = (why: string) => warn(`${what}: skipping the optimizer state (${opt.className}): ${why}`);
   const n = trainable.length;
-  const itIdx = legacy.names.findIndex((nm) => /(^|\/)iter(ations)?(:\d+)?$/.test(nm));
+  const itIdx = legacy.names.findIndex((nm) => /(^|\/)iter(ation|ations)?(:\d+)?$/.test(nm));
   if (itIdx < 0) return skip(`no iteration count among ${legacy.names.length} optimizer weights`);
   const rest = legacy.names.map((nm, i) => ({ nm, v: legacy.values[i] })).filter((_, i) => i !== itIdx);
   const fits = (w: WeightArray, i: number) => w.shape.length === trainable[i].shape.length && w.shape.every((d, k) => d === trainable[i].shape[k]);
   const blocks = new Map<string, WeightArray[]>();
-  const slotName = (nm: string) => /\/(m|v|vhat|rms|momentum|mg)(:\d+)?$/.exec(nm)?.[1];
-  if (rest.every((r) => slotName(r.nm))) {
-    // Keras 2.4-2.12 (OptimizerV2): `Adam/conv2d/kernel/m:0`, each kind's slots in the weights' order.
+  if (rest.every((r) => keras2Slot(r.nm))) {
+    // Named slots (Keras 2.4-2.15): each kind's slots come in the weights' order, whether the file
+    // lists them kind by kind (OptimizerV2) or weight by weight (Keras 2.11+).
     for (const r of rest) {
-      const kind = KERAS2_SLOTS[slotName(r.nm)!];
+      const kind = keras2Slot(r.nm)!;
       if (!blocks.has(kind)) blocks.set(kind, []);
       blocks.get(kind)!.push(r.v);
     }
