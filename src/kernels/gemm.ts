@@ -69,7 +69,7 @@ export function gemmBlock(mc: i32, kc: i32, a: usize, lda: usize, pb: usize, pst
             let v = load<f32>(tile + (<usize>(r * NR + q) << 2));
             if (beta) v += load<f32>(dst);
             if (bj) v += load<f32>(bj + (<usize>q << 2));
-            if (relu) v = v > 0 ? v : 0;
+            if (relu) v = v < 0 ? 0 : v; // NaN stays NaN, as the micro-kernel's pmax(v, 0)
             store<f32>(dst, v);
           }
         }

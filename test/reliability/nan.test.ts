@@ -141,14 +141,16 @@ for (const [name, make] of backends) {
   }
 
   // Shapes that take each wasm conv path: Winograd (3x3 same, 8 -> 8 channels), the few-channel
-  // 3x3 kernels (3 -> 8), and the GEMM (5x5, 3 -> 6), each with the fused relu.
-  for (const [label, k, cin, cout] of [['Winograd 3x3', 3, 8, 8], ['few-channel 3x3', 3, 3, 8], ['GEMM 5x5', 5, 3, 6]] as const) {
+  // 3x3 kernels (3 -> 8), and the GEMM: full 4x8 micro-kernel tiles (2 -> 8) and edge tiles
+  // (1 -> 4, 3 -> 6; a 1 -> 4 conv lost the NaN there), each with the fused relu.
+  for (const [label, k, cin, cout] of [['Winograd 3x3', 3, 8, 8], ['few-channel 3x3', 3, 3, 8], ['GEMM 5x5 full tiles', 5, 2, 8],
+    ['GEMM 3x3 edge tiles', 3, 1, 4], ['GEMM 5x5 edge tiles', 5, 3, 6]] as const) {
     test(`${name}: conv2d ${label} + relu: a NaN pixel makes exactly its receptive field NaN`, () => {
       const H = 9;
       const x = rand([1, H, H, cin], 10);
-      x.f32()[((4 * H) + 4) * cin + 1] = NaN; // pixel (4, 4)
+      x.f32()[((4 * H) + 4) * cin + cin - 1] = NaN; // pixel (4, 4), last channel
       const w = rand([k, k, cin, cout], 11), bias = rand([cout], 12);
-      const p = conv2dParams(x.shape, w.shape, { padding: 'same', activation: 'relu' });
+      const p = { ...conv2dParams(x.shape, w.shape, { padding: 'same' }), activation: 'relu' as Activation };
       const out = zeros([1, H, H, cout]);
       B.conv2d(x, w, bias, out, p);
       const ov = out.f32(), r = (k - 1) / 2;
@@ -156,6 +158,7 @@ for (const [name, make] of backends) {
         const inField = Math.abs(y - 4) <= r && Math.abs(xx - 4) <= r;
         const v = ov[(y * H + xx) * cout + c];
         assert.equal(Number.isNaN(v), inField, `output (${y}, ${xx}, ${c}) = ${v}`);
+        if (!inField) assert.ok(v >= 0, 'relu applied');
       }
     });
   }
