@@ -198,6 +198,7 @@ test('the save target decides the format: folders for TF.js, hints for names tha
     assert.equal(tf.format, 'layers-model');
     // Class names travel with the model.
     assert.deepEqual(tf.userDefinedMetadata, { class_names: ['no', 'yes'] });
+    assert.deepEqual((await readModelData(join(root, 'out.keras_tfjs'))).classNames, ['no', 'yes']);
     await assert.rejects(silently(() => exportCommand.run([src, join(root, 'm.pb')])), /pass --format keras, tfjs or onnx/);
     m.dispose();
   } finally {
