@@ -73,6 +73,12 @@ test('tf.keras 2.1.6 (TF 1.x), 2.4 and 2.15 legacy .h5: initializers with dtype 
       assert.deepEqual(Array.from(v.value.dataSync()), Array.from(Float32Array.from(want)), `${file}: ${v.name} of ${trainable[k].path}`);
     }
     assert.deepEqual([...seen.values()], slots.map(() => trainable.length));
+    // loadWeights into a compiled model of the same architecture restores the state too.
+    const twin = await loadModel(join(here, file), { compile: true });
+    twin.optimizer.iterations = 0;
+    await twin.loadWeights(join(here, file));
+    assert.equal(twin.optimizer.iterations, e.iterations, `${file}: loadWeights restores the iteration count`);
+    twin.dispose();
     // Training goes on from there.
     await model.fit(tensor(Float32Array.from(e.input), [1, 6, 6, 1]), tensor(new Float32Array([0, 1, 0]), [1, 3]), { epochs: 1, verbose: 0 });
     assert.equal(opt.iterations, e.iterations + 1);

@@ -233,6 +233,7 @@ export async function loadWeights(model: ModelLike, path: string, opts: LoadOpti
   }
   let weights: WeightArray[][];
   let optimizerVariables: WeightArray[] | null;
+  let legacyOptimizer: LoadedModelData['legacyOptimizerWeights'] = null;
   if (WEIGHTS_SUFFIX.test(path)) {
     const bytes = await readFileLimited(path, opts.maxFileBytes ?? 2 ** 31, path);
     ({ weights, optimizerVariables } = await readKerasWeights(bytes, layers.map((l) => l.className), path, opts));
@@ -247,9 +248,11 @@ export async function loadWeights(model: ModelLike, path: string, opts: LoadOpti
     const queue = data.weights.filter((w) => w.length > 0);
     weights = layers.map((l) => (l.variables.length > 0 ? queue.shift()! : []));
     optimizerVariables = data.optimizerVariables;
+    legacyOptimizer = data.legacyOptimizerWeights ?? null;
   }
   assignWeights(layers, weights, path);
   if (optimizerVariables && model.optimizer) restoreOptimizer(model, optimizerVariables, warn, path);
+  else if (legacyOptimizer && model.optimizer) restoreLegacyOptimizer(model, legacyOptimizer, warn, path);
 }
 
 /** ONNX bytes for a model's data (the export command and `.onnx` saves). */
