@@ -87,6 +87,6 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     const v = await fn();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
