@@ -1,6 +1,9 @@
 /**
  * Engine bench section: GEMM, the notebook model's conv layers, and its training step and
- * prediction on the WebAssembly backend, beside TF.js (pure JS) and PyTorch in the same run.
+ * prediction on the selected backend (`convnet bench --backend native|wasm|reference`, default: the
+ * default backend), beside, in the same run: the wasm backend training the same model
+ * (`wasm_train_img_s`), PyTorch (`torch_train_img_s`), ONNX Runtime predicting the same model exported
+ * to ONNX (`ort_predict_img_s`), numpy's OpenBLAS SGEMM on one thread (`openblas_gflops_1t`) and TF.js.
  *
  * Training and prediction run the real Keras-style path (`Sequential` of src/models, `compile` with
  * Adam and binary cross-entropy, `trainOnBatch` / `predictOnBatch`), so the figures are what a user
@@ -8,10 +11,13 @@
  * given as wall clock and per CPU-second (process CPU time, all threads), since the machine is shared.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tensor, tensor, zeros, scope, Rng, setSeed } from '../tensor/index.js';
 import { backend, setBackend, getThreads, setThreads } from '../backend/index.js';
+import { wasmAvailable } from '../backend/wasm/index.js';
 import type { Conv2DParams } from '../backend/backend.js';
 import { clearSession } from '../layers/index.js';
 import type { Sequential } from '../models/index.js';
@@ -128,14 +134,53 @@ function pythonWithTorch(): string | null {
   return null;
 }
 
+/** numpy's SGEMM on 512^3, one thread (the `python3` first on PATH: pip numpy with OpenBLAS). */
+function openblasGflops(reps: number): { gflops: number; config: string } | { error: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  // The machine's OpenBLAS settings are tuned for other jobs; this one measure runs with the library's own.
+  delete env.OPENBLAS_CORETYPE; delete env.OPENBLAS_L2_SIZE;
+  const code = [
+    'import json, time, numpy as np',
+    'n = 512; a = np.random.rand(n, n).astype(np.float32); b = np.random.rand(n, n).astype(np.float32)',
+    'a @ b',
+    'best = min((lambda t: (a @ b, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(' + reps + '))',
+    'cfg = ""',
+    'try:\n  import numpy.__config__ as c; info = c.CONFIG["Build Dependencies"]["blas"]; cfg = info.get("name", "") + " " + str(info.get("version", ""))\nexcept Exception: pass',
+    'print(json.dumps({"gflops": 2 * n ** 3 / best / 1e9, "numpy": np.__version__, "blas": cfg}))',
+  ].join('\n');
+  const r = spawnSync('python3', ['-c', code], { encoding: 'utf8', timeout: 120000, env });
+  const line = (r.stdout || '').trim().split('\n').pop();
+  try {
+    const j = JSON.parse(line ?? '') as { gflops: number; numpy: string; blas: string };
+    return { gflops: j.gflops, config: `numpy ${j.numpy}, ${j.blas.trim() || 'BLAS unknown'}` };
+  } catch {
+    return { error: (r.stderr || r.error?.message || 'no output').trim().split('\n').pop()!.slice(0, 160) };
+  }
+}
+
+/** Trains the notebook model at batch `n` on the current backend: best-of wall and CPU seconds. */
+function trainRate(n: number, reps: number, rng: Rng): { wall: number; cpu: number; peak: number } {
+  const model = notebookModel();
+  const b = batchOf(n, rng);
+  let peak = rssMb();
+  const sampler = setInterval(() => { peak = Math.max(peak, rssMb()); }, 50);
+  const t = timeBoth(() => { model.trainOnBatch(b.x, b.y); peak = Math.max(peak, rssMb()); }, reps);
+  clearInterval(sampler);
+  b.x.dispose(); b.y.dispose();
+  model.dispose();
+  return { ...t, peak };
+}
+
 export async function run(opts: Opts): Promise<Figures> {
   const { quick, log } = opts;
   const out: Figures = {};
-  const prevBackend = backend();
-  setBackend('wasm');
+  const main = backend();
   const threads = getThreads();
-  out.backend = backend().name;
+  out.backend = main.name;
+  const isa = (main as { isa?: unknown }).isa;
+  if (typeof isa === 'string') out.isa = isa;
   out.threads = threads;
+  log(`backend ${main.name}${typeof isa === 'string' ? ` (${isa})` : ''}, ${threads} threads`);
 
   // GEMM 512^3.
   const g1 = gemm(1, quick ? 5 : 20);
@@ -147,6 +192,16 @@ export async function run(opts: Opts): Promise<Figures> {
   out.gemm_gflops_per_cpu = round(gN.cpu);
   log(`gemm 512^3: ${out.gemm_gflops_1t} GFLOP/s on 1 thread, ${out.gemm_gflops} on ${threads} (x${out.gemm_speedup}); ` +
     `per CPU-second ${out.gemm_gflops_per_cpu_1t} and ${out.gemm_gflops_per_cpu}`);
+  const ob = openblasGflops(quick ? 5 : 20);
+  if ('gflops' in ob) {
+    out.openblas_gflops_1t = round(ob.gflops);
+    out.openblas_config = ob.config;
+    out.gemm_vs_openblas = round(g1.wall / ob.gflops, 2);
+    log(`numpy sgemm 512^3 on 1 thread (${ob.config}): ${out.openblas_gflops_1t} GFLOP/s; convnet is ${out.gemm_vs_openblas}x`);
+  } else {
+    out.openblas_gflops_1t = null; out.gemm_vs_openblas = null;
+    log(`numpy/OpenBLAS: not measured (${ob.error})`);
+  }
 
   // Conv layers at batch 32 (quick: 8), forward and backward (input + filter gradients).
   const cb = quick ? 8 : 32;
@@ -173,24 +228,59 @@ export async function run(opts: Opts): Promise<Figures> {
   out.train_img_s_b32 = round(32 / t32.wall, 2);
   out.train_img_per_cpu_s_b32 = round(32 / t32.cpu, 2);
   log(`train batch 32: ${out.train_img_s_b32} images/s, ${out.train_img_per_cpu_s_b32} images per CPU-second`);
-  const tp = timeBoth(() => { model.predictOnBatch(b32.x).dispose(); }, quick ? 1 : 3);
+  const tp = timeBoth(() => { model.predictOnBatch(b32.x).dispose(); }, quick ? 1 : 5);
   out.predict_img_s = round(32 / tp.wall, 2);
   out.predict_img_per_cpu_s = round(32 / tp.cpu, 2);
   log(`predict batch 32: ${out.predict_img_s} images/s, ${out.predict_img_per_cpu_s} images per CPU-second`);
   b32.x.dispose(); b32.y.dispose();
-  const b128 = batchOf(128, drng);
-  let peak = rssMb();
-  const sampler = setInterval(() => { peak = Math.max(peak, rssMb()); }, 50);
-  const t128 = timeBoth(() => { model.trainOnBatch(b128.x, b128.y); peak = Math.max(peak, rssMb()); }, quick ? 0 : 2);
-  clearInterval(sampler);
+  // The same model in ONNX, for ONNX Runtime below.
+  const onnxDir = mkdtempSync(join(tmpdir(), 'convnet-bench-'));
+  const onnxPath = join(onnxDir, 'notebook.onnx');
+  let onnxError: string | null = null;
+  try { await model.save(onnxPath); } catch (e) { onnxError = e instanceof Error ? e.message : String(e); }
+  model.dispose();
+  const t128 = trainRate(128, quick ? 0 : 2, drng);
   const maxRss = process.resourceUsage().maxRSS / 1024;
   out.train_img_s = round(128 / t128.wall, 2);
   out.train_img_per_cpu_s = round(128 / t128.cpu, 2);
-  out.peak_rss_mb = Math.round(Math.max(peak, maxRss));
+  out.peak_rss_mb = Math.round(Math.max(t128.peak, maxRss));
   log(`train batch 128: ${out.train_img_s} images/s, ${out.train_img_per_cpu_s} images per CPU-second, peak RSS ${out.peak_rss_mb} MB`);
-  b128.x.dispose(); b128.y.dispose();
-  model.dispose();
-  setBackend(prevBackend);
+
+  // The wasm backend on the same model and batch, in the same run.
+  if (main.name === 'wasm') {
+    out.wasm_train_img_s = out.train_img_s;
+    out.train_vs_wasm = 1;
+  } else if (wasmAvailable()) {
+    setBackend('wasm');
+    setThreads(threads);
+    const tw = trainRate(128, quick ? 0 : 1, drng);
+    setBackend(main);
+    out.wasm_train_img_s = round(128 / tw.wall, 2);
+    out.train_vs_wasm = round((out.train_img_s as number) / (out.wasm_train_img_s as number), 2);
+    log(`wasm backend, train batch 128: ${out.wasm_train_img_s} images/s; ${main.name} is ${out.train_vs_wasm}x`);
+  } else {
+    out.wasm_train_img_s = null; out.train_vs_wasm = null;
+    log('wasm backend: not measured (build/kernels.wasm is missing)');
+  }
+
+  // ONNX Runtime predicting the same model (onnxruntime-node if installed, else onnxruntime-web in Node).
+  if (onnxError) {
+    out.ort_predict_img_s = null; out.predict_vs_ort = null;
+    log(`onnx runtime: not measured (export failed: ${onnxError})`);
+  } else {
+    const r = peerJson(process.execPath, [LIB('bench-ort.mjs'), onnxPath, '32', quick ? '2' : '5', String(threads)], quick ? 120 : 300);
+    if (r && typeof r.img_s === 'number') {
+      out.ort_predict_img_s = round(r.img_s, 2);
+      out.ort_runtime = `${r.runtime}${r.version ? ' ' + r.version : ''}`;
+      out.predict_vs_ort = round((out.predict_img_s as number) / r.img_s, 2);
+      log(`onnx runtime (${out.ort_runtime}) predict batch 32: ${out.ort_predict_img_s} images/s; convnet is ${out.predict_vs_ort}x`);
+    } else {
+      out.ort_predict_img_s = null; out.predict_vs_ort = null;
+      const err = String(r?.error ?? 'timed out');
+      log(`onnx runtime: not measured (${/Cannot find (package|module)/.test(err) ? 'npm run bench:peers' : err})`);
+    }
+  }
+  rmSync(onnxDir, { recursive: true, force: true });
 
   // TF.js, pure-JS CPU backend: one image per step; --quick times a 30x30 image and scales by pixels.
   const tfSize = quick ? 30 : SIZE;
@@ -203,13 +293,14 @@ export async function run(opts: Opts): Promise<Figures> {
     log(`tfjs (cpu backend) train: ${round(v, 4)} images/s (${out.tfjs_method}); convnet is ${out.train_vs_tfjs}x`);
   } else {
     out.tfjs_train_img_s = null; out.train_vs_tfjs = null;
-    log(`tfjs: not measured (${tfj?.error ?? 'timed out'})`);
+    const err = String(tfj?.error ?? 'timed out');
+    log(`tfjs: not measured (${/Cannot find (package|module)/.test(err) ? 'npm run bench:peers' : err})`);
   }
 
   // PyTorch (CPU, same thread count) when importable.
   const py = pythonWithTorch();
   if (py) {
-    const tb = quick ? 8 : 32, steps = quick ? 1 : 3; // best of `steps` after a warm-up step
+    const tb = quick ? 8 : 128, steps = quick ? 1 : 2; // best of `steps` after a warm-up step
     const r = peerJson(py, [LIB('bench-torch.py'), String(tb), String(steps), String(threads)], quick ? 60 : 300);
     if (r && typeof r.img_s === 'number') {
       out.torch_train_img_s = round(r.img_s, 2);

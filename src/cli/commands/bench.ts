@@ -13,6 +13,8 @@ Options:
   --json             print one JSON object { section: { figure: value } } instead of a table
   --only <names>     comma-separated sections to run (e.g. engine,filters)
   --threads <n>      kernel threads (default: every core)
+  --backend <name>   native, wasm or reference (default: native when built, else wasm);
+                     the engine section also measures wasm training in the same run
   -h, --help         this help
 
 Figures are never pass/fail; timings on a shared machine are noisy, run it twice.`;
@@ -34,6 +36,7 @@ export const command: Command = {
         json: { type: 'boolean', default: false },
         only: { type: 'string' },
         threads: { type: 'number' },
+        backend: { type: 'string' },
       }, 'bench'));
     } catch (e) {
       if (e instanceof UsageError) { console.error(e.message); return 2; }
@@ -48,6 +51,10 @@ export const command: Command = {
         console.error(`convnet bench: unknown section(s) ${unknown.join(', ')} (available: ${available.join(', ')})`);
         return 2;
       }
+    }
+    if (options.backend !== undefined) {
+      const { useBackendOption } = await import('../../backend/index.js');
+      try { useBackendOption(String(options.backend), 'bench'); } catch (e) { console.error(e instanceof Error ? e.message : String(e)); return 2; }
     }
     if (options.threads !== undefined) {
       const { setThreads } = await import('../../backend/index.js');

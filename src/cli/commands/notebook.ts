@@ -27,6 +27,7 @@ Options:
   --force             write into an existing output folder (convnet deletes nothing)
   --serve             also serve the report on http://127.0.0.1:PORT while it runs (curves update live)
   --port N            port for --serve (default 8765)
+  --backend NAME      compute backend: native, wasm or reference (default: native when built, else wasm)
 `;
 
 export const command: Command = {
@@ -40,6 +41,7 @@ export const command: Command = {
         data: { type: 'string' }, image: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'number' },
         batchSize: { type: 'number' }, targetSize: { type: 'number' }, lang: { type: 'string' }, force: { type: 'boolean' },
         seed: { type: 'number' }, serve: { type: 'boolean' }, port: { type: 'number', default: 8765 },
+        backend: { type: 'string' },
       }, 'notebook');
       if (parsed.positionals.length) throw new UsageError(`convnet notebook: unexpected argument '${parsed.positionals[0]}'. Run 'convnet notebook --help'.`);
     } catch (e) {
@@ -47,6 +49,13 @@ export const command: Command = {
       return 2;
     }
     const o = parsed.options;
+    try {
+      const { useBackendOption } = await import('../../backend/index.js');
+      useBackendOption(o.backend as string | undefined, 'notebook');
+    } catch (e) {
+      console.error((e as Error).message);
+      return 2;
+    }
     const { runNotebook, DEFAULT_OUT } = await import('../../notebook/runner.js');
     const { notebookSteps } = await import('../../notebook/steps.js');
     let server: { url: string; close(): Promise<void> } | undefined;
