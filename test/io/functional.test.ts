@@ -149,3 +149,40 @@ for (const f of FUNCTIONAL_FIXTURES) {
     if (f.softmax) for (let r = 0; r < 2; r++) assert.ok(Math.abs(v.slice(r * f.out[0], (r + 1) * f.out[0]).reduce((a, b) => a + b, 0) - 1) < 1e-5);
   });
 }
+
+test('a functional model saved as legacy .h5: h5py sees model_config, training_config and model_weights as Keras reads them; it loads back the same', async (t) => {
+  setSeed(6);
+  const m = graphModel();
+  m.compile({ optimizer: 'adam', loss: ['binary_crossentropy', 'mse'] });
+  const dir = mkdtempSync(join(tmpdir(), 'convnet-funclegacy-'));
+  const file = join(dir, 'm.h5');
+  await m.save(file);
+  const x = randTensor([3, 6, 6, 2], 7);
+  const back = await loadModel(file);
+  const [a, b] = await m.predictOutputs(x, { verbose: 0 }), [c, d] = await back.predictOutputs(x, { verbose: 0 });
+  assert.deepEqual(c.dataSync(), a.dataSync());
+  assert.deepEqual(d.dataSync(), b.dataSync());
+  if (!existsSync(PY)) { t.skip(`${PY} is absent: layout not checked with h5py`); return; }
+  try { execFileSync(PY, ['-c', 'import h5py'], { stdio: 'ignore' }); } catch { t.skip('h5py is not installed for /usr/bin/python3'); return; }
+  const out = execFileSync(PY, ['-c', `
+import h5py, json
+f = h5py.File(${JSON.stringify(file)}, 'r')
+cfg = json.loads(f.attrs['model_config'])
+tc = json.loads(f.attrs['training_config'])
+mw = f['model_weights']
+names = [n.decode() if hasattr(n, 'decode') else n for n in mw.attrs['layer_names']]
+def wn(g): return [n.decode() if hasattr(n, 'decode') else n for n in g.attrs['weight_names']]
+print(json.dumps({'cls': cfg['class_name'], 'add': [l['inbound_nodes'] for l in cfg['config']['layers'] if l['class_name'] == 'Add'][0],
+  'opt': tc['optimizer_config']['class_name'], 'names': names, 'conv': wn(mw['conv2d']), 'enc': wn(mw['encoder']),
+  'shape': list(mw['conv2d'][wn(mw['conv2d'])[0]].shape), 'enc_shape': list(mw['encoder'][wn(mw['encoder'])[2]].shape)}))
+`]).toString();
+  const r = JSON.parse(out);
+  assert.equal(r.cls, 'Functional');
+  assert.deepEqual(r.add, [[['batch_normalization', 0, 0, {}], ['conv2d_1', 0, 0, {}]]]);
+  assert.equal(r.opt, 'Adam');
+  assert.ok(r.names.includes('encoder') && r.names.includes('conv2d'));
+  assert.deepEqual(r.conv, ['conv2d/kernel:0', 'conv2d/bias:0']);
+  assert.deepEqual(r.enc, ['dense/kernel:0', 'dense/bias:0', 'dense_1/kernel:0', 'dense_1/bias:0']);
+  assert.deepEqual(r.shape, [3, 3, 2, 4]);
+  assert.deepEqual(r.enc_shape, [4, 3]);
+});

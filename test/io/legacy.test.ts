@@ -190,7 +190,7 @@ test('the save target decides the format: folders for TF.js, hints for names tha
     assert.equal(formatForSave('m.pb', { format: 'onnx' }), 'onnx');
     assert.throws(() => formatForSave('m.kears'), /did you mean \.keras\?.*pass \{ format \}/);
     assert.throws(() => formatForSave('m.pb'), /\.pb is another tool's file type.*pass \{ format \}/);
-    assert.throws(() => formatForSave('m.h5'), /legacy \.h5 format is not supported; use a \.keras path/);
+    assert.equal(formatForSave('m.h5'), 'h5');
     assert.throws(() => formatForSave('m.weights.h5'), /weights-only name: save it with saveWeights/);
 
     // The command: `export m.keras out.keras_tfjs` writes a TF.js folder; a file-like name hints --format.

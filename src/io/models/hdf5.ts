@@ -50,8 +50,8 @@ export interface H5WriteDataset {
 }
 export interface H5WriteGroup {
   kind: 'group';
-  /** String attributes (written as variable-length UTF-8, as h5py does). */
-  attrs?: Record<string, string>;
+  /** String attributes, or lists of strings (`layer_names`, `weight_names`), written as variable-length UTF-8 as h5py does. */
+  attrs?: Record<string, string | string[]>;
   children: [string, H5WriteGroup | H5WriteDataset][];
 }
 

@@ -4,7 +4,7 @@
  * | format | save | load |
  * | --- | --- | --- |
  * | `.keras` (Keras 3 zip: config.json, model.weights.h5, metadata.json) | yes | Keras 3, Keras 2.13-2.15 |
- * | legacy whole-model `.h5` | - | Keras 2.x and Keras 3 legacy saves |
+ * | legacy whole-model `.h5` | yes (Keras 2 form, as Keras 2 and 3 read it) | Keras 2.x and Keras 3 legacy saves |
  * | TF.js layers (`model.json` + shards; a folder, or `tfjs://dir`) | yes | yes |
  * | `.onnx` | yes (export) | - |
  * | `.weights.h5` (Keras 3 `save_weights`: the `model.weights.h5` of a .keras) | `saveWeights` | `loadWeights` |
@@ -16,6 +16,7 @@ import { tensor, fmtShape } from '../../tensor/index.js';
 import { deserializeLayer, type Layer, type Variable } from '../../layers/index.js';
 import { readKerasArchive, writeKerasArchive, writeKerasWeights, readKerasWeights, type ReadLimits } from './keras.js';
 import { readLegacyH5, isHdf5 } from './legacy_h5.js';
+import { writeLegacyH5 } from './legacy_h5_writer.js';
 import { readTfjs, writeTfjs } from './tfjs.js';
 import { exportOnnx } from './onnx.js';
 import { UnsafeFileError } from './zip.js';
@@ -103,7 +104,7 @@ export function formatForSave(path: string, opts: SaveOptions = {}): ModelFormat
   if (ext === '.keras') return 'keras';
   if (ext === '.onnx') return 'onnx';
   if (WEIGHTS_SUFFIX.test(path)) throw new Error(`convnet: ${JSON.stringify(path)} is a weights-only name: save it with saveWeights, or ${FORMAT_HINT}`);
-  if (ext === '.h5') throw new Error(`convnet: saving the legacy .h5 format is not supported; use a .keras path (Keras 3's format), or ${FORMAT_HINT}`);
+  if (ext === '.h5') return 'h5';
   if (ext === '') return 'tfjs';
   if (FILE_EXTENSIONS.has(ext)) throw new Error(`convnet: cannot tell the format from ${JSON.stringify(path)} (${ext} is another tool's file type): ${FORMAT_HINT}`);
   const near = ['.keras', '.onnx'].find((k) => editDistance(ext, k) <= 2);
@@ -188,6 +189,9 @@ export async function saveModel(model: ModelLike, path: string, opts: SaveOption
   }
   if (format === 'keras') {
     await writeFileAtomic(path, await writeKerasArchive(data));
+  } else if (format === 'h5') {
+    // Keras's legacy whole-model format (model_config, training_config, model_weights), as Keras 2 and 3 read it.
+    await writeFileAtomic(path, await writeLegacyH5(data));
   } else if (format === 'onnx') {
     await writeFileAtomic(path, onnxBytes(data));
   } else if (format === 'tfjs') {
