@@ -362,7 +362,7 @@ export async function runSweep(o: SweepOptions, runner: TrialRunner | SweepExecu
   const t = rankingTable(records, o.lang ?? 'en');
   log(`\n${textTable(t.columns, t.rows)}`);
   if (ranked[0]) log(`\nBest: trial ${ranked[0].index + 1} with val_accuracy ${ranked[0].bestValAccuracy.toFixed(4)}: ${JSON.stringify(ranked[0].config)}`);
-  run.finish(failed.length || interrupted ? 'failed' : 'finished',
+  run.finish(interrupted ? 'interrupted' : failed.length ? 'failed' : 'finished',
     interrupted ? 'interrupted; rerun the same command to resume' : failed.length ? `${failed.length} trial(s) failed` : undefined);
   const reportPath = buildReport(o.out);
   log(`Report: ${reportPath}`);

@@ -28,16 +28,19 @@ before(async () => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 /** Starts `convnet notebook` in a child; sends SIGINT `times` times once training has begun. */
-async function notebookWithCtrlC(out: string, times: number): Promise<{ code: number | null; out: string; ms: number }> {
+function notebookWithCtrlC(out: string, times: number): Promise<{ code: number | null; out: string; ms: number }> {
+  return cliWithCtrlC(['notebook', '--data', data, '--out', out, '--epochs', '300', '--batch-size', '4', '--target-size', '16'], /Epoch 3\/300/, times);
+}
+
+async function cliWithCtrlC(args: string[], started: RegExp, times: number): Promise<{ code: number | null; out: string; ms: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
-    `import { main } from ${JSON.stringify(MAIN)}; process.exitCode = await main(process.argv.slice(1));`,
-    'notebook', '--data', data, '--out', out, '--epochs', '300', '--batch-size', '4', '--target-size', '16'],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
+    `import { main } from ${JSON.stringify(MAIN)}; process.exitCode = await main(process.argv.slice(1));`, ...args],
+  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CONVNET_THREADS: '1' } });
   let text = '';
   let sent = 0, t0 = 0;
   const onData = (b: Buffer) => {
     text += String(b);
-    if (sent === 0 && /Epoch 3\/300/.test(text)) {
+    if (sent === 0 && started.test(text)) {
       sent = 1; t0 = Date.now();
       child.kill('SIGINT');
       if (times > 1) setTimeout(() => { child.kill('SIGINT'); }, 30);
@@ -100,4 +103,17 @@ test('a run.json left "running" by a process that is gone reads as interrupted; 
   assert.equal(RunLog.markInterrupted(dir, 'by hand'), true);
   assert.equal(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).status, 'interrupted');
   assert.equal(RunLog.markInterrupted(dir, 'again'), false, 'only a running run changes');
+});
+
+test('convnet sweep: Ctrl-C once or twice records run.json as interrupted and exits 130', async () => {
+  writeFileSync(join(root, 'space.json'), JSON.stringify({ filters: [8, 16], convBlocks: [2] }));
+  for (const times of [1, 2]) {
+    const out = join(root, `sweep${times}`);
+    const r = await cliWithCtrlC(['sweep', data, '--epochs', '300', '--space', join(root, 'space.json'), '--strategy', 'grid',
+      '--target-size', '16', '--out', out], /(ms\/step[^]*){3}/, times);
+    assert.equal(r.code, 130, r.out.slice(-2000));
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    assert.equal(run.status, 'interrupted', `Ctrl-C x${times}`);
+    assert.match(run.error, /rerun the same command to resume/);
+  }
 });

@@ -101,8 +101,14 @@ export const command: Command = {
     const { join } = await import('node:path');
     // Ctrl-C stops training after the current batch; a second one ends the process.
     const stop = new AbortController();
+    const { RunLog } = await import('../../report/run-log.js');
     const onSigint = () => {
-      if (stop.signal.aborted) { console.error('\nconvnet: interrupted twice; exiting now'); process.exit(130); }
+      if (stop.signal.aborted) {
+        // run.json must not stay 'running' (issue 11 §3); results.jsonl keeps the finished trials for a resume.
+        try { RunLog.markInterrupted(o.out, 'stopped by a second Ctrl-C; rerun the same command to resume'); } catch { /* exit anyway */ }
+        console.error('\nconvnet: interrupted twice; exiting now');
+        process.exit(130);
+      }
       console.error('\nconvnet: Ctrl-C: stopping after the current batch (press Ctrl-C again to quit at once)');
       stop.abort();
     };
