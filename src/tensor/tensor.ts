@@ -46,36 +46,43 @@ function finalize(rec: BlockRecord): void {
 // tasks: a loop that drops a 4 MB tensor per step filled the 4 GiB heap without a collection. So
 // the heap asks here before it grows: when tensors made outside scopes hold enough bytes, force a
 // garbage collection and run the finalizers at once (FinalizationRegistry.cleanupSome, from a
-// context made with V8's flag for it), then allocate from what they released. In Node on V8 9-12
-// (Node 16-22); elsewhere finalizers still run between tasks, and the out-of-memory error names
-// the bytes held outside scopes.
+// context made with V8's flag for it), then allocate from what they released. That needs Node with
+// process.getBuiltinModule (20.16+) on V8 9-11 (Node 20), where the flag is known to exist. On
+// later V8s the collection is still forced but its finalizers run at the next task (enough for
+// loops that await, such as fit's); in browsers finalizers run between tasks as usual. Either way
+// the out-of-memory error names the bytes still held outside scopes.
 
-interface Collector { gc: () => void; registry: FinalizationRegistry<BlockRecord> & { cleanupSome?: (cb?: (h: BlockRecord) => void) => void } }
+type Registry = FinalizationRegistry<BlockRecord> & { cleanupSome?: (cb?: (h: BlockRecord) => void) => void };
+interface Collector { gc: () => void; registry: Registry; sync: boolean }
 
 function makeCollector(): Collector | null {
   try {
     const proc = (globalThis as any).process;
     const get = proc?.getBuiltinModule as ((id: string) => any) | undefined;
     const v8major = Number(String(proc?.versions?.v8 ?? '').split('.')[0]);
-    if (!get || !(v8major >= 9 && v8major <= 12)) return null;
+    if (!get || !(v8major >= 9)) return null;
     const v8 = get('node:v8'), vm = get('node:vm');
     let gc = (globalThis as any).gc as (() => void) | undefined;
-    if (typeof gc !== 'function') { v8.setFlagsFromString('--expose-gc'); }
-    v8.setFlagsFromString('--harmony-weak-refs-with-cleanup-some');
+    if (typeof gc !== 'function') v8.setFlagsFromString('--expose-gc');
+    // Only where the flag is known to exist: an unknown flag prints an error line.
+    if (v8major <= 11) v8.setFlagsFromString('--harmony-weak-refs-with-cleanup-some');
     const ctx = vm.createContext({});
     if (typeof gc !== 'function') gc = vm.runInContext('gc', ctx) as () => void;
+    if (typeof gc !== 'function') return null;
     const FR = vm.runInContext('FinalizationRegistry', ctx) as typeof FinalizationRegistry;
-    const registry = new FR<BlockRecord>(finalize) as Collector['registry'];
-    if (typeof gc !== 'function' || typeof registry.cleanupSome !== 'function') return null;
-    return { gc, registry };
+    const registry = new FR<BlockRecord>(finalize) as Registry;
+    return { gc, registry, sync: typeof registry.cleanupSome === 'function' };
   } catch {
     return null;
   }
 }
 
 const collector = makeCollector();
-const registry: Collector['registry'] | undefined = collector?.registry ??
+const registry: Registry | undefined = collector?.registry ??
   (typeof FinalizationRegistry !== 'undefined' ? new FinalizationRegistry<BlockRecord>(finalize) : undefined);
+
+/** Whether unreachable tensors can be released synchronously (inside a loop that never yields). */
+export function synchronousCollection(): boolean { return !!collector?.sync; }
 
 /** Collect when tensors outside scopes hold at least this many bytes (doubles with what survives). */
 const MIN_COLLECT_BYTES = 256 << 20;
@@ -88,9 +95,11 @@ export function collectGarbageTensors(): number {
   const h = heap();
   const before = h.bytesInUse;
   collector.gc();
-  collector.registry.cleanupSome!();
+  collector.registry.cleanupSome?.();
   collections++;
-  collectAt = Math.max(MIN_COLLECT_BYTES, 2 * h.outsideScopeBytes);
+  // Synchronous: what survived is live, collect again when it has doubled. Otherwise the finalizers
+  // have not run yet: collect again after another MIN_COLLECT_BYTES.
+  collectAt = collector.sync ? Math.max(MIN_COLLECT_BYTES, 2 * h.outsideScopeBytes) : h.outsideScopeBytes + MIN_COLLECT_BYTES;
   return before - h.bytesInUse;
 }
 

@@ -8,14 +8,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { zeros, tensor, heap, scope, Rng } from '../../src/tensor/index.js';
-import { garbageCollections, collectGarbageTensors } from '../../src/tensor/tensor.js';
+import { garbageCollections, collectGarbageTensors, synchronousCollection } from '../../src/tensor/tensor.js';
 import { add } from '../../src/ops/index.js';
 import { layers } from '../../src/layers/index.js';
 import { Sequential } from '../../src/models/index.js';
 
 const MiB = 2 ** 20;
-const collectorOn = garbageCollections() >= 0 && typeof (process as any).getBuiltinModule === 'function' &&
-  Number(process.versions.v8.split('.')[0]) <= 12;
+const collectorOn = synchronousCollection();
+
+test('synchronous collection is available on this project\'s Node (20.16+ on V8 11)', (t) => {
+  if (Number(process.versions.v8.split('.')[0]) > 11 || typeof (process as any).getBuiltinModule !== 'function') { t.skip(`V8 ${process.versions.v8}: finalizers run between tasks only`); return; }
+  assert.equal(synchronousCollection(), true);
+});
 
 test('the issue\'s loop: one live 4 MB tensor, 4.4 GB allocated in a synchronous loop, stays small', (t) => {
   if (!collectorOn) { t.skip(`no synchronous finalization on V8 ${process.versions.v8}`); return; }
