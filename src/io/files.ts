@@ -65,9 +65,11 @@ export async function readRegularFile(path: string, maxBytes = Infinity): Promis
 /**
  * Temporary names convnet writers use, each with the writer's pid:
  * `.NAME.PID.HEX.tmp` (this module), `.NAME.PID.tmp` (older run-log writer),
- * `NAME.PID.HEX.tmp` (the decoded-image cache), `.NAME.tmp-PID.EXT` (ModelCheckpoint).
+ * `NAME.PID.HEX.tmp` (the decoded-image cache), `.NAME.tmp-PID.EXT` (ModelCheckpoint),
+ * `.best-model.PID.keras` (the sweep's best model between its two renames).
  */
-const TEMP_PATTERNS = [/^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/, /^\..+\.(\d+)\.tmp$/, /^.+\.(\d+)\.[0-9a-f]{8}\.tmp$/, /^\..+\.tmp-(\d+)(\.[A-Za-z0-9]+)?$/];
+const TEMP_PATTERNS = [/^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/, /^\..+\.(\d+)\.tmp$/, /^.+\.(\d+)\.[0-9a-f]{8}\.tmp$/, /^\..+\.tmp-(\d+)(\.[A-Za-z0-9]+)?$/,
+  /^\.best-model\.(\d+)\.keras$/];
 
 /** The pid in a convnet temporary's name, or null when the name is not one. */
 export function tempOwner(name: string): number | null {

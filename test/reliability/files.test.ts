@@ -64,9 +64,9 @@ test('stale temporaries of dead processes are removed on the next save to the fo
   // A process that has exited: its pid is free.
   const child = spawn(process.execPath, ['-e', '0']);
   const deadPid: number = await new Promise((r) => child.on('exit', () => r(child.pid!)));
-  const stale = [`.model.keras.${deadPid}.0a1b2c3d.tmp`, `.run.json.${deadPid}.tmp`, `.model-01.tmp-${deadPid}.keras`, `cache.bin.${deadPid}.deadbeef.tmp`];
+  const stale = [`.model.keras.${deadPid}.0a1b2c3d.tmp`, `.run.json.${deadPid}.tmp`, `.model-01.tmp-${deadPid}.keras`, `cache.bin.${deadPid}.deadbeef.tmp`, `.best-model.${deadPid}.keras`];
   const live = [`.model.keras.${process.pid}.0a1b2c3d.tmp`, `.other.bin.1.00000000.tmp`]; // ours, and pid 1 (alive)
-  const unrelated = ['model.keras', '.hidden', 'notes.tmp', `.x.${deadPid}.tmpx`];
+  const unrelated = ['model.keras', '.hidden', 'notes.tmp', `.x.${deadPid}.tmpx`, `.mine.${deadPid}.keras`];
   for (const n of [...stale, ...live, ...unrelated]) writeFileSync(join(d, n), Buffer.alloc(1000));
   mkdirSync(join(d, `.dir.${deadPid}.0a1b2c3d.tmp`)); // not a regular file: left alone
   for (const n of stale) assert.equal(tempOwner(n), deadPid, n);
