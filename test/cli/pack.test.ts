@@ -58,6 +58,10 @@ test('npm run pack:release makes a tarball whose package.json runs no prepare (o
     assert.equal(published.scripts?.install, repo.scripts.install, 'the native addon install script is kept as it is');
     assert.equal(published.devDependencies, undefined);
     const list = spawnSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).stdout.split('\n');
+    // The scripts an installed package runs find their files in it.
+    for (const script of Object.values<string>(published.scripts ?? {})) {
+      for (const m of script.matchAll(/\bnode ([\w./-]+\.m?js)\b/g)) assert.ok(list.includes(`package/${m[1]}`), `${m[1]} (run by '${script}') is not in the tarball`);
+    }
     assert.ok(list.includes('package/LICENSE'));
     assert.deepEqual(list.filter((f) => f.endsWith('.wat') || f.endsWith('bench-torch.py')), []);
   } finally { rmSync(out, { recursive: true, force: true }); }
