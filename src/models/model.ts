@@ -26,6 +26,8 @@ export interface SavableModel {
   readonly trainableWeights: Variable[];
   /** [batch, ...] input shape of a one-input model (null before it is known). */
   readonly inputShape: Shape | null;
+  /** [batch, ...] shape of each output (null before the model is built). */
+  readonly outputShapesList: Shape[] | null;
   serialize(): SerializedObject & { compile_config?: Record<string, unknown> | null };
   compile(args: CompileArgs): void;
   build(shape: Shape): void;

@@ -186,3 +186,43 @@ print(json.dumps({'cls': cfg['class_name'], 'add': [l['inbound_nodes'] for l in 
   assert.deepEqual(r.shape, [3, 3, 2, 4]);
   assert.deepEqual(r.enc_shape, [4, 3]);
 });
+
+test('ONNX export of a graph with merges (Add skip, Concatenate, Average, Subtract, Maximum, two inputs and outputs): ONNX Runtime matches predict within 1e-4', async () => {
+  setSeed(8);
+  clearSession();
+  const img = Input({ shape: [6, 6, 2], name: 'img' }), vec = Input({ shape: [4], name: 'vec' });
+  let x: KerasTensor = new layers.Conv2D(4, 3, { padding: 'same', activation: 'relu' }).apply(img);
+  const skip = new layers.Conv2D(4, 1).apply(img);
+  x = new layers.BatchNormalization().apply(new layers.Add().apply([x, skip]));
+  const cat = new layers.Concatenate().apply([x, skip]);
+  const p1 = new layers.GlobalAveragePooling2D().apply(cat), p2 = new layers.GlobalMaxPooling2D().apply(cat);
+  const pooled = new layers.Average().apply([p1, p2]);
+  const v = new layers.Dense(8).apply(vec);
+  const diff = new layers.Subtract().apply([pooled, v]);
+  const mx = new layers.Maximum().apply([pooled, v]);
+  const out1 = new layers.Dense(1, { activation: 'sigmoid', name: 'p' }).apply(new layers.Concatenate().apply([diff, mx]));
+  const out2 = new layers.Dense(3, { activation: 'softmax', name: 'q' }).apply(mx);
+  const m = new Model({ inputs: [img, vec], outputs: [out1, out2] });
+  // Non-trivial BatchNorm statistics.
+  m.getLayer('batch_normalization').setWeights([randTensor([4], 1, 0.5, 1.5), randTensor([4], 2), randTensor([4], 3), randTensor([4], 4, 0.5, 2)]);
+  const dir = mkdtempSync(join(tmpdir(), 'convnet-funconnx-'));
+  await m.save(join(dir, 'm.onnx'));
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  const session = await ort.InferenceSession.create(readFileSync(join(dir, 'm.onnx')));
+  assert.deepEqual(session.inputNames, ['img', 'vec']);
+  assert.deepEqual(session.outputNames, ['output_0', 'output_1']);
+  const xi = randTensor([3, 6, 6, 2], 5), xv = randTensor([3, 4], 6);
+  const r = await session.run({
+    img: new ort.Tensor('float32', xi.dataSync() as Float32Array, [3, 6, 6, 2]),
+    vec: new ort.Tensor('float32', xv.dataSync() as Float32Array, [3, 4]),
+  });
+  const want = await m.predictOutputs([xi, xv], { verbose: 0 });
+  for (const [k, name] of ['output_0', 'output_1'].entries()) {
+    const got = r[name].data as Float32Array, w = want[k].dataSync();
+    assert.equal(got.length, w.length);
+    for (let i = 0; i < w.length; i++) assert.ok(Math.abs(got[i] - w[i]) < 1e-4, `${name}[${i}]: ${got[i]} vs ${w[i]}`);
+  }
+  // A nested model is refused with a clear message.
+  await assert.rejects(graphModel().save(join(dir, 'nested.onnx')), /layer encoder is a nested model/);
+});

@@ -181,3 +181,56 @@ export function toKeras2Functional(obj: KerasObjectJSON, keras2Layer: (o: KerasO
   const refs = (v: unknown) => (Array.isArray(v) ? (v as unknown[][]).map(ref) : v);
   return { class_name: 'Functional', config: { name: cfg.name, trainable: cfg.trainable ?? true, layers, input_layers: refs(cfg.input_layers), output_layers: refs(cfg.output_layers) } };
 }
+
+/** What the ONNX exporter takes for a functional model (see onnx.ts `OnnxGraphInput`). */
+export interface FunctionalOnnxGraph {
+  inputs: { id: string; name: string; shape: ShapeJSON }[];
+  nodes: { layer: { className: string; name: string; config: Record<string, unknown>; weights: WeightArray[]; outputShape: ShapeJSON }; inputs: string[]; output: string }[];
+  outputs: { id: string; shape: ShapeJSON }[];
+}
+
+/**
+ * A functional model's calls for the ONNX exporter, ordered so that every tensor is made before it
+ * is read (a shared layer's later calls may come after other layers). Nested models are refused.
+ */
+export function functionalOnnxGraph(top: KerasObjectJSON, layers: FunctionalLayerData[], outputShapes: ShapeJSON[]): FunctionalOnnxGraph {
+  const cfg = top.config;
+  const refs = (v: unknown): unknown[][] => (Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' ? [v] : v as unknown[][]);
+  const id = (h: unknown[]) => `${String(h[0])}:${Number(h[1])}:${Number(h[2])}`;
+  const inputRefs = refs(cfg.input_layers);
+  const byName = new Map(layers.map((l) => [String(l.object.name ?? l.object.config.name), l]));
+  const inputs = inputRefs.map((r) => {
+    const l = byName.get(String(r[0]));
+    const shape = (l?.object.config.batch_shape ?? l?.object.config.batch_input_shape) as ShapeJSON | undefined;
+    if (!shape) throw new Error(`ONNX export: input ${String(r[0])} has no shape`);
+    return { id: id(r), name: inputRefs.length === 1 ? 'input' : String(r[0]), shape };
+  });
+  const pending: FunctionalOnnxGraph['nodes'] = [];
+  // The config's layers (with their inbound nodes) and `layers` (with the weights) are in the same order.
+  configLayers(top.class_name, cfg).forEach((c, i) => {
+    const l = layers[i];
+    if (l.object.class_name === 'InputLayer') return;
+    const name = String(c.name ?? l.object.config.name);
+    if (l.children) throw new Error(`ONNX export: layer ${name} is a nested model (${l.object.class_name}); export a model without nested models`);
+    ((c.inbound_nodes as unknown[] | undefined) ?? []).forEach((n, k) => {
+      const d = n as { args?: unknown[] };
+      const a0 = d.args?.[0];
+      const ts = (Array.isArray(a0) ? a0 : [a0]) as { config: { keras_history: unknown[] } }[];
+      pending.push({
+        layer: { className: l.object.class_name, name, config: l.object.config, weights: l.weights, outputShape: [] },
+        inputs: ts.map((t) => id(t.config.keras_history)), output: `${name}:${k}:0`,
+      });
+    });
+  });
+  const made = new Set(inputs.map((i) => i.id));
+  const nodes: FunctionalOnnxGraph['nodes'] = [];
+  while (pending.length) {
+    const i = pending.findIndex((n) => n.inputs.every((x) => made.has(x)));
+    if (i < 0) throw new Error(`ONNX export: the graph reads tensors that no layer makes (${pending.map((n) => n.layer.name).join(', ')})`);
+    const [n] = pending.splice(i, 1);
+    nodes.push(n);
+    made.add(n.output);
+  }
+  const outputs = refs(cfg.output_layers).map((r, k) => ({ id: id(r), shape: outputShapes[k] }));
+  return { inputs, nodes, outputs };
+}

@@ -21,7 +21,7 @@ import { readTfjs, writeTfjs } from './tfjs.js';
 import { exportOnnx } from './onnx.js';
 import { UnsafeFileError } from './zip.js';
 import type { SavableModel, Model } from '../../models/model.js';
-import type { FunctionalLayerData } from './functional.js';
+import { functionalOnnxGraph, type FunctionalLayerData } from './functional.js';
 import type { CompileArgs } from '../../models/trainer.js';
 import type { CompileConfigJSON, LoadedModelData, SaveModelData, ShapeJSON, KerasObjectJSON, WeightArray } from './schema.js';
 
@@ -150,7 +150,9 @@ export function modelData(model: ModelLike, includeOptimizer = true): SaveModelD
     optimizerName: null,
     optimizerVariables: null,
   };
-  if (model.className === 'Functional') data.functional = { top: model.serialize() as KerasObjectJSON, layers: functionalLayerData(model.layers) };
+  if (model.className === 'Functional') {
+    data.functional = { top: model.serialize() as KerasObjectJSON, layers: functionalLayerData(model.layers), outputShapes: model.outputShapesList ?? [] };
+  }
   const opt = model.optimizer;
   if (model.compileConfig && opt) {
     data.compileConfig = {
@@ -261,6 +263,10 @@ export async function loadWeights(model: ModelLike, path: string, opts: LoadOpti
 
 /** ONNX bytes for a model's data (the export command and `.onnx` saves). */
 export function onnxBytes(data: SaveModelData): Uint8Array {
+  if (data.functional) {
+    const graph = functionalOnnxGraph(data.functional.top, data.functional.layers, data.functional.outputShapes);
+    return exportOnnx({ name: data.name, batchInputShape: data.batchInputShape, layers: [], graph });
+  }
   let shape: ShapeJSON = data.batchInputShape;
   const layers = data.layers.map((l) => {
     const layer = deserializeLayer({ class_name: l.object.class_name, config: l.object.config });

@@ -1,5 +1,6 @@
 /**
- * ONNX export of a Sequential model, written with the hand-made protobuf writer.
+ * ONNX export of a Sequential or functional model (merge layers as Sum/Sub/Mul/Max/Min/Concat),
+ * written with the hand-made protobuf writer.
  *
  * The graph takes the input as the user gives it to convnet (NHWC, batch first) and returns
  * what `predict` returns. Convolutions and pools run channels-first in ONNX, so a Transpose
@@ -24,6 +25,15 @@ export interface OnnxModelInput {
   batchInputShape: ShapeJSON;
   layers: OnnxLayerInput[];
   producerVersion?: string;
+  /** A functional model: its layer calls in an order where every input exists (then `layers` is not used). */
+  graph?: OnnxGraphInput;
+}
+
+/** A functional model's graph for export: tensors named by id, layer calls reading and writing them. */
+export interface OnnxGraphInput {
+  inputs: { id: string; name: string; shape: ShapeJSON }[];
+  nodes: { layer: OnnxLayerInput; inputs: string[]; output: string }[];
+  outputs: { id: string; shape: ShapeJSON }[];
 }
 
 const FLOAT = 1;
@@ -281,19 +291,81 @@ function writeShape(w: ProtoWriter, shape: ShapeJSON): void {
   });
 }
 
+/** Merge layers: an elementwise ONNX op over the inputs, or Concat along the channel-mapped axis. */
+const MERGE_OPS: Record<string, string> = { Add: 'Sum', Subtract: 'Sub', Multiply: 'Mul', Average: 'Sum', Maximum: 'Max', Minimum: 'Min', Concatenate: 'Concat' };
+
+/** A tensor of the graph being built: its ONNX name, layout and rank. */
+interface TensorState { name: string; layout: Layout; rank: number }
+
+/**
+ * Emits a functional model's calls: each one-input layer through its exporter from the state of
+ * the tensor it reads; merge layers after bringing their inputs to one layout.
+ */
+function buildGraph(g: GraphBuilder, graph: OnnxGraphInput): { name: string; shape: ShapeJSON }[] {
+  const states = new Map<string, TensorState>();
+  for (const i of graph.inputs) states.set(i.id, { name: i.name, layout: 'nhwc', rank: i.shape.length });
+  const load = (s: TensorState) => { g.current = s.name; g.layout = s.layout; g.rank = s.rank; };
+  const save = (): TensorState => ({ name: g.current, layout: g.layout, rank: g.rank });
+  for (const n of graph.nodes) {
+    const l = n.layer;
+    const ins = n.inputs.map((id) => {
+      const s = states.get(id);
+      if (!s) throw new Error(`ONNX export: layer ${l.name} reads a tensor no earlier layer makes`);
+      return s;
+    });
+    const merge = MERGE_OPS[l.className];
+    if (merge) {
+      // One layout for all inputs: channels-first when they all are, channels-last otherwise.
+      const layout: Layout = ins.every((s) => s.layout === 'nchw') ? 'nchw' : ins[0].rank === 4 ? 'nhwc' : ins[0].layout;
+      const names = ins.map((s) => { load(s); if (layout === 'nhwc') g.toNHWC(); return g.current; });
+      const rank = ins[0].rank;
+      if (l.className === 'Concatenate') {
+        let axis = Number(l.config.axis ?? -1);
+        if (axis < 0) axis += rank;
+        if (layout === 'nchw') axis = [0, 2, 3, 1][axis];
+        g.current = g.node('Concat', names, [{ name: 'axis', i: axis }], l.name);
+      } else {
+        g.current = g.node(merge, names, [], l.name);
+        if (l.className === 'Average') g.current = g.node('Mul', [g.current, g.init(`${l.name}_scale`, [], new Float32Array([1 / names.length]))], [], `${l.name}_mean`);
+      }
+      g.layout = layout; g.rank = rank;
+    } else {
+      if (ins.length !== 1) throw new Error(`ONNX export: layer ${l.name} (${l.className}) takes ${ins.length} inputs; only merge layers take several`);
+      const ex = EXPORTERS[l.className];
+      if (!ex) throw new Error(`ONNX export: layer ${l.name} of class ${l.className} has no ONNX translation (supported: ${onnxSupportedLayers().join(', ')}, ${Object.keys(MERGE_OPS).join(', ')})`);
+      load(ins[0]);
+      ex(g, l);
+    }
+    states.set(n.output, save());
+  }
+  return graph.outputs.map((o, k) => {
+    load(states.get(o.id)!);
+    g.toNHWC();
+    const name = graph.outputs.length === 1 ? 'output' : `output_${k}`;
+    g.nodes.push({ op: 'Identity', inputs: [g.current], outputs: [name], name, attrs: [] });
+    return { name, shape: o.shape };
+  });
+}
+
 /** Builds the ONNX model bytes (opset 13, IR version 7). */
 export function exportOnnx(model: OnnxModelInput): Uint8Array {
   const g = new GraphBuilder(model.batchInputShape.length);
-  for (const l of model.layers) {
-    const ex = EXPORTERS[l.className];
-    if (!ex) throw new Error(`ONNX export: layer ${l.name} of class ${l.className} has no ONNX translation (supported: ${onnxSupportedLayers().join(', ')})`);
-    ex(g, l);
+  let inputs: { name: string; shape: ShapeJSON }[] = [{ name: 'input', shape: model.batchInputShape }];
+  let outputs: { name: string; shape: ShapeJSON }[];
+  if (model.graph) {
+    inputs = model.graph.inputs.map((i) => ({ name: i.name, shape: i.shape }));
+    outputs = buildGraph(g, model.graph);
+  } else {
+    for (const l of model.layers) {
+      const ex = EXPORTERS[l.className];
+      if (!ex) throw new Error(`ONNX export: layer ${l.name} of class ${l.className} has no ONNX translation (supported: ${onnxSupportedLayers().join(', ')})`);
+      ex(g, l);
+    }
+    g.toNHWC();
+    if (g.current === 'input') g.current = g.node('Identity', ['input']);
+    g.nodes[g.nodes.length - 1].outputs = ['output'];
+    outputs = [{ name: 'output', shape: model.layers.length ? model.layers[model.layers.length - 1].outputShape : model.batchInputShape }];
   }
-  g.toNHWC();
-  if (g.current === 'input') g.current = g.node('Identity', ['input']);
-  const outName = 'output';
-  g.nodes[g.nodes.length - 1].outputs = [outName];
-  const outputShape = model.layers.length ? model.layers[model.layers.length - 1].outputShape : model.batchInputShape;
 
   const w = new ProtoWriter();
   w.int(1, 7); // ir_version
@@ -324,8 +396,8 @@ export function exportOnnx(model: OnnxModelInput): Uint8Array {
         tw.lengthDelimited(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
       });
     }
-    gw.message(11, (vi) => { vi.string(1, 'input'); vi.message(2, (tw) => writeShape(tw, model.batchInputShape)); });
-    gw.message(12, (vi) => { vi.string(1, outName); vi.message(2, (tw) => writeShape(tw, outputShape)); });
+    for (const i of inputs) gw.message(11, (vi) => { vi.string(1, i.name); vi.message(2, (tw) => writeShape(tw, i.shape)); });
+    for (const o of outputs) gw.message(12, (vi) => { vi.string(1, o.name); vi.message(2, (tw) => writeShape(tw, o.shape)); });
   });
   return w.finish();
 }

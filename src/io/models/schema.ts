@@ -168,7 +168,7 @@ export interface SaveModelData {
   /** Class names in class-index order, kept beside the model (`metadata.json`, TF.js `userDefinedMetadata`). */
   classNames?: string[] | null;
   /** A functional model: its `config.json` object and its layers (InputLayers included) with weights, nested models as trees. */
-  functional?: { top: KerasObjectJSON; layers: FunctionalLayerData[] };
+  functional?: { top: KerasObjectJSON; layers: FunctionalLayerData[]; outputShapes: ShapeJSON[] };
 }
 
 // ---- writing: the conservative Keras 3 key sets --------------------------------------------------
