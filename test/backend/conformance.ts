@@ -125,6 +125,10 @@ const CONVS: Conv2DParams[] = [
   // Bigger than one GEMM block in every direction (rows, depth, columns) and split over threads.
   convParams(2, 19, 17, 40, 70, 3, 3, [1, 1], [1, 1], true, 'relu'),
   convParams(1, 12, 11, 33, 17, 1, 1, [1, 1], [1, 1], false, 'swish'),
+  // Winograd F(2x2, 3x3) in the native input gradient (3x3 'same', at least 16 channels each way): odd sizes, one pixel.
+  convParams(2, 7, 9, 16, 24, 3, 3, [1, 1], [1, 1], true, 'relu'),
+  convParams(1, 1, 1, 16, 16, 3, 3, [1, 1], [1, 1], true),
+  convParams(3, 2, 3, 20, 33, 3, 3, [1, 1], [1, 1], true),
 ];
 
 export function fmtConv(p: Conv2DParams): string {
