@@ -25,6 +25,8 @@ export interface QueueExecutorOptions {
   attempts?: number;
   /** How often Redis is read for results and progress, ms (default 1000). */
   pollMs?: number;
+  /** Stops collecting (as Ctrl-C does): the sweep ends as interrupted, the workers go on. */
+  signal?: AbortSignal;
 }
 
 /** How long a worker may stay silent before the live table leaves it out. */
@@ -78,7 +80,7 @@ export function queueExecutor(o: QueueExecutorOptions): SweepExecutor {
         h.log(`Queued ${jobs.length} trials on ${o.queue.display} as sweep '${o.name}'; start workers with: convnet worker --queue ${o.queue.display}`);
         let lastTable = '';
         let lastError = '';
-        while (waiting.size && !interrupted) {
+        while (waiting.size && !interrupted && !o.signal?.aborted) {
           await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));
           try {
             await collect(waiting, h);
@@ -97,7 +99,7 @@ export function queueExecutor(o: QueueExecutorOptions): SweepExecutor {
       } finally {
         off();
       }
-      return { interrupted };
+      return { interrupted: interrupted || !!o.signal?.aborted };
     },
 
     async close() {

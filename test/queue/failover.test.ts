@@ -16,13 +16,14 @@ test('SIGKILL a worker mid-trial: another worker takes the trial up from its las
   const redis = await startRedis();
   const c = await redis.client();
   const workers: Record<string, Spawned> = {};
+  const stop = new AbortController();
   try {
     const data = await tinyData(root, 100, 32);
     workers.a = worker(redis.url, 'a', root);
     workers.b = worker(redis.url, 'b', root);
     const space = validateSpace({ filters: [8, 12], convBlocks: [2] });
     const sweep = runSweep({ data, out: join(root, 'out'), epochs: 10, space, strategy: 'grid', targetSize: 32 },
-      queueExecutor({ queue: parseQueueUrl(redis.url), name: 'kill', pollMs: 200 }), () => {});
+      queueExecutor({ queue: parseQueueUrl(redis.url), name: 'kill', pollMs: 200, signal: stop.signal }), () => {});
     // The first trial past its first epoch (a checkpoint exists): kill its worker.
     const victim = await waitFor('a trial past epoch 1', async () => {
       const p = await c.redis.hgetall('convnet:sweep:kill:progress');
@@ -41,6 +42,7 @@ test('SIGKILL a worker mid-trial: another worker takes the trial up from its las
     assert.equal(r.failed.length, 0);
     assert.deepEqual(await c.redis.keys('convnet:sweep:kill:checkpoint:*'), []);
   } finally {
+    stop.abort();
     for (const w of Object.values(workers)) w.proc.kill('SIGKILL');
     await c.close();
     await redis.stop();
@@ -52,13 +54,14 @@ test('restart Redis (AOF on) mid-sweep: nothing finished is lost and the sweep c
   const root = tempDir('restart');
   const redis = await startRedis();
   const workers: Spawned[] = [];
+  const stop = new AbortController();
   try {
     const data = await tinyData(root);
     workers.push(worker(redis.url, 'a', root), worker(redis.url, 'b', root));
     const space = validateSpace({ filters: [4, 8, 12], learningRate: [0.001, 0.003], convBlocks: [2] });
     const lines: string[] = [];
     const sweep = runSweep({ data, out: join(root, 'out'), epochs: 3, space, strategy: 'grid', targetSize: 16 },
-      queueExecutor({ queue: parseQueueUrl(redis.url), name: 'restart', pollMs: 200 }), (l) => lines.push(l));
+      queueExecutor({ queue: parseQueueUrl(redis.url), name: 'restart', pollMs: 200, signal: stop.signal }), (l) => lines.push(l));
     const before = await waitFor('two recorded trials', async () => {
       const c = await redis.client();
       try { const ids = await c.redis.hkeys('convnet:sweep:restart:results'); return ids.length >= 2 && ids; } finally { await c.close(); }
@@ -73,6 +76,7 @@ test('restart Redis (AOF on) mid-sweep: nothing finished is lost and the sweep c
     try { for (const id of before) assert.ok(await c.redis.hexists('convnet:sweep:restart:results', id), 'kept through the restart'); } finally { await c.close(); }
     assert.equal(r.failed.length, 0);
   } finally {
+    stop.abort();
     for (const w of workers) w.proc.kill('SIGKILL');
     await redis.stop();
     rmSync(root, { recursive: true, force: true });

@@ -19,6 +19,7 @@ test('a sweep over the queue with 3 worker processes: every trial recorded once,
   const root = tempDir('sweep');
   const redis = await startRedis();
   let workers: ReturnType<typeof spawnCli>[] = [];
+  const stop = new AbortController();
   try {
     const data = await tinyData(root);
     const base = { data, epochs: 2, space, strategy: 'grid' as const, targetSize: 16, seed: 7 };
@@ -26,7 +27,7 @@ test('a sweep over the queue with 3 worker processes: every trial recorded once,
     await runSweep({ ...base, out: join(root, 'local') }, defaultTrialRunner({ cacheDir: join(root, 'lc'), verbose: 0 }), () => {});
     workers = [1, 2, 3].map((k) => spawnCli(['worker', '--queue', redis.url, '--threads', '1', '--name', `w${k}`, '--idle-exit', '4', '--cache', join(root, `cache${k}`)]));
     const lines: string[] = [];
-    const r = await runSweep({ ...base, out: join(root, 'queued') }, queueExecutor({ queue: parseQueueUrl(redis.url), name: 'three', pollMs: 200 }), (l) => lines.push(l));
+    const r = await runSweep({ ...base, out: join(root, 'queued') }, queueExecutor({ queue: parseQueueUrl(redis.url), name: 'three', pollMs: 200, signal: stop.signal }), (l) => lines.push(l));
     const codes = await Promise.all(workers.map((w) => w.exited));
     assert.deepEqual(codes, [0, 0, 0], workers.map((w) => w.output()).join('\n'));
     const local = readJsonLines<SweepRecord>(join(root, 'local', 'results.jsonl'));
@@ -53,6 +54,7 @@ test('a sweep over the queue with 3 worker processes: every trial recorded once,
       assert.equal(await c.redis.hlen('convnet:workers'), 0);
     } finally { await c.close(); }
   } finally {
+    stop.abort();
     for (const w of workers) w.proc.kill('SIGKILL');
     await redis.stop();
     rmSync(root, { recursive: true, force: true });
