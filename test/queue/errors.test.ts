@@ -102,3 +102,29 @@ test('a worker whose data differ refuses in one line and leaves the trials to th
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a trial that fails the same way on every try is marked failed with its error; the sweep goes on', { skip: SKIP, timeout: 60000 }, async () => {
+  const root = tempDir('failing');
+  const redis = await startRedis();
+  const queue = parseQueueUrl(redis.url);
+  const tries: number[] = [];
+  const fake: TrialRunner = async (ctx) => {
+    if (ctx.config.filters === 8) { tries.push(1); throw new Error('out of memory in conv2d (simulated)'); }
+    return { history: { val_accuracy: [0.6] }, params: 1 };
+  };
+  const w = startWorker({ queue, runTrial: fake, name: 'w', log: () => {} });
+  try {
+    const data = await tinyData(root, 10, 16);
+    const lines: string[] = [];
+    const r = await runSweep({ data, out: join(root, 'out'), epochs: 1, space, strategy: 'grid', targetSize: 16 }, queueExecutor({ queue, name: 'failing', pollMs: 100, attempts: 2 }), (l) => lines.push(l));
+    assert.equal(tries.length, 2, 'tried --attempts times');
+    assert.equal(r.failed.length, 1);
+    assert.match(r.failed[0].error, /^out of memory in conv2d \(simulated\) \(after 2 tries\)$/);
+    assert.match(lines.join('\n'), /Trial 2 failed: out of memory in conv2d/);
+    assert.deepEqual(r.records.map((x) => x.config.filters), [4]);
+  } finally {
+    await w.stop();
+    await redis.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
