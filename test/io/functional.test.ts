@@ -126,6 +126,8 @@ test('a Sequential nested in a functional model, and a functional model in TF.js
 });
 
 const shared = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'models');
+const EXPECTED = JSON.parse(readFileSync(new URL('../fixtures/models/functional_fixtures.json', import.meta.url), 'utf8')) as
+  Record<string, { size: number; values: number[]; index?: number[]; sum?: number }>;
 const FUNCTIONAL_FIXTURES: { file: string; params: number; out: number[]; softmax: boolean }[] = [
   { file: 'ADL-202420-G01_concat-bn-cnn-300x300_3.5.0.keras', params: 44977, out: [300, 300, 1], softmax: false },
   { file: 'CS-433_resnet1d-conv1d_2.15.0.keras', params: 192739, out: [3], softmax: true },
@@ -147,6 +149,12 @@ for (const f of FUNCTIONAL_FIXTURES) {
     const v = y.dataSync();
     assert.ok(v.every(Number.isFinite));
     if (f.softmax) for (let r = 0; r < 2; r++) assert.ok(Math.abs(v.slice(r * f.out[0], (r + 1) * f.out[0]).reduce((a, b) => a + b, 0) - 1) < 1e-5);
+    // The numbers of an independent computation (make_functional_fixtures.py: h5py + PyTorch in float64).
+    const want = EXPECTED[f.file];
+    assert.equal(v.length, want.size);
+    const got = want.index ? want.index.map((i) => v[i]) : Array.from(v);
+    want.values.forEach((w, i) => assert.ok(Math.abs(got[i] - w) <= 1e-4 + 1e-4 * Math.abs(w), `${f.file}[${want.index?.[i] ?? i}]: ${got[i]} vs ${w}`));
+    if (want.sum !== undefined) assert.ok(Math.abs(v.reduce((a, b) => a + b, 0) - want.sum) <= 1e-3 * Math.max(1, Math.abs(want.sum)), 'sum');
   });
 }
 
