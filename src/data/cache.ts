@@ -40,7 +40,7 @@ const released = new FinalizationRegistry<{ bytes: number }>((r) => { reserved -
 
 /**
  * Bytes that in-memory image caches may hold together in this process: the smaller of a quarter of
- * the machine's memory and half of the memory free when the cache is made (so the engine's heap,
+ * the machine's memory (or of the cgroup's limit when lower) and half of the memory free when the cache is made (so the engine's heap,
  * other processes and the page cache keep the rest). `CONVNET_CACHE_MEMORY_MB` sets it instead
  * (0 turns in-memory caching off for `cache: 'auto'`).
  */
@@ -51,7 +51,10 @@ export function memoryBudget(): number {
     if (!(Number.isFinite(mb) && mb >= 0)) throw new RangeError(`convnet: CONVNET_CACHE_MEMORY_MB must be a number of MiB >= 0, got '${env}'`);
     return Math.floor(mb * 2 ** 20);
   }
-  return Math.floor(Math.min(totalmem() / 4, freemem() / 2));
+  // A cgroup limit (containers) below the machine's memory counts as the machine.
+  const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.() ?? 0;
+  const total = limit > 0 && limit < totalmem() ? limit : totalmem();
+  return Math.floor(Math.min(total / 4, freemem() / 2));
 }
 
 /** Bytes currently reserved by in-memory caches. */
@@ -224,7 +227,8 @@ export class FileCache implements ImageCache {
 
   async get(i: number): Promise<Uint8Array | null> {
     if (!this.valid[i] || !this.fh) return null;
-    const b = Buffer.allocUnsafe(this.stride);
+    // Its own ArrayBuffer (never a slice of Buffer's shared pool): the pixels may travel to a worker.
+    const b = Buffer.from(new ArrayBuffer(this.stride));
     let bytesRead = 0;
     try { ({ bytesRead } = await this.fh.read(b, 0, this.stride, HEADER_BYTES + i * this.stride)); } catch { /* treated as missing */ }
     const px = b.subarray(PREFIX_BYTES);
