@@ -29,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   report: () => import('./commands/report.js'),
   worker: () => import('./commands/worker.js'),
   predict: () => import('./commands/predict.js'),
+  app: () => import('./commands/app.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -59,6 +59,8 @@ type H5wasm = typeof import('h5wasm').default;
 type H5Mod = Awaited<H5wasm['ready']>;
 let loading: Promise<{ h5: H5wasm; mod: H5Mod }> | null = null;
 let fileCounter = 0;
+/** Names the in-memory files apart (no process in a browser: 0 there). */
+const PID = typeof process === 'object' && typeof process.pid === 'number' ? process.pid : 0;
 /** Paths the HDF5 library tried to open besides the file being read (external references). */
 let foreignOpens: string[] = [];
 let allowedPath = '';
@@ -150,7 +152,7 @@ export async function readH5(bytes: Uint8Array, what: string, limits: H5Limits =
   const lim = { ...DEFAULT_LIMITS, ...limits };
   const { h5, mod } = await loadH5();
   const fs = mod.FS as any;
-  const path = `/convnet-read-${process.pid}-${++fileCounter}.h5`;
+  const path = `/convnet-read-${PID}-${++fileCounter}.h5`;
   fs.writeFile(path, bytes);
   foreignOpens = [];
   allowedPath = path;
@@ -233,7 +235,7 @@ export async function readH5(bytes: Uint8Array, what: string, limits: H5Limits =
 export async function writeH5(root: H5WriteGroup): Promise<Uint8Array> {
   const { h5, mod } = await loadH5();
   const fs = mod.FS as any;
-  const path = `/convnet-write-${process.pid}-${++fileCounter}.h5`;
+  const path = `/convnet-write-${PID}-${++fileCounter}.h5`;
   allowedPath = path;
   const file = new h5.File(path, 'w');
   let closed = false;

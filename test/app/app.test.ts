@@ -1,0 +1,222 @@
+// The course page (app/, `convnet app`) in headless Chromium: built with scripts/build-app.mjs into a
+// temporary folder, served by `convnet app`'s server (COOP/COEP: threads), driven by playwright-core.
+// Skips visibly when /usr/bin/chromium is absent.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+// @ts-ignore: a plain .mjs build script
+import { buildApp } from '../../scripts/build-app.mjs';
+import { serveApp, type AppServer } from '../../src/cli/commands/app.js';
+import { correlate } from '../../src/ops/ndimage.js';
+import { getFilter } from '../../src/ops/filters.js';
+import { EXAMPLE_MATRIX, EXAMPLE_FILTER, formatMatrix } from '../../src/notebook/examples.js';
+import { strings } from '../../src/notebook/i18n.js';
+import { tensor } from '../../src/tensor/index.js';
+import { loadModel } from '../../src/io/models/index.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const chromium = existsSync(CHROMIUM);
+const SKIP = `${CHROMIUM} is absent (apt-get install chromium): the page is not tested`;
+const T = 30000;
+
+let tmp = '';
+let server: AppServer | undefined;
+let browser: any;
+let page: any;
+const consoleErrors: string[] = [];
+const requests: string[] = [];
+let loadBytes = 0;
+
+before(async () => {
+  if (!chromium) return;
+  tmp = mkdtempSync(join(tmpdir(), 'convnet-app-'));
+  const files: { name: string; bytes: number }[] = await buildApp(join(tmp, 'app'));
+  server = await serveApp(join(tmp, 'app'), { port: 0 });
+  const { chromium: pw } = await import('playwright-core');
+  browser = await pw.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'], timeout: T });
+  const ctx = await browser.newContext({ acceptDownloads: true });
+  page = await ctx.newPage();
+  page.on('console', (m: any) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e: Error) => consoleErrors.push(String(e)));
+  page.on('request', (r: any) => requests.push(r.url()));
+  await page.goto(server.url, { timeout: T });
+  await page.waitForFunction('window.__app && window.__app.ready === true', null, { timeout: T, polling: 50 });
+  const sizes = new Map(files.map((f) => [f.name, f.bytes]));
+  loadBytes = [...new Set(requests)].reduce((n, u) => n + (sizes.get(new URL(u).pathname.slice(1) || 'index.html') ?? 0), 0);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const app = (expr: string) => page.evaluate(`window.__app${expr}`);
+
+test('the page loads offline from the local server, with no console errors, threads when isolated', async (t) => {
+  if (!chromium) return t.skip(SKIP);
+  const origin = new URL(server!.url).origin;
+  t.diagnostic(`page load: ${(loadBytes / 1024).toFixed(0)} KiB in ${new Set(requests).size} requests; backend ${JSON.stringify(await app('.backend'))}`);
+  assert.ok(requests.length > 3);
+  for (const u of requests) assert.ok(u.startsWith(origin) || u.startsWith('blob:') || u.startsWith('data:'), `request outside the local server: ${u}`);
+  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(await app('.errors'), []);
+  const b = await app('.backend');
+  assert.equal(b.backend, 'wasm');
+  assert.equal(b.isolated, true);
+  assert.equal(b.threads, await page.evaluate('navigator.hardwareConcurrency'));
+  assert.match(await page.textContent('#backend'), /WebAssembly SIMD/);
+});
+
+test('step 1: the 5x5 example shows the notebook\'s numbers; an edited kernel and mode recompute', async (t) => {
+  if (!chromium) return t.skip(SKIP);
+  const want = correlate(EXAMPLE_MATRIX, EXAMPLE_FILTER, { mode: 'constant' });
+  const text = await page.textContent('#conv-out');
+  assert.ok(text.includes(formatMatrix(want.toArray() as number[][])), text);
+  // The notebook's printed result, first and last rows.
+  assert.ok(text.includes('[[ -4   4   0   3   4]') && text.includes(' [ -5  -1   2   1   3]]'), text);
+  assert.equal(await page.textContent('#matrix'), formatMatrix(EXAMPLE_MATRIX));
+  await page.fill('#kernel div:nth-child(2) input:nth-child(2)', '2');
+  await page.selectOption('#mode', 'reflect');
+  await page.click('#correlate');
+  const k2 = EXAMPLE_FILTER.map((r, i) => r.map((v, j) => (i === 1 && j === 1 ? 2 : v)));
+  assert.deepEqual(await app('.correlate'), correlate(EXAMPLE_MATRIX, k2, { mode: 'reflect' }).toArray());
+});
+
+test('step 2: each filter\'s activation map equals correlate in Node, pixel for pixel; pooling has Keras\'s shapes', async (t) => {
+  if (!chromium) return t.skip(SKIP);
+  // Float32 arrays come back as base64 of their bytes (JSON of 141,066 numbers each is slow).
+  const f = await page.evaluate(`(() => {
+    const b64 = (a) => { const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength); let s = ''; for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode.apply(null, u.subarray(i, i + 0x8000)); return btoa(s); };
+    const f = window.__app.filters;
+    return { h: f.h, w: f.w, gray: b64(f.gray), maps: Object.fromEntries(Object.entries(f.maps).map(([k, v]) => [k, b64(v)])) };
+  })()`);
+  const floats = (s: string) => { const b = Buffer.from(s, 'base64'); return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)); };
+  assert.deepEqual([f.h, f.w], [306, 461]);
+  const gray = tensor(floats(f.gray), [f.h, f.w]);
+  for (const name of ['vertical-edges', 'horizontal-edges', 'laplacian', 'sobel-x']) {
+    const want = correlate(gray, getFilter(name).kernel).dataSync() as Float32Array;
+    const got = floats(f.maps[name]);
+    let diff = 0;
+    for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) diff++;
+    assert.equal(diff, 0, `${name}: ${diff} of ${want.length} pixels differ`);
+  }
+  assert.deepEqual(await app('.pooling'), [
+    [[1, 153, 230, 1], [1, 153, 230, 1]], [[1, 76, 115, 1], [1, 76, 115, 1]], [[1, 38, 57, 1], [1, 38, 57, 1]]]);
+});
+
+test('Spanish mode shows Spanish text', async (t) => {
+  if (!chromium) return t.skip(SKIP);
+  await page.click('#lang');
+  assert.equal(await page.getAttribute('html', 'lang'), 'es');
+  assert.equal(await page.textContent('#s1 h2'), '1. Convolución');
+  assert.equal(await page.textContent('#s6 h2'), '6. Entrenamiento');
+  assert.equal(await page.textContent('#conv-title'), strings('es').correlate);
+  assert.match(await page.textContent('#backend'), /Motor: WebAssembly SIMD, \d+ hilos/);
+  assert.equal(await page.textContent('#lang'), 'English');
+  await page.click('#lang');
+  assert.equal(await page.textContent('#s1 h2'), '1. Convolution');
+});
+
+test('steps 4-6: training 2 epochs on the built-in data: curves get points, a click is handled meanwhile; stop stops', async (t) => {
+  if (!chromium) return t.skip(SKIP);
+  await page.fill('#per-class', '40');
+  await page.fill('#size', '32');
+  await page.click('#load-data');
+  await page.waitForFunction('window.__app.data', null, { timeout: T });
+  const data = await page.textContent('#data-out');
+  assert.ok(data.includes('Found 64 images belonging to 2 classes.') && data.includes('Found 16 images belonging to 2 classes.'), data);
+  assert.ok(data.includes("{'horizontal': 0, 'vertical': 1}"), data);
+  await page.fill('#m-filters', '8');
+  await page.fill('#m-blocks', '2');
+  await page.fill('#m-dense', '16');
+  await page.fill('#m-dropout', '0');
+  await page.click('#build');
+  await page.waitForFunction('window.__app.modelBuilt', null, { timeout: T });
+  // 3x3x3x8+8, 3x3x8x16+16, 1024x16+16, 16+1
+  assert.match(await page.textContent('#summary'), /Total params: 17,809 /);
+  await page.fill('#epochs', '2');
+  await page.fill('#batch', '8');
+  await page.click('#train');
+  await page.waitForFunction('window.__app.trainDone === true', null, { timeout: 60000 });
+  const h = await app('.history');
+  t.diagnostic(`trained: ${JSON.stringify(await app('.trained'))}; loss ${h.loss}`);
+  assert.equal(h.loss.length, 2);
+  assert.equal(h.val_loss.length, 2);
+  assert.equal(h.accuracy.length, 2);
+  assert.ok(h.loss.every(Number.isFinite));
+  assert.equal((await app('.trained')).stopped, false);
+  assert.match(await page.textContent('#train-out'), /Epoch 2\/2/);
+  // The curves were drawn: the canvas holds non-white pixels.
+  const inked = await page.evaluate(`(() => { const g = document.getElementById('curve-loss').getContext('2d'); const d = g.getImageData(0, 0, 460, 260).data; let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; })()`);
+  assert.ok(inked > 500, `curve canvas has ${inked} drawn pixels`);
+  // Results: the confusion matrix counts the 16 validation images.
+  await page.waitForFunction('window.__app.results', null, { timeout: T });
+  const r = await app('.results');
+  assert.equal(r.n, 16);
+  assert.equal(r.confusion.flat().reduce((a: number, b: number) => a + b, 0), 16);
+  assert.equal(await page.locator('#grid canvas').count(), 8);
+
+  // Stop: a long run ends within a few batches of the click.
+  await page.fill('#epochs', '200');
+  await page.evaluate('window.__app.batches = 0');
+  await page.click('#train');
+  await page.waitForFunction('window.__app.batches >= 3', null, { timeout: T, polling: 10 });
+  // The page answers a click while the worker trains: the handler runs, and training goes on.
+  const clicks = await app('.clicks');
+  await page.click('#correlate');
+  assert.equal(await app('.clicks'), clicks + 1);
+  assert.equal(await app('.training'), true, 'the click was handled while training ran');
+  const before = await app('.batches');
+  await page.waitForFunction(`window.__app.batches > ${before}`, null, { timeout: T, polling: 10 });
+  await page.click('#stop');
+  await page.waitForFunction('window.__app.trainDone === true', null, { timeout: 20000 });
+  const s = await app('.trained');
+  assert.equal(s.stopped, true);
+  assert.ok(s.epochs < 200, `stopped after ${s.epochs} epochs`);
+});
+
+test('step 8: the downloaded .keras loads in Node and predicts what the page predicted; it loads back in the page', async (t) => {
+  if (!chromium) return t.skip(SKIP);
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: T }), page.click('#save')])
+    .catch(async (e) => { throw new Error(`${e.message}; page errors: ${JSON.stringify(await app('.errors'))}`); });
+  assert.equal(download.suggestedFilename(), 'cnn-dogs-cats.keras');
+  const file = join(tmp, 'cnn-dogs-cats.keras');
+  await download.saveAs(file);
+  const saved = await app('.saved');
+  assert.equal(statSync(file).size, saved.bytes);
+  const model = await loadModel(file);
+  const p = (await model.predict(tensor(Float32Array.from(saved.check.x), saved.check.shape), { verbose: 0 }) as any).dataSync();
+  assert.equal(p.length, saved.check.probs.length);
+  for (let i = 0; i < p.length; i++) assert.ok(Math.abs(p[i] - saved.check.probs[i]) < 1e-5, `prediction ${i}: Node ${p[i]}, page ${saved.check.probs[i]}`);
+  await page.setInputFiles('#model-input', file);
+  await page.waitForFunction('window.__app.loaded', null, { timeout: T });
+  assert.deepEqual((await app('.loaded')).classes, ['horizontal', 'vertical']);
+  assert.match(await page.textContent('#files-out'), /Loaded cnn-dogs-cats\.keras/);
+});
+
+test('step 4: a folder with a broken file: the file is skipped and named, the rest is read', async (t) => {
+  if (!chromium) return t.skip(SKIP);
+  const root = join(tmp, 'photos');
+  for (const [cls, colour] of [['cats', { r: 200, g: 40, b: 40 }], ['dogs', { r: 40, g: 40, b: 200 }]] as const) {
+    mkdirSync(join(root, cls), { recursive: true });
+    for (let i = 0; i < 5; i++) {
+      await sharp({ create: { width: 40 + i, height: 30, channels: 3, background: colour } }).png().toFile(join(root, cls, `${cls}.${i}.png`));
+    }
+  }
+  writeFileSync(join(root, 'dogs', 'broken.jpg'), Buffer.from('this is not a JPEG file at all'));
+  assert.equal(readdirSync(join(root, 'dogs')).length, 6);
+  await page.evaluate('delete window.__app.data');
+  await page.setInputFiles('#folder-input', root);
+  await page.click('#load-data');
+  await page.waitForFunction('window.__app.data', null, { timeout: T });
+  const text = await page.textContent('#data-out');
+  assert.deepEqual(await app('.skipped'), ['dogs/broken.jpg']);
+  assert.match(text, /Skipped dogs\/broken\.jpg: cannot be read as an image/);
+  assert.ok(text.includes('Found 8 images belonging to 2 classes.') && text.includes('Found 2 images belonging to 2 classes.'), text);
+  assert.ok(text.includes("{'cats': 0, 'dogs': 1}"), text);
+  assert.deepEqual(consoleErrors, []);
+});
