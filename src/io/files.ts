@@ -49,7 +49,14 @@ function kindOf(st: import('node:fs').Stats): string {
  * refuses larger files before reading them.
  */
 export async function readRegularFile(path: string, maxBytes = Infinity): Promise<Buffer> {
-  const fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  let fh: import('node:fs/promises').FileHandle;
+  try {
+    fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e: any) {
+    // A UNIX socket cannot be opened at all (ENXIO): say what it is.
+    if (e?.code === 'ENXIO') { let k = 'not a regular file'; try { k = kindOf(lstatSync(path)); } catch { /* keep */ } throw new NotARegularFileError(path, k); }
+    throw e;
+  }
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new NotARegularFileError(path, kindOf(st));

@@ -160,3 +160,19 @@ test('convnet download --help is truthful about --url: sizes are checked only fr
   const src = readFileSync(fileURLToPath(new URL('../../src/cli/commands/download.ts', import.meta.url)), 'utf8');
   assert.match(src, /expectedSize: parsed\.options\.url \? null : f\.size/);
 });
+
+test('loadModel on a FIFO or a socket named .keras is refused at once', async () => {
+  const { loadModel } = await import('../../src/io/models/index.js');
+  const { createServer } = await import('node:net');
+  const d = tmp();
+  const fifo = join(d, 'pipe.keras');
+  execFileSync('mkfifo', [fifo]);
+  await assert.rejects(within(3000, loadModel(fifo), 'loadModel(FIFO)'), /pipe\.keras.*not a file \(a FIFO/);
+  const sock = join(d, 'sock.keras');
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(sock, r));
+  await assert.rejects(within(3000, readRegularFile(sock), 'readRegularFile(socket)'), /sock\.keras' is a socket, not a regular file/);
+  await assert.rejects(within(3000, loadModel(sock), 'loadModel(socket)'), /sock\.keras.*not a file/);
+  srv.close();
+  rmSync(d, { recursive: true, force: true });
+});
