@@ -16,7 +16,8 @@ Runs every step of the notebook in order and writes its outputs and an index.htm
 
 Options:
   --data DIR          a folder with one sub-folder of images per class (e.g. PetImages/ from 'convnet download').
-                      Without it, convnet generates a small built-in set (2,000 images of bars, lying or
+                      Two classes train as the notebook (sigmoid, binary cross-entropy); three or more as
+                      categorical (softmax over the classes, categorical cross-entropy). Without it, convnet generates a small built-in set (2,000 images of bars, lying or
                       standing) and runs in a few minutes: target size 32, 6 epochs, batch size 32.
   --image FILE        the photo for the filter demos (default: a generated house picture)
   --out DIR           output folder (default notebook-out); an existing one needs --force
