@@ -220,3 +220,41 @@ test('step 4: a folder with a broken file: the file is skipped and named, the re
   assert.ok(text.includes("{'cats': 0, 'dogs': 1}"), text);
   assert.deepEqual(consoleErrors, []);
 });
+
+test('served without COOP/COEP (a plain static host) the page runs on one thread and says so', async (t) => {
+  if (!chromium) return t.skip(SKIP);
+  const plain = await serveApp(join(tmp, 'app'), { port: 0, isolated: false });
+  const p = await browser.newPage();
+  const errors: string[] = [];
+  p.on('pageerror', (e: Error) => errors.push(String(e)));
+  try {
+    await p.goto(plain.url, { timeout: T });
+    await p.waitForFunction('window.__app && window.__app.ready === true', null, { timeout: T, polling: 50 });
+    const b = await p.evaluate('window.__app.backend');
+    assert.equal(b.isolated, false);
+    assert.equal(b.threads, 1);
+    assert.match(await p.textContent('#backend'), /one thread \(not cross-origin isolated/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await p.close();
+    await plain.close();
+  }
+});
+
+test('convnet app\'s server: COOP/COEP headers, only the build\'s own files, only to 127.0.0.1/localhost', async (t) => {
+  if (!chromium) return t.skip(SKIP);
+  const { request } = await import('node:http');
+  const port = new URL(server!.url).port;
+  const get = (path: string, host = `127.0.0.1:${port}`) => new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => { res.resume(); res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers })); }).on('error', reject).end();
+  });
+  const ok = await get('/');
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers['cross-origin-opener-policy'], 'same-origin');
+  assert.equal(ok.headers['cross-origin-embedder-policy'], 'require-corp');
+  assert.equal((await get('/kernels.wasm')).headers['content-type'], 'application/wasm');
+  assert.equal((await get('/../package.json')).status, 404);
+  assert.equal((await get('/%2e%2e/%2e%2e/package.json')).status, 404);
+  assert.equal((await get('/', `evil.example:${port}`)).status, 403);
+  assert.throws(() => serveApp(join(tmp, 'nothing-here')), /not built.*npm run build:app/);
+});
