@@ -60,7 +60,7 @@ export class LambdaCallback extends Callback {
       const ck = k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()).replace(/^on([a-z])/, (_, c: string) => 'on' + c.toUpperCase());
       const name = ck === 'onBatchEnd' ? 'onTrainBatchEnd' : ck === 'onBatchBegin' ? 'onTrainBatchBegin' : ck;
       if (!HOOKS.includes(name) || typeof v !== 'function') throw new TypeError(`convnet: callback hook ${JSON.stringify(k)} is not one of ${HOOKS.join(', ')}`);
-      (this as any)[name] = async (...args: unknown[]) => { await (v as (...a: unknown[]) => unknown)(...args); };
+      (this as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => { await (v as (...a: unknown[]) => unknown)(...args); };
     }
   }
 }

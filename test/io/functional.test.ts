@@ -234,3 +234,21 @@ test('ONNX export of a graph with merges (Add skip, Concatenate, Average, Subtra
   // A nested model is refused with a clear message.
   await assert.rejects(graphModel().save(join(dir, 'nested.onnx')), /layer encoder is a nested model/);
 });
+
+for (const file of ['mlcommons_resnet8-cifar10_2.4.0.h5', 'mlcommons_mobilenetv1-025-vww96_2.4.0.h5']) {
+  test(`ONNX export of the Keras-written ${file} (Add skips / DepthwiseConv2D) matches predict in ONNX Runtime`, async (t) => {
+    if (!existsSync(join(shared, file))) { t.skip(`../shared/fixtures/models/${file} is absent`); return; }
+    const m = await loadModel(join(shared, file), { warn: () => {} });
+    const dir = mkdtempSync(join(tmpdir(), 'convnet-fixonnx-'));
+    await m.save(join(dir, 'm.onnx'));
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = 1;
+    const session = await ort.InferenceSession.create(readFileSync(join(dir, 'm.onnx')));
+    const s = m.inputShape!.slice(1) as number[];
+    const x = randTensor([2, ...s], 3, 0, 1);
+    const r = await session.run({ input: new ort.Tensor('float32', x.dataSync() as Float32Array, [2, ...s]) });
+    const want = (await m.predict(x, { verbose: 0 })).dataSync(), got = r.output.data as Float32Array;
+    assert.equal(got.length, want.length);
+    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-4, `[${i}] ${got[i]} vs ${want[i]}`);
+  });
+}

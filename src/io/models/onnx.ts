@@ -167,6 +167,26 @@ const EXPORTERS: Record<string, LayerExporter> = {
     g.current = g.node('Conv', inputs, attrs, l.name);
     g.activation(l.config.activation, l.name);
   },
+  DepthwiseConv2D(g, l) {
+    g.toNCHW();
+    const [k, b] = l.weights;
+    const [kh, kw, ci, mult] = k.shape;
+    // Keras [kh, kw, in, multiplier] -> ONNX grouped conv [in * multiplier, 1, kh, kw], one group per input channel.
+    const w = new Float32Array(k.data.length);
+    for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci; i++) for (let m = 0; m < mult; m++) {
+      w[((i * mult + m) * kh + y) * kw + x] = k.data[((y * kw + x) * ci + i) * mult + m];
+    }
+    const inputs = [g.current, g.init(`${l.name}_kernel`, [ci * mult, 1, kh, kw], w)];
+    if (b) inputs.push(g.init(`${l.name}_bias`, b.shape, b.data));
+    const attrs: Attr[] = [
+      { name: 'kernel_shape', ints: [kh, kw] }, { name: 'group', i: ci },
+      { name: 'strides', ints: pair(l.config.strides ?? 1, 'strides', l.name) },
+      { name: 'dilations', ints: pair(l.config.dilation_rate ?? 1, 'dilation_rate', l.name) },
+    ];
+    if (l.config.padding === 'same') attrs.push({ name: 'auto_pad', s: 'SAME_UPPER' });
+    g.current = g.node('Conv', inputs, attrs, l.name);
+    g.activation(l.config.activation, l.name);
+  },
   Dense(g, l) {
     g.toNHWC();
     const [k, b] = l.weights;
