@@ -70,3 +70,30 @@ test('native: training the notebook model through fit gives the wasm backend\'s 
     assert.ok(Math.abs(nat.accuracy[e] - w.accuracy[e]) <= 1 / n + 1e-9, `epoch ${e + 1}: accuracy ${nat.accuracy[e]} (native) vs ${w.accuracy[e]} (wasm)`);
   }
 });
+
+test('selection: native is the default when built; asking for it where it cannot load is a one-line error', () => {
+  const run = (env: Record<string, string>) => spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
+    "const b = await import('./src/backend/index.ts'); try { console.log(b.getBackendName()); } catch (e) { console.log('ERR ' + e.message); }"],
+  { cwd: new URL('../..', import.meta.url), encoding: 'utf8', env: { ...process.env, ...env } });
+  const dflt = run({ CONVNET_BACKEND: '' });
+  assert.equal(dflt.stdout.trim(), nativeAvailable() ? 'native' : wasmAvailable() ? 'wasm' : 'reference', dflt.stderr);
+  const off = run({ CONVNET_BACKEND: 'native', CONVNET_NATIVE: '0' });
+  assert.match(off.stdout.trim(), /^ERR convnet: the native backend is unavailable: disabled by CONVNET_NATIVE=0; use 'wasm' or 'reference'$/);
+  const fallback = run({ CONVNET_BACKEND: '', CONVNET_NATIVE: '0' });
+  assert.equal(fallback.stdout.trim(), wasmAvailable() ? 'wasm' : 'reference');
+});
+
+test('native: methods without a native kernel are delegated to the wasm backend over the same heap', { skip }, () => {
+  const b = createNativeBackend(1, fallback);
+  assert.ok(b instanceof NativeBackend);
+  const reference = new ReferenceBackend() as unknown as Record<string, unknown>;
+  for (const m of b.delegatedMethods) {
+    assert.equal(typeof (b as unknown as Record<string, unknown>)[m], 'function', `${m} is not callable`);
+    assert.equal(typeof reference[m], 'function', `${m} is not a Backend method of the reference`);
+  }
+  // Every method of the reference backend is callable on the native one.
+  for (const m of Object.getOwnPropertyNames(ReferenceBackend.prototype)) {
+    const d = Object.getOwnPropertyDescriptor(ReferenceBackend.prototype, m)!;
+    if (m !== 'constructor' && typeof d.value === 'function') assert.equal(typeof (b as unknown as Record<string, unknown>)[m], 'function', m);
+  }
+});
