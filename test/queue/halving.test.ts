@@ -103,3 +103,29 @@ test('successive halving over the queue, budget = a smaller image: the same prom
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('hyperband: every bracket ends on the full budget; configurations are numbered across brackets', async () => {
+  const root = tempDir('hyperband');
+  try {
+    const seen: string[] = [];
+    const runner: TrialRunner = async (ctx) => {
+      seen.push(`${ctx.config.filters}@${ctx.settings.subset}`);
+      const acc = 0.5 + (ctx.config.filters as number) / 100 + ctx.settings.subset / 10;
+      return { history: { val_accuracy: [acc] }, params: 1 };
+    };
+    const out = join(root, 'out');
+    const r = await runSweep({ data: fakeData(root), out, epochs: 1, space, strategy: 'hyperband', targetSize: 32, eta: 3, minBudget: 1 / 9 }, runner, () => {});
+    // Brackets of 9, 5 and 3 configurations: 9 + 3 + 1, 5 + 1 and 3 trainings, less those another
+    // bracket already did (the same configuration on the same budget is the same trial).
+    assert.ok(seen.length > 13 && seen.length <= 22, String(seen.length));
+    assert.equal(new Set(seen).size, seen.length, 'nothing trained twice');
+    const final = readJsonLines<SweepRecord>(join(out, 'results.jsonl'));
+    assert.ok(final.every((x) => x.settings.subset === 1));
+    assert.equal(new Set(final.map((x) => x.id)).size, final.length, 'a configuration at full budget is trained once, whatever its bracket');
+    assert.ok(final.length >= 3 && final.length <= 5);
+    assert.equal(new Set(final.map((x) => x.index)).size, final.length);
+    assert.equal(r.best!.config.filters, Math.max(...final.map((x) => x.config.filters as number)));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
