@@ -252,3 +252,27 @@ for (const file of ['mlcommons_resnet8-cifar10_2.4.0.h5', 'mlcommons_mobilenetv1
     for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-4, `[${i}] ${got[i]} vs ${want[i]}`);
   });
 }
+
+test('a nested model with BatchNormalization in a legacy .h5: weights in Keras 2 order (trainable first) and back', async () => {
+  setSeed(9);
+  clearSession();
+  const inner = new Sequential([new layers.Dense(3, { inputShape: [4] }), new layers.BatchNormalization(), new layers.Dense(2)], 'inner');
+  const i = Input({ shape: [4] });
+  const m = new Model({ inputs: i, outputs: new layers.Dense(1).apply(inner.apply(i)) });
+  const bn = inner.layers[1];
+  bn.setWeights([randTensor([3], 1, 0.5, 1.5), randTensor([3], 2), randTensor([3], 3), randTensor([3], 4, 0.5, 2)]);
+  const dir = mkdtempSync(join(tmpdir(), 'convnet-nestedh5-'));
+  await m.save(join(dir, 'm.h5'));
+  const x = randTensor([5, 4], 5);
+  const back = await loadModel(join(dir, 'm.h5'));
+  assert.deepEqual((await back.predict(x, { verbose: 0 })).dataSync(), (await m.predict(x, { verbose: 0 })).dataSync());
+  if (!existsSync(PY)) return;
+  try { execFileSync(PY, ['-c', 'import h5py'], { stdio: 'ignore' }); } catch { return; }
+  const names = JSON.parse(execFileSync(PY, ['-c', `
+import h5py, json
+g = h5py.File(${JSON.stringify(join(dir, 'm.h5'))}, 'r')['model_weights']['inner']
+print(json.dumps([n.decode() if hasattr(n, 'decode') else n for n in g.attrs['weight_names']]))
+`]).toString());
+  assert.deepEqual(names, ['dense/kernel:0', 'dense/bias:0', 'batch_normalization/gamma:0', 'batch_normalization/beta:0', 'dense_1/kernel:0', 'dense_1/bias:0',
+    'batch_normalization/moving_mean:0', 'batch_normalization/moving_variance:0']);
+});

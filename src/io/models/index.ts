@@ -132,11 +132,13 @@ function isModel(l: Layer): l is Layer & SavableModel {
   return (l.className === 'Functional' || l.className === 'Sequential') && Array.isArray((l as Partial<SavableModel>).layers);
 }
 
-/** A functional model's layers for the writers: serialisations with weights, nested models as trees. */
+/** A functional model's layers for the writers: serialisations with weights (and whether each trains), nested models as trees. */
 function functionalLayerData(layers: Layer[]): FunctionalLayerData[] {
-  return layers.map((l) => isModel(l)
-    ? { object: l.serialize() as KerasObjectJSON, weights: [], children: functionalLayerData(l.layers) }
-    : { object: l.serialize() as KerasObjectJSON, weights: l.variables.map(weightArray) });
+  return layers.map((l) => {
+    if (isModel(l)) return { object: l.serialize() as KerasObjectJSON, weights: [], children: functionalLayerData(l.layers) };
+    const trainable = new Set(l.trainableWeights);
+    return { object: l.serialize() as KerasObjectJSON, weights: l.variables.map((v) => ({ ...weightArray(v), trainable: trainable.has(v) })) };
+  });
 }
 
 /** Takes what the writers need from a runtime model. */
@@ -297,15 +299,23 @@ export async function readModelData(path: string, opts: LoadOptions = {}): Promi
 }
 
 /** Copies the file's weights into the layers, naming any layer or weight that does not match. */
-function assignWeights(layers: Layer[], weights: WeightArray[][], what: string): void {
-  checkWeights(layers, weights, what);
-  layers.forEach((layer, i) => layer.variables.forEach((v, j) => v.assign(tensor(weights[i][j].data, weights[i][j].shape))));
+function assignWeights(layers: Layer[], weights: WeightArray[][], what: string, order: (l: Layer) => Variable[] = (l) => l.variables): void {
+  checkWeights(layers, weights, what, order);
+  layers.forEach((layer, i) => order(layer).forEach((v, j) => v.assign(tensor(weights[i][j].data, weights[i][j].shape))));
+}
+
+/**
+ * The order of a layer's weights in a legacy .h5: Keras 2 saves a nested model's weights as its
+ * `weights` (every trainable one, then the rest), other layers' in creation order.
+ */
+function legacyOrder(l: Layer): Variable[] {
+  return isModel(l) ? [...l.trainableWeights, ...l.variables.filter((v) => !l.trainableWeights.includes(v))] : l.variables;
 }
 
 /** Throws, naming the layer or weight, unless every weight fits (so a failed load changes nothing). */
-function checkWeights(layers: Layer[], weights: WeightArray[][], what: string): void {
+function checkWeights(layers: Layer[], weights: WeightArray[][], what: string, order: (l: Layer) => Variable[] = (l) => l.variables): void {
   layers.forEach((layer, i) => {
-    const vars = layer.variables;
+    const vars = order(layer);
     const w = weights[i] ?? [];
     if (vars.length !== w.length) {
       throw new RangeError(`${what}: layer "${layer.name}" (${layer.className}) has ${vars.length} weights (${vars.map((v) => `${v.name} ${fmtShape(v.shape)}`).join(', ') || 'none'}), the file has ${w.length} (${w.map((x) => fmtShape(x.shape)).join(', ') || 'none'})`);
@@ -440,7 +450,7 @@ export async function buildModel(data: LoadedModelData, what: string, opts: Load
       throw new Error(`${what}: ${(e as Error).message.replace(/^convnet: /, '')}`);
     }
     const layers = spec.layers.map((l) => model.getLayer(String(l.config.name)));
-    assignWeights(layers, data.weights, what);
+    assignWeights(layers, data.weights, what, data.format === 'h5' ? legacyOrder : undefined);
     compileLoaded(model, data, what, opts, warn);
     return model;
   }

@@ -31,10 +31,16 @@ function legacySequential(m: SaveModelData): Record<string, unknown> {
   return { class_name: 'Sequential', config: { name: m.name, layers: [input, ...m.layers.map((l) => legacyLayer(l.object))] } };
 }
 
-/** One layer's weights with their names: its own, or a nested model's layers' (`dense/kernel:0`). */
-function namedWeights(l: FunctionalLayerData, prefix: string): { name: string; w: WeightArray }[] {
-  if (l.children) return l.children.flatMap((c) => namedWeights(c, `${String(c.object.name ?? c.object.config.name)}/`));
-  return l.weights.map((w, i) => ({ name: `${prefix}${(w as { name?: string }).name ?? String(i)}:0`, w }));
+/**
+ * One layer's weights with their names: its own in creation order, or a nested model's layers'
+ * (`dense/kernel:0`) in the order Keras 2 loads them, its `weights`: every trainable one, then the rest.
+ */
+function namedWeights(l: FunctionalLayerData, prefix: string): { name: string; w: WeightArray; trainable: boolean }[] {
+  if (l.children) {
+    const all = l.children.flatMap((c) => namedWeights(c, `${String(c.object.name ?? c.object.config.name)}/`));
+    return [...all.filter((x) => x.trainable), ...all.filter((x) => !x.trainable)];
+  }
+  return l.weights.map((w, i) => ({ name: `${prefix}${(w as { name?: string }).name ?? String(i)}:0`, w, trainable: (w as { trainable?: boolean }).trainable !== false }));
 }
 
 /** The bytes of a legacy whole-model `.h5` file. */
