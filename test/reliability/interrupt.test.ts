@@ -66,7 +66,7 @@ test('first Ctrl-C: training stops, the notebook finishes on the model so far, e
   assert.match(run.error, /training stopped by Ctrl-C in epoch \d+ of 300/);
   assert.ok(existsSync(join(out, 'cnn-dogs-cats.keras')), 'the later steps ran on the model so far');
   const html = readFileSync(join(out, 'index.html'), 'utf8');
-  assert.match(html, /class="status interrupted">Interrupted/);
+  assert.match(html, /class="status interrupted"><strong>Interrupted<\/strong>: training stopped by Ctrl-C in epoch \d+ of 300; [^<]*\. What the run did until then is below\./);
   assert.doesNotMatch(html, /follows the run live/);
   const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
   assert.ok(history.epochs >= 3 && history.epochs < 300);
