@@ -73,7 +73,7 @@ test('a worker whose data differ refuses in one line and leaves the trials to th
     writeFileSync(join(other, 'vertical', 'extra.png'), 'not the same data');
     const calls: string[] = [];
     const fake: TrialRunner = async (ctx) => { calls.push(ctx.data.dir); return { history: { val_accuracy: [0.5] }, params: 1 }; };
-    const sweep = runSweep({ data, out: join(root, 'out'), epochs: 1, space, strategy: 'grid', targetSize: 16 }, queueExecutor({ queue, name: 'fp', pollMs: 100, signal: stop.signal }), () => {});
+    const sweep = runSweep({ data, out: join(root, 'out'), epochs: 1, space, strategy: 'grid', targetSize: 16 }, queueExecutor({ queue, name: 'fp', pollMs: 100, signal: AbortSignal.any([stop.signal, AbortSignal.timeout(50000)]) }), () => {});
     await waitFor('the trials queued', async () => (await bullq.getJobCounts('waiting')).waiting === 2);
     const bad = startWorker({ queue, data: other, runTrial: fake, name: 'bad', log: () => {} });
     const exit = await bad.done;
@@ -116,7 +116,7 @@ test('a trial that fails the same way on every try is marked failed with its err
   try {
     const data = await tinyData(root, 10, 16);
     const lines: string[] = [];
-    const r = await runSweep({ data, out: join(root, 'out'), epochs: 1, space, strategy: 'grid', targetSize: 16 }, queueExecutor({ queue, name: 'failing', pollMs: 100, attempts: 2 }), (l) => lines.push(l));
+    const r = await runSweep({ data, out: join(root, 'out'), epochs: 1, space, strategy: 'grid', targetSize: 16 }, queueExecutor({ queue, name: 'failing', pollMs: 100, attempts: 2, signal: AbortSignal.timeout(50000) }), (l) => lines.push(l));
     assert.equal(tries.length, 2, 'tried --attempts times');
     assert.equal(r.failed.length, 1);
     assert.match(r.failed[0].error, /^out of memory in conv2d \(simulated\) \(after 2 tries\)$/);

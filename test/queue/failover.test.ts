@@ -23,7 +23,7 @@ test('SIGKILL a worker mid-trial: another worker takes the trial up from its las
     workers.b = worker(redis.url, 'b', root);
     const space = validateSpace({ filters: [8, 12], convBlocks: [2] });
     const sweep = runSweep({ data, out: join(root, 'out'), epochs: 10, space, strategy: 'grid', targetSize: 32 },
-      queueExecutor({ queue: parseQueueUrl(redis.url), name: 'kill', pollMs: 200, signal: stop.signal }), () => {});
+      queueExecutor({ queue: parseQueueUrl(redis.url), name: 'kill', pollMs: 200, signal: AbortSignal.any([stop.signal, AbortSignal.timeout(100000)]) }), () => {});
     // The first trial past its first epoch (a checkpoint exists): kill its worker.
     const victim = await waitFor('a trial past epoch 1', async () => {
       const p = await c.redis.hgetall('convnet:sweep:kill:progress');
@@ -61,7 +61,7 @@ test('restart Redis (AOF on) mid-sweep: nothing finished is lost and the sweep c
     const space = validateSpace({ filters: [4, 8, 12], learningRate: [0.001, 0.003], convBlocks: [2] });
     const lines: string[] = [];
     const sweep = runSweep({ data, out: join(root, 'out'), epochs: 3, space, strategy: 'grid', targetSize: 16 },
-      queueExecutor({ queue: parseQueueUrl(redis.url), name: 'restart', pollMs: 200, signal: stop.signal }), (l) => lines.push(l));
+      queueExecutor({ queue: parseQueueUrl(redis.url), name: 'restart', pollMs: 200, signal: AbortSignal.any([stop.signal, AbortSignal.timeout(100000)]) }), (l) => lines.push(l));
     const before = await waitFor('two recorded trials', async () => {
       const c = await redis.client();
       try { const ids = await c.redis.hkeys('convnet:sweep:restart:results'); return ids.length >= 2 && ids; } finally { await c.close(); }

@@ -89,7 +89,7 @@ test('successive halving over the queue, budget = a smaller image: the same prom
   try {
     const out = join(root, 'out');
     const r = await runSweep({ data: fakeData(root), out, epochs: 1, space, strategy: 'halving', trials: 9, targetSize: 144, eta: 3, minBudget: 1 / 9, budget: 'size' },
-      queueExecutor({ queue: parseQueueUrl(redis.url), name: 'halving', pollMs: 100 }), () => {});
+      queueExecutor({ queue: parseQueueUrl(redis.url), name: 'halving', pollMs: 100, signal: AbortSignal.timeout(50000) }), () => {});
     const lower = readJsonLines<SweepRecord>(join(out, 'halving.jsonl'));
     assert.deepEqual(filtersOf(lower.filter((x) => x.rung === 1)), [6, 10, 16]);
     assert.deepEqual([...new Set(lower.map((x) => x.settings.targetSize))].sort(), [16, 48]);

@@ -27,7 +27,7 @@ test('a sweep over the queue with 3 worker processes: every trial recorded once,
     await runSweep({ ...base, out: join(root, 'local') }, defaultTrialRunner({ cacheDir: join(root, 'lc'), verbose: 0 }), () => {});
     workers = [1, 2, 3].map((k) => spawnCli(['worker', '--queue', redis.url, '--threads', '1', '--name', `w${k}`, '--idle-exit', '4', '--cache', join(root, `cache${k}`)]));
     const lines: string[] = [];
-    const r = await runSweep({ ...base, out: join(root, 'queued') }, queueExecutor({ queue: parseQueueUrl(redis.url), name: 'three', pollMs: 200, signal: stop.signal }), (l) => lines.push(l));
+    const r = await runSweep({ ...base, out: join(root, 'queued') }, queueExecutor({ queue: parseQueueUrl(redis.url), name: 'three', pollMs: 200, signal: AbortSignal.any([stop.signal, AbortSignal.timeout(100000)]) }), (l) => lines.push(l));
     const codes = await Promise.all(workers.map((w) => w.exited));
     assert.deepEqual(codes, [0, 0, 0], workers.map((w) => w.output()).join('\n'));
     const local = readJsonLines<SweepRecord>(join(root, 'local', 'results.jsonl'));
