@@ -187,3 +187,27 @@ test('bad graphs fail clearly; a 3000-layer chain builds and runs (the walk is i
   const y = deep.predictOnBatch(tensor([[1, 2]]) as Tensor);
   assert.deepEqual(Array.from(y.dataSync()), [1, 2]);
 });
+
+test('a nested model with two outputs: applyAll gives both, apply refuses; layer.input and layer.output; the config rebuilds the same graph', async () => {
+  setSeed(6);
+  clearSession();
+  const i = Input({ shape: [3] });
+  const h = new layers.Dense(4, { activation: 'relu', name: 'h' }).apply(i);
+  const two = new Model({ inputs: i, outputs: [new layers.Dense(2, { name: 'o1' }).apply(h), new layers.Dense(1, { name: 'o2' }).apply(h)], name: 'two' });
+  assert.equal(two.getLayer('h').input, i);
+  assert.deepEqual(two.getLayer('h').output.shape, [null, 4]);
+  const x = Input({ shape: [3] });
+  assert.throws(() => two.apply(x), /has 2 outputs: use applyAll/);
+  const [a, b] = two.applyAll(x);
+  const outer = new Model({ inputs: x, outputs: new layers.Concatenate().apply([a, b]) });
+  assert.deepEqual(outer.outputShape, [null, 3]);
+  const v = randTensor([4, 3], 2);
+  const [p1, p2] = await two.predictOutputs(v, { verbose: 0 });
+  const y = (await outer.predict(v, { verbose: 0 })).dataSync();
+  for (let r = 0; r < 4; r++) assert.deepEqual(Array.from(y.slice(r * 3, r * 3 + 3)), [...p1.dataSync().slice(r * 2, r * 2 + 2), p2.dataSync()[r]]);
+  // From its config (with fresh layers and the same weights), the same numbers.
+  const again = Functional.fromConfig(JSON.parse(JSON.stringify(outer.getConfig())));
+  again.setWeights(outer.getWeights());
+  assert.deepEqual((await again.predict(v, { verbose: 0 })).dataSync(), y);
+  assert.deepEqual(again.layers.map((l) => l.name), outer.layers.map((l) => l.name));
+});
