@@ -138,7 +138,7 @@ export class Heap {
     const end = ptr + size;
     if (end > MAX_HEAP_BYTES) {
       const outside = this.outsideScopeBytes > 0
-        ? ` ${fmtBytes(this.outsideScopeBytes)} of it is held by tensors made outside any scope that are still referenced: dispose() them, or work inside scope().`
+        ? ` ${fmtBytes(this.outsideScopeBytes)} of it is held by tensors made outside any scope and not disposed: dispose() them, or work inside scope().`
         : '';
       throw new RangeError(
         `convnet: out of tensor memory: asked for ${fmtBytes(bytes)} with ${fmtBytes(this.bytesInUse)} in use ` +
