@@ -52,7 +52,9 @@ export function connectionError(target: QueueTarget, e: unknown): Error {
   else if (/ECONNREFUSED/.test(msg)) line = `cannot reach Redis at ${where}: connection refused; start it (redis-server, or apt-get install redis-server) or check the host and port in --queue`;
   else if (/ENOTFOUND|EAI_AGAIN/.test(msg)) line = `cannot reach Redis at ${where}: unknown host; check the host in --queue`;
   else if (/ETIMEDOUT|timed? ?out/i.test(msg)) line = `cannot reach Redis at ${where}: no answer (timed out); check the host, the port and any firewall`;
-  else if (/EPROTO|SSL|TLS|certificate/i.test(msg)) line = `TLS with Redis at ${where} failed (${msg.split('\n')[0]}); rediss:// needs a server with TLS on that port`;
+  else if (/self[- ]signed|unable to (get|verify)|certificate/i.test(msg)) line = `TLS with Redis at ${where}: the server's certificate is not trusted (${msg.split('\n')[0]}); give Node its CA with NODE_EXTRA_CA_CERTS=ca.pem`;
+  else if (/EPROTO|SSL|TLS/i.test(msg)) line = `TLS with Redis at ${where} failed (${msg.split('\n')[0]}); rediss:// needs a server with TLS on that port`;
+  else if (/ECONNRESET/.test(msg) && !target.connection.tls) line = `Redis at ${where} closed the connection; if that port speaks TLS, use rediss://`;
   else line = `Redis at ${where}: ${msg.split('\n')[0]}`;
   const err = new Error(line);
   (err as Error & { oneLine: true }).oneLine = true;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { main } from '../../src/cli/main.js';
@@ -11,7 +12,7 @@ import { checkConnection, parseQueueUrl } from '../../src/queue/connection.js';
 import { startWorker } from '../../src/queue/worker.js';
 import { PREFIX, QUEUE_NAME } from '../../src/queue/protocol.js';
 import { readJsonLines } from '../../src/report/files.js';
-import { SKIP, startRedis, tempDir, tinyData, waitFor } from './helpers.js';
+import { SKIP, spawnCli, startRedis, tempDir, tinyData, waitFor } from './helpers.js';
 
 const space = validateSpace({ filters: [4, 8], convBlocks: [2] });
 
@@ -125,6 +126,27 @@ test('a trial that fails the same way on every try is marked failed with its err
   } finally {
     await w.stop();
     await redis.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('rediss:// connects with TLS; an untrusted certificate or a TLS port spoken to in plain text: one line', { skip: SKIP, timeout: 60000 }, async (t) => {
+  const root = tempDir('tls');
+  const cert = join(root, 'tls.crt'), key = join(root, 'tls.key');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  if (made.status !== 0) { t.skip('openssl is not available to make a test certificate'); rmSync(root, { recursive: true, force: true }); return; }
+  let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
+  try {
+    redis = await startRedis([], undefined, { cert, key });
+    redis.url = `rediss://127.0.0.1:${redis.port}/0`;
+    await assert.rejects(checkConnection(parseQueueUrl(redis.url)), (e: Error) => { oneLine(e.message); assert.match(e.message, /certificate is not trusted .*NODE_EXTRA_CA_CERTS/); return true; });
+    await assert.rejects(checkConnection(parseQueueUrl(`redis://127.0.0.1:${redis.port}/0`)), /closed the connection; if that port speaks TLS, use rediss:\/\//);
+    // A worker that trusts the CA connects over TLS, waits, and stops when idle.
+    const w = spawnCli(['worker', '--queue', redis.url, '--idle-exit', '0.5', '--cache', join(root, 'c')], { NODE_EXTRA_CA_CERTS: cert });
+    assert.equal(await w.exited, 0, w.output());
+    assert.match(w.output(), /waiting for trials on rediss:\/\/127\.0\.0\.1:\d+\/0/);
+  } finally {
+    await redis?.stop();
     rmSync(root, { recursive: true, force: true });
   }
 });

@@ -39,12 +39,13 @@ async function waitForPort(port: number, ms = 10000): Promise<void> {
 export interface TestRedis { port: number; url: string; dir: string; stop(): Promise<void>; restart(): Promise<void>; client(): Promise<{ redis: Redis; close(): Promise<void> }> }
 
 /** `redis-server --port <free> --save '' --appendonly yes --dir <tmp>`; `stop()` kills it and removes the folder. */
-export async function startRedis(extra: string[] = [], password?: string): Promise<TestRedis> {
+export async function startRedis(extra: string[] = [], password?: string, tls?: { cert: string; key: string }): Promise<TestRedis> {
   const port = await freePort();
+  if (tls) extra = ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.cert, '--tls-auth-clients', 'no', ...extra];
   const dir = tempDir('redis');
   let proc: ChildProcess;
   const launch = async () => {
-    proc = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir, ...extra], { stdio: 'ignore' });
+    proc = spawn(REDIS_SERVER, [...(tls ? [] : ['--port', String(port)]), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir, ...extra], { stdio: 'ignore' });
     await waitForPort(port);
   };
   const halt = () => new Promise<void>((r) => { if (proc.exitCode !== null) return r(); proc.once('exit', () => r()); proc.kill('SIGTERM'); });
@@ -65,9 +66,9 @@ export async function startRedis(extra: string[] = [], password?: string): Promi
 export interface Spawned { proc: ChildProcess; output: () => string; exited: Promise<number | null> }
 
 /** `convnet worker ...` in its own process, from the sources. */
-export function spawnCli(args: string[]): Spawned {
+export function spawnCli(args: string[], env: Record<string, string> = {}): Spawned {
   const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'run-cli.ts'), ...args], {
-    cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CONVNET_TEST: '1' },
+    cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CONVNET_TEST: '1', ...env },
   });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
