@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { zeros, tensor, heap, scope, Rng } from '../../src/tensor/index.js';
+import { zeros, empty, tensor, heap, scope, Rng } from '../../src/tensor/index.js';
 import { garbageCollections, collectGarbageTensors, synchronousCollection } from '../../src/tensor/tensor.js';
 import { add } from '../../src/ops/index.js';
 import { layers } from '../../src/layers/index.js';
@@ -53,4 +53,14 @@ test('scoped code is untouched: no collection while scopes release everything', 
   const n = garbageCollections();
   for (let i = 0; i < 200; i++) scope(() => { add(zeros([1 << 20]), 1); });
   assert.equal(garbageCollections(), n);
+});
+
+test('out of memory with tensors held outside scopes: the error says how much they hold and what to do', () => {
+  // empty() does not touch its pages: the 4 GiB are reserved, not resident.
+  const held = [empty([2 ** 28]), empty([2 ** 28]), empty([2 ** 28])]; // 3 GiB, referenced
+  assert.throws(() => empty([2 ** 28]), /out of tensor memory: asked for 1\.00 GiB .* 3\.\d\d GiB of it is held by tensors made outside any scope and not disposed: dispose\(\) them, or work inside scope\(\)/);
+  for (const t of held) t.dispose();
+  const again = empty([2 ** 28]);
+  assert.equal(again.size, 2 ** 28, 'usable after the refusal');
+  again.dispose();
 });
