@@ -26,7 +26,8 @@ export function defaultTrialRunner(opts: TrialRunnerOptions = {}): TrialRunner {
     if (opts.cacheDir) mkdirSync(opts.cacheDir, { recursive: true });
     const flow = (subset: 'training' | 'validation') => gen.flowFromDirectory(ctx.data.dir, {
       targetSize: [size, size], batchSize: config.batchSize, classMode: 'binary', seed: settings.seed, shuffle: true, subset,
-      cache: opts.cacheDir ? join(opts.cacheDir, `${subset}-${size}.cache`) : false, log: ctx.log, verbose: ctx.index === 0,
+      // One cache per (split, size, data fraction): successive halving's rungs each keep theirs.
+      cache: opts.cacheDir ? join(opts.cacheDir, `${subset}-${size}${settings.subset < 1 ? `-f${settings.subset}` : ''}.cache`) : false, log: ctx.log, verbose: ctx.index === 0,
     });
     const train = await flow('training');
     const val = await flow('validation');
