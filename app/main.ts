@@ -357,12 +357,12 @@ function modelConfig(): Record<string, unknown> {
   return {
     ...NOTEBOOK_CONFIG,
     filters: /^\d+$/.test(f) ? Number(f) : f,
-    kernelSize: Number($<HTMLInputElement>('m-kernel').value) || 3,
-    convBlocks: Number($<HTMLInputElement>('m-blocks').value) || 1,
-    denseUnits: Number($<HTMLInputElement>('m-dense').value) || 16,
-    dropout: Number($<HTMLInputElement>('m-dropout').value) || 0,
+    kernelSize: Number($<HTMLInputElement>('m-kernel').value),
+    convBlocks: Number($<HTMLInputElement>('m-blocks').value),
+    denseUnits: Number($<HTMLInputElement>('m-dense').value),
+    dropout: Number($<HTMLInputElement>('m-dropout').value),
     batchNorm: $<HTMLInputElement>('m-bn').checked,
-    learningRate: Number($<HTMLInputElement>('m-lr').value) || 0.001,
+    learningRate: Number($<HTMLInputElement>('m-lr').value),
     optimizer: $<HTMLSelectElement>('m-opt').value,
   };
 }

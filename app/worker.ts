@@ -4,7 +4,7 @@
 import * as c from '../src/browser.js';
 import { compiledModelFromConfig } from '../src/notebook/model.js';
 import { renderSample, BUILTIN_CLASSES } from '../src/notebook/builtin-data.js';
-import type { TrialConfig } from '../src/notebook/space.js';
+import { validateSpace, type TrialConfig } from '../src/notebook/space.js';
 import type { Model } from '../src/models/model.js';
 import type { ToWorker, FromWorker, DataSet, Shown } from './protocol.js';
 
@@ -113,7 +113,9 @@ async function handle(m: ToWorker): Promise<void> {
       c.setSeed(m.seed);
       c.clearSession();
       model?.dispose?.();
-      model = compiledModelFromConfig(m.config as TrialConfig, data.size, m.seed, data.classes.length);
+      // The sweep's checks: a bad field is named with what it accepts.
+      validateSpace(m.config, 'model');
+      model = compiledModelFromConfig(m.config as unknown as TrialConfig, data.size, m.seed, data.classes.length);
       post({ type: 'model', summary: summaryLines(model), params: model.countParams() });
       return;
     }

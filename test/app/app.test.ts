@@ -130,6 +130,13 @@ test('steps 4-6: training 2 epochs on the built-in data: curves get points, a cl
   const data = await page.textContent('#data-out');
   assert.ok(data.includes('Found 64 images belonging to 2 classes.') && data.includes('Found 16 images belonging to 2 classes.'), data);
   assert.ok(data.includes("{'horizontal': 0, 'vertical': 1}"), data);
+  // A bad field is refused with its name and what it accepts.
+  await page.fill('#m-kernel', '0');
+  await page.click('#build');
+  await page.waitForFunction('window.__app.errors.length > 0', null, { timeout: T });
+  assert.match((await app('.errors'))[0], /'kernelSize' value 0 is not valid \(expected an integer from 1 to 11/);
+  await page.evaluate('window.__app.errors.length = 0');
+  await page.fill('#m-kernel', '3');
   await page.fill('#m-filters', '8');
   await page.fill('#m-blocks', '2');
   await page.fill('#m-dense', '16');
@@ -196,6 +203,16 @@ test('step 8: the downloaded .keras loads in Node and predicts what the page pre
   await page.waitForFunction('window.__app.loaded', null, { timeout: T });
   assert.deepEqual((await app('.loaded')).classes, ['horizontal', 'vertical']);
   assert.match(await page.textContent('#files-out'), /Loaded cnn-dogs-cats\.keras/);
+  // Step 7's "predict a photo" with the loaded model: a bar standing.
+  const photo = join(tmp, 'standing.png');
+  await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 250, g: 250, b: 250 } } })
+    .composite([{ input: { create: { width: 6, height: 24, channels: 3, background: { r: 10, g: 10, b: 10 } } }, left: 13, top: 4 }]).png().toFile(photo);
+  await page.setInputFiles('#predict-input', photo);
+  await page.waitForFunction('window.__app.prediction', null, { timeout: T });
+  const pr = await app('.prediction');
+  assert.equal(pr.probs.length, 1);
+  assert.ok(pr.prob >= 0 && pr.prob <= 1);
+  assert.match(await page.textContent('#predict-out'), /^Prediction: (horizontal|vertical) \(0\.\d{3}\)$/);
 });
 
 test('step 4: a folder with a broken file: the file is skipped and named, the rest is read', async (t) => {
