@@ -44,6 +44,10 @@ test('a sweep over the queue with 3 worker processes: every trial recorded once,
     const manifest = JSON.parse(readFileSync(join(root, 'queued', 'run.json'), 'utf8')) as RunManifest;
     const live = manifest.sections.find((s) => s.type === 'table' && /workers/.test(s.title));
     assert.ok(live, 'the live table of workers and trials');
+    assert.ok(manifest.updatedAt, 'a served page reloads when the table changes');
+    const page = readFileSync(join(root, 'queued', 'index.html'), 'utf8');
+    assert.match(page, /Queue: workers and trials in progress/);
+    assert.match(page, /0 trials not finished/);
     assert.match(lines.join('\n'), /Queued 6 trials/);
     // Only the results and the plan stay behind in Redis.
     const c = await redis.client();
