@@ -155,7 +155,7 @@ test('file cache: stale and damaged records are decoded again; a half-made or fo
   }
 });
 
-test('uint8 upload: batches converted and rescaled in the engine are bit-identical to the float path, on each backend', async () => {
+test('uint8 upload: batches converted and rescaled in the engine are bit-identical to the float path, on each backend (native when built)', async () => {
   // A preprocessing function that changes nothing forces the JavaScript float path.
   const eng = new ImageDataGenerator({ rescale: 1 / 255 });
   const js = new ImageDataGenerator({ rescale: 1 / 255, preprocessing_function: () => {} });
@@ -163,7 +163,10 @@ test('uint8 upload: batches converted and rescaled in the engine are bit-identic
   const rawJs = new ImageDataGenerator({ preprocessing_function: () => {} });
   const was = getBackendName();
   try {
-    for (const name of ['reference', 'wasm'] as const) {
+    const names = ['reference', 'wasm'];
+    const backends = await import('../../src/backend/index.js') as { nativeAvailable?: () => boolean };
+    if (backends.nativeAvailable?.()) names.push('native');
+    for (const name of names) {
       setBackend(name);
       const its = await Promise.all([eng, js, raw, rawJs].map((g) => g.flowFromDirectory(root, { ...opts, classMode: 'input', cache: true, workers: 0 })));
       for (let e = 0; e < 2; e++) {
