@@ -28,17 +28,18 @@ await runSweep({ ...base, out: join(root, 'local') }, defaultTrialRunner({ cache
 out.local_1thread_s = +((performance.now() - t0) / 1000).toFixed(1);
 out.local_trials_per_hour = Math.round(16 / out.local_1thread_s * 3600);
 
-for (const n of [1, 2, 3]) {
+for (const [n, threads] of [[1, 1], [2, 1], [3, 1], [1, 2]]) {
   const redis = await startRedis();
-  const ws = Array.from({ length: n }, (_, k) => spawnCli(['worker', '--queue', redis.url, '--threads', '1', '--name', `w${k}`, '--idle-exit', '3', '--cache', join(root, `c${n}-${k}`)]));
+  const ws = Array.from({ length: n }, (_, k) => spawnCli(['worker', '--queue', redis.url, '--threads', String(threads), '--name', `w${k}`, '--idle-exit', '3', '--cache', join(root, `c${n}-${threads}-${k}`)]));
   await waitFor('workers ready', async () => ws.every((w) => /waiting for trials/.test(w.output())), 60000);
   t0 = performance.now();
-  await runSweep({ ...base, out: join(root, `q${n}`) }, queueExecutor({ queue: parseQueueUrl(redis.url), name: `b${n}`, pollMs: 200 }), () => {});
+  const tag = `${n}w${threads > 1 ? `_${threads}t` : ''}`;
+  await runSweep({ ...base, out: join(root, `q${tag}`) }, queueExecutor({ queue: parseQueueUrl(redis.url), name: `b${tag}`, pollMs: 200 }), () => {});
   const s = (performance.now() - t0) / 1000;
-  out[`queue_${n}w_s`] = +s.toFixed(1);
-  out[`queue_${n}w_trials_per_hour`] = Math.round(16 / s * 3600);
-  const recs = readJsonLines<SweepRecord>(join(root, `q${n}`, 'results.jsonl'));
-  out[`queue_${n}w_mean_trial_s`] = +(recs.reduce((a, r) => a + r.seconds, 0) / recs.length).toFixed(2);
+  out[`queue_${tag}_s`] = +s.toFixed(1);
+  out[`queue_${tag}_trials_per_hour`] = Math.round(16 / s * 3600);
+  const recs = readJsonLines<SweepRecord>(join(root, `q${tag}`, 'results.jsonl'));
+  out[`queue_${tag}_mean_trial_s`] = +(recs.reduce((a, r) => a + r.seconds, 0) / recs.length).toFixed(2);
   await Promise.all(ws.map((w) => w.exited));
   await redis.stop();
 }
@@ -62,6 +63,15 @@ for (const n of [1, 2, 3]) {
   const starts = recs.map((r) => Date.parse(r.startedAt!)).sort((a, b) => a - b);
   const gaps = starts.slice(1).map((t, i) => t - starts[i]).sort((a, b) => a - b);
   out.worker_trial_to_trial_ms_median = gaps[gaps.length >> 1];
+  // The result write alone: HSETNX of a record of this size.
+  const c = await redis.client();
+  const rec = JSON.stringify(recs[0]);
+  const n = 500;
+  t0 = performance.now();
+  for (let i = 0; i < n; i++) await c.redis.hsetnx('bench:results', String(i), rec);
+  out.result_write_ms = +((performance.now() - t0) / n).toFixed(3);
+  out.result_record_bytes = rec.length;
+  await c.close();
   await w.stop();
   await redis.stop();
 }
