@@ -373,6 +373,7 @@ async function buildModel(): Promise<void> {
   $('summary').textContent = r.summary.join('\n');
   app.summary = r.summary;
   app.modelBuilt = true;
+  modelSize = dataInfo.size;
 }
 
 // ---- step 6: training ----
@@ -439,15 +440,18 @@ async function showResults(): Promise<void> {
 
 function escapeHtml(s: string): string { return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`); }
 
+/** The side of the images the current model takes (the data's, or a loaded model's input). */
+let modelSize: number | null = null;
+
 async function predictPhoto(file: File): Promise<void> {
-  if (!dataInfo) { showError(t.needData); return; }
-  const size = dataInfo.size;
+  if (!modelSize) { showError(t.needModel); return; }
+  const size = modelSize;
   let d;
   try { d = await decode(file, size, size); } catch (e) { showError(`${file.name}: ${(e as Error).message || 'cannot be read as an image'}`); return; }
   const px = new Float32Array(size * size * 3);
   for (let i = 0; i < size * size; i++) for (let k = 0; k < 3; k++) px[i * 3 + k] = d.data[i * 4 + k] / 255;
   $('predict-fig').replaceChildren(fig(rgbCanvas(px, size, size, Math.max(1, Math.floor(128 / size))), file.name));
-  const r = await request({ type: 'predict', pixels: px }, 'prediction');
+  const r = await request({ type: 'predict', pixels: px, size }, 'prediction');
   $('predict-out').textContent = t.predicted(r.classes[r.cls] ?? String(r.cls), r.prob);
   app.prediction = r;
 }
@@ -471,7 +475,10 @@ async function loadModelFile(file: File): Promise<void> {
   $('files-out').textContent = `${t.loadedLine(file.name)}\n${r.summary.join('\n')}`;
   $('summary').textContent = r.summary.join('\n');
   app.modelBuilt = true;
-  app.loaded = { classes: r.classes, summary: r.summary };
+  // A square RGB input is what the page feeds; other models load but predict nothing here.
+  const [, h, w, ch] = r.inputShape ?? [];
+  modelSize = h && h === w && ch === 3 ? h : null;
+  app.loaded = { classes: r.classes, summary: r.summary, size: modelSize };
 }
 
 // ---- wiring ----

@@ -13,7 +13,7 @@ export type ToWorker =
   | { type: 'train'; epochs: number; batchSize: number }
   | { type: 'stop' }
   | { type: 'results' }
-  | { type: 'predict'; pixels: Float32Array }
+  | { type: 'predict'; pixels: Float32Array; size: number }
   | { type: 'save' }
   | { type: 'load'; file: Blob };
 

@@ -115,6 +115,7 @@ async function handle(m: ToWorker): Promise<void> {
       model?.dispose?.();
       // The sweep's checks: a bad field is named with what it accepts.
       validateSpace(m.config, 'model');
+      classNames = data.classes.slice();
       model = compiledModelFromConfig(m.config as unknown as TrialConfig, data.size, m.seed, data.classes.length);
       post({ type: 'model', summary: summaryLines(model), params: model.countParams() });
       return;
@@ -177,8 +178,8 @@ async function handle(m: ToWorker): Promise<void> {
       return;
     }
     case 'predict': {
-      if (!model || !data) throw new Error('train or load a model first');
-      const p = await predictArray(m.pixels, 1, data.size);
+      if (!model) throw new Error('train or load a model first');
+      const p = await predictArray(m.pixels, 1, m.size);
       const k = classNames.length;
       const d = decide(p, 0, k);
       post({ type: 'prediction', probs: Array.from(p), cls: d.cls, prob: d.prob, classes: classNames });
