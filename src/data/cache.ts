@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { totalmem, freemem, tmpdir } from 'node:os';
+import { cleanStaleTemps } from '../io/files.js';
 
 export interface ImageCache {
   readonly kind: 'memory' | 'file';
@@ -188,6 +189,7 @@ export class FileCache implements ImageCache {
   /** Writes an empty (sparse) cache file under a temporary name, then renames it into place. */
   private create(size: number): void {
     mkdirSync(dirname(this.path), { recursive: true });
+    cleanStaleTemps(dirname(this.path)); // a cache build killed mid-way left its temporary here
     const tmp = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     let fd = -1;
     try {

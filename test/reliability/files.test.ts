@@ -176,3 +176,17 @@ test('loadModel on a FIFO or a socket named .keras is refused at once', async ()
   srv.close();
   rmSync(d, { recursive: true, force: true });
 });
+
+test('a decoded-image cache file killed mid-build is removed when the next cache is built in that folder', async () => {
+  const { FileCache } = await import('../../src/data/cache.js');
+  const d = tmp();
+  const child = spawn(process.execPath, ['-e', '0']);
+  const deadPid: number = await new Promise((r) => child.on('exit', () => r(child.pid!)));
+  const stale = `old.cache.${deadPid}.0badc0de.tmp`;
+  writeFileSync(join(d, stale), Buffer.alloc(1 << 20));
+  const c = await FileCache.open(join(d, 'new.cache'), [{ path: '/x/a.jpg', bytes: 10, mtimeMs: 1 }], 12, { k: 1 });
+  assert.ok(!existsSync(join(d, stale)), 'stale cache temporary removed');
+  assert.ok(existsSync(join(d, 'new.cache')));
+  await c.close();
+  rmSync(d, { recursive: true, force: true });
+});
