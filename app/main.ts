@@ -319,8 +319,11 @@ async function loadData(): Promise<void> {
     const px = size * size * 3;
     const kept: { rel: string; cls: number; pixels: Float32Array }[] = [];
     const skipped: string[] = [];
+    const total = classes.reduce((n, cl) => n + byClass.get(cl)!.length, 0);
+    let done = 0;
     for (const [ci, cls] of classes.entries()) {
       for (const { rel, file } of byClass.get(cls)!.sort((a, b) => (a.rel < b.rel ? -1 : 1))) {
+        if (++done % 25 === 0) out.textContent = `${lines.join('\n')}\n${done}/${total}`.trimStart();
         try {
           const d = await decode(file, size, size);
           const p = new Float32Array(px);
@@ -483,7 +486,7 @@ async function loadModelFile(file: File): Promise<void> {
 
 // ---- wiring ----
 function on(id: string, ev: string, fn: (e: Event) => unknown): void {
-  $(id).addEventListener(ev, (e) => { Promise.resolve(fn(e)).catch((err: unknown) => showError(err instanceof Error ? err.message : String(err))); });
+  $(id).addEventListener(ev, (e) => { $('error').hidden = true; Promise.resolve(fn(e)).catch((err: unknown) => showError(err instanceof Error ? err.message : String(err))); });
 }
 function dropZone(id: string, onDrop: (e: DragEvent) => unknown): void {
   const z = $(id);
