@@ -112,6 +112,8 @@ export abstract class Model extends Trainer implements SummaryModel, SavableMode
   abstract outputShapes(): (Shape | null)[];
   /** [batch, ...] input shape of a one-input model (null before it is known, or with several inputs). */
   abstract get inputShape(): Shape | null;
+  /** [batch, ...] output shape of a one-output model (null before it is known, or with several outputs). */
+  abstract get outputShape(): Shape | null;
 
   /** Throws a clear error when the model cannot list its weights yet (a Sequential without input shape). */
   protected requireBuilt(_what: string): void {}

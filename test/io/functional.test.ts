@@ -146,7 +146,7 @@ for (const f of FUNCTIONAL_FIXTURES) {
     const x = tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 0.5 + 0.5), [2, ...s]);
     const y = await m.predict(x, { verbose: 0 });
     assert.deepEqual(y.shape, [2, ...f.out]);
-    const v = y.dataSync();
+    const v = Array.from(y.dataSync());
     assert.ok(v.every(Number.isFinite));
     if (f.softmax) for (let r = 0; r < 2; r++) assert.ok(Math.abs(v.slice(r * f.out[0], (r + 1) * f.out[0]).reduce((a, b) => a + b, 0) - 1) < 1e-5);
     // The numbers of an independent computation (make_functional_fixtures.py: h5py + PyTorch in float64).

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { tensor, setSeed } from '../../src/tensor/index.js';
 import { layers, clearSession, Input, type KerasTensor } from '../../src/layers/index.js';
 import { optimizers } from '../../src/optimizers/index.js';
-import { Model } from '../../src/models/index.js';
+import { Model, Sequential, transferModel } from '../../src/models/index.js';
 import { loadModel } from '../../src/io/models/index.js';
 import { squaresTask } from './helpers.js';
 
@@ -125,3 +125,28 @@ for (const ext of ['keras', 'h5']) {
     assert.deepEqual((await again.predict(x.sliceBatch(0, 8), { verbose: 0 })).dataSync(), (await model.predict(x.sliceBatch(0, 8), { verbose: 0 })).dataSync());
   });
 }
+
+test('transferModel: a file or a model (Sequential too), cut at a layer, frozen, with a new head', async () => {
+  setSeed(22);
+  const size = 16;
+  const pretrained = mobileNetV2Like(size);
+  const dir = mkdtempSync(join(tmpdir(), 'convnet-transfer2-'));
+  await pretrained.save(join(dir, 'm.keras'));
+  const { model, base } = await transferModel({ base: join(dir, 'm.keras'), cutAt: 'block_3_add', numClasses: 3, dropout: 0 });
+  assert.deepEqual(base.outputShape, [null, 4, 4, 16]);
+  assert.equal(base.trainableWeights.length, 0);
+  assert.deepEqual(model.outputShape, [null, 3]);
+  assert.equal(model.trainableWeights.length, 2);
+  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+  const { x, y } = rgbSquares(32, size, 3);
+  const h = await model.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
+  assert.ok(Number.isFinite(h.history.loss[0]));
+  await assert.rejects(transferModel({ base: join(dir, 'm.keras'), cutAt: 'nope' }), /cannot cut .*m\.keras at layer "nope": no layer named "nope"/);
+  await assert.rejects(transferModel({ base: join(dir, 'm.keras'), cutAt: 'global_average_pooling2d' }), /image-shaped output/);
+  // A Sequential base is cut the same way.
+  clearSession();
+  const seq = new Sequential([new layers.Conv2D(4, 3, { inputShape: [8, 8, 3], name: 'c1' }), new layers.Conv2D(4, 3, { name: 'c2' }), new layers.Flatten(), new layers.Dense(2)]);
+  const t = await transferModel({ base: seq, cutAt: 'c1' });
+  assert.deepEqual(t.base.outputShape, [null, 6, 6, 4]);
+  assert.deepEqual(t.model.outputShape, [null, 1]);
+});
