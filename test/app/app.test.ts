@@ -275,3 +275,26 @@ test('convnet app\'s server: COOP/COEP headers, only the build\'s own files, onl
   assert.equal((await get('/', `evil.example:${port}`)).status, 403);
   assert.throws(() => serveApp(join(tmp, 'nothing-here')), /not built.*npm run build:app/);
 });
+
+test('step 2: a photo dropped on the page is turned gray and filtered (rgb2gray\'s weights)', async (t) => {
+  if (!chromium) return t.skip(SKIP);
+  const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 200, g: 100, b: 50 } } })
+    .composite([{ input: { create: { width: 10, height: 30, channels: 3, background: { r: 0, g: 0, b: 0 } } }, left: 15, top: 0 }]).png().toBuffer();
+  const dt = await page.evaluateHandle((b64: string) => {
+    const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+    const d = new DataTransfer();
+    d.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+    return d;
+  }, png.toString('base64'));
+  await page.dispatchEvent('#photo-drop', 'drop', { dataTransfer: dt });
+  await page.waitForFunction('window.__app.filters.w === 40', null, { timeout: T });
+  const f = await page.evaluate('({ h: window.__app.filters.h, g: Array.from(window.__app.filters.gray.slice(0, 20)), v: Array.from(window.__app.filters.maps["vertical-edges"].slice(0, 40)) })');
+  assert.equal(f.h, 30);
+  assert.equal(f.g[0], Math.fround((0.2125 * 200 + 0.7154 * 100 + 0.0721 * 50) / 255));
+  assert.equal(f.g[15], 0);
+  const want = correlate(tensor(Float32Array.from({ length: 40 }, (_, i) => (i >= 15 && i < 25 ? 0 : f.g[0])), [1, 40]), [[-1, 0, 1]]).dataSync();
+  // The first row of the vertical-edge map: a 3x3 kernel whose three rows see the same row here (reflect at the top, same colours below).
+  for (let i = 0; i < 40; i++) assert.ok(Math.abs(f.v[i] - 3 * want[i]) < 1e-6, `column ${i}: ${f.v[i]} vs ${3 * want[i]}`);
+  await page.click('#house');
+  await page.waitForFunction('window.__app.filters.w === 461', null, { timeout: T });
+});
