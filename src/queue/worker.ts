@@ -28,6 +28,11 @@ export interface WorkerOptions {
   name?: string;
   /** How long a dead worker's trial waits before another takes it up (BullMQ's lock and stalled check), ms. Default 30000. */
   stalledMs?: number;
+  /**
+   * Seconds of training between two epoch checkpoints (default 30): an epoch's checkpoint is skipped
+   * when the last one is more recent, so short epochs are not slowed down by saving; 0 saves after every epoch.
+   */
+  checkpointSeconds?: number;
   /** Stop once the queue has stayed empty this long, ms (default: run until stopped). */
   idleExitMs?: number;
   /** Trains a trial: the real trainer by default; tests pass a stand-in. */
@@ -146,7 +151,16 @@ export function startWorker(o: WorkerOptions): { done: Promise<WorkerExit>; stop
     const artifactDir = o.artifacts ? join(resolve(o.artifacts), t.sweep, t.id) : undefined;
     const store = artifactDir ? folderCheckpoint(artifactDir) : redisCheckpoint(redis, keys.checkpoint(t.id), workDir);
     let resumedFrom: number | undefined;
-    const checkpoint: TrialCheckpoint = { save: store.save, load: async () => { const c = await store.load(); resumedFrom = c?.epoch; return c; } };
+    let lastSave = performance.now();
+    const checkpoint: TrialCheckpoint = {
+      load: async () => { const c = await store.load(); resumedFrom = c?.epoch; return c; },
+      save: async (epoch, history, saveModel) => {
+        // Not after the last epoch (the result follows at once), nor sooner than checkpointSeconds after the last one.
+        if (epoch >= t.settings.epochs || performance.now() - lastSave < (o.checkpointSeconds ?? 30) * 1000) return;
+        await store.save(epoch, history, saveModel);
+        lastSave = performance.now();
+      },
+    };
     const startedAt = new Date().toISOString();
     const t0 = performance.now();
     await heartbeat(`${t.sweep}.${t.id}`);

@@ -3,7 +3,8 @@ import type { Command } from '../main.js';
 import { parseArgs, UsageError } from '../args.js';
 
 const HELP = `Usage: convnet worker [--queue redis://[:PASSWORD@]HOST:6379/0] [--data DIR] [--threads N]
-                      [--artifacts DIR] [--cache DIR] [--name NAME] [--stalled-ms 30000] [--idle-exit S]
+                      [--artifacts DIR] [--cache DIR] [--name NAME] [--stalled-ms 30000]
+                      [--checkpoint-s 30] [--idle-exit S]
 
 Takes trials of 'convnet sweep --queue' sweeps from Redis, one at a time, and trains each with all of
 this machine's threads. Start as many as you like, on any machines that reach the Redis server.
@@ -22,6 +23,8 @@ this machine's threads. Start as many as you like, on any machines that reach th
   --stalled-ms MS     how long the trial of a worker that died waits before another worker takes it up,
                       resuming from its last epoch checkpoint (default 30000; every worker should use the
                       same value, longer than one training batch takes)
+  --checkpoint-s S    save an epoch checkpoint when S seconds of training have passed since the last one
+                      (default 30; 0: after every epoch); short epochs are not slowed down by saving
   --idle-exit S       stop after S seconds without a trial (default: run until Ctrl-C)
 
 A worker runs only convnet's own trials: a trial is plain JSON (a configuration of the sweep's model and
@@ -39,7 +42,7 @@ export const command: Command = {
     try {
       const p = parseArgs(argv, {
         queue: { type: 'string' }, data: { type: 'string' }, threads: { type: 'number' }, artifacts: { type: 'string' },
-        cache: { type: 'string' }, name: { type: 'string' }, stalledMs: { type: 'number', default: 30000 }, idleExit: { type: 'number' },
+        cache: { type: 'string' }, name: { type: 'string' }, stalledMs: { type: 'number', default: 30000 }, idleExit: { type: 'number' }, checkpointS: { type: 'number', default: 30 },
         backend: { type: 'string' },
       }, 'worker');
       o = p.options;
@@ -49,6 +52,7 @@ export const command: Command = {
       target = parseQueueUrl(o.queue ?? 'env');
       if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1)) throw new UsageError(`convnet worker: --threads must be a positive integer, got ${o.threads}`);
       if (!(Number.isInteger(o.stalledMs) && o.stalledMs >= 500)) throw new UsageError(`convnet worker: --stalled-ms must be an integer >= 500, got ${o.stalledMs}`);
+      if (!(o.checkpointS >= 0)) throw new UsageError(`convnet worker: --checkpoint-s must be a number of seconds >= 0, got ${o.checkpointS}`);
       if (o.idleExit !== undefined && !(o.idleExit > 0)) throw new UsageError(`convnet worker: --idle-exit must be a positive number of seconds, got ${o.idleExit}`);
     } catch (e) {
       const m = (e as Error).message;
@@ -66,7 +70,7 @@ export const command: Command = {
     const { startWorker } = await import('../../queue/worker.js');
     const w = startWorker({
       queue: target, data: o.data, threads: o.threads, artifacts: o.artifacts, cacheDir: o.cache, name: o.name, stalledMs: o.stalledMs,
-      idleExitMs: o.idleExit !== undefined ? o.idleExit * 1000 : undefined, backend: o.backend,
+      idleExitMs: o.idleExit !== undefined ? o.idleExit * 1000 : undefined, backend: o.backend, checkpointSeconds: o.checkpointS,
     });
     let signals = 0;
     const onSignal = () => {
