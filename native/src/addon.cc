@@ -63,7 +63,10 @@ class Pool {
     n = std::max(1, std::min(n, 64));
     while ((int)workers_.size() < n - 1) {
       const int idx = (int)workers_.size();
-      workers_.emplace_back([this, idx] { loop(idx); });
+      // The generation the thread starts from is read here, not in the thread: a shutdown that comes
+      // before the thread runs must still wake it.
+      const uint64_t g = gen_.load();
+      workers_.emplace_back([this, idx, g] { loop(idx, g); });
     }
   }
 
@@ -94,7 +97,7 @@ class Pool {
   void shutdown() {
     {
       std::lock_guard<std::mutex> lk(mu_);
-      stop_ = true;
+      stop_.store(true);
       gen_.fetch_add(1);
     }
     cv_.notify_all();
@@ -112,19 +115,18 @@ class Pool {
     }
   }
 
-  void loop(int idx) {
+  void loop(int idx, uint64_t seen) {
     tl_state = owner_;
-    uint64_t seen = gen_.load();
     for (;;) {
       // Spin a little (back-to-back calls in a training step), then sleep until the next job.
       int spins = 0;
-      while (gen_.load() == seen && spins < 4000) { cpu_relax(); spins++; }
-      if (gen_.load() == seen) {
+      while (gen_.load() == seen && !stop_.load() && spins < 4000) { cpu_relax(); spins++; }
+      if (gen_.load() == seen && !stop_.load()) {
         std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] { return gen_.load() != seen; });
+        cv_.wait(lk, [&] { return gen_.load() != seen || stop_.load(); });
       }
       seen = gen_.load();
-      if (stop_) return;
+      if (stop_.load()) return;
       if (idx < active_.load() - 1) work();
     }
   }
@@ -137,7 +139,7 @@ class Pool {
   std::atomic<const std::function<void(int)>*> job_{nullptr};
   State* owner_;
   std::atomic<int> active_{1};
-  bool stop_ = false;
+  std::atomic<bool> stop_{false};
 };
 
 void pick_isa(State* st, const std::string& want) {

@@ -71,11 +71,13 @@ test('native: training the notebook model through fit gives the wasm backend\'s 
   }
 });
 
-test('selection: native is the default when built; asking for it where it cannot load is a one-line error', () => {
+test('selection: native is the default when built; asking for it where it cannot load is a one-line error; the process exits', () => {
   const run = (env: Record<string, string>) => spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
     "const b = await import('./src/backend/index.ts'); try { console.log(b.getBackendName()); } catch (e) { console.log('ERR ' + e.message); }"],
-  { cwd: new URL('../..', import.meta.url), encoding: 'utf8', env: { ...process.env, ...env } });
+  { cwd: new URL('../..', import.meta.url), encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60000 });
   const dflt = run({ CONVNET_BACKEND: '' });
+  // The process exits by itself: the native thread pool shuts down at exit (it once could miss the wake-up).
+  assert.equal(dflt.status, 0, `exit status ${dflt.status} (signal ${dflt.signal}): ${dflt.stderr}`);
   assert.equal(dflt.stdout.trim(), nativeAvailable() ? 'native' : wasmAvailable() ? 'wasm' : 'reference', dflt.stderr);
   const off = run({ CONVNET_BACKEND: 'native', CONVNET_NATIVE: '0' });
   assert.match(off.stdout.trim(), /^ERR convnet: the native backend is unavailable: disabled by CONVNET_NATIVE=0; use 'wasm' or 'reference'$/);
