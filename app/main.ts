@@ -469,8 +469,8 @@ async function saveModel(): Promise<void> {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  $('files-out').textContent = t.savedLine(r.bytes / 1024);
-  app.saved = { bytes: r.bytes, check: r.check };
+  $('files-out').textContent = [t.savedLine(r.bytes / 1024), r.diff === null ? '' : nb.loadedLine(r.diff)].filter(Boolean).join('\n');
+  app.saved = { bytes: r.bytes, check: r.check, diff: r.diff };
 }
 
 async function loadModelFile(file: File): Promise<void> {

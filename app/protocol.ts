@@ -27,6 +27,6 @@ export type FromWorker =
   | { type: 'trained'; history: Record<string, number[]>; stopped: boolean; seconds: number; imagesPerSec: number }
   | { type: 'results'; size: number; classes: string[]; confusion: number[][]; accuracy: number; n: number; grid: Shown[]; wrong: Shown[] }
   | { type: 'prediction'; probs: number[]; cls: number; prob: number; classes: string[] }
-  | { type: 'saved'; blob: Blob; bytes: number; check: { x: number[]; shape: number[]; probs: number[] } | null }
+  | { type: 'saved'; blob: Blob; bytes: number; check: { x: number[]; shape: number[]; probs: number[] } | null; diff: number | null }
   | { type: 'loaded'; summary: string[]; classes: string[] | null; inputShape: (number | null)[] | null }
   | { type: 'error'; request: string; message: string };

@@ -195,7 +195,18 @@ async function handle(m: ToWorker): Promise<void> {
         const x = data.val.x.slice(0, n * px);
         check = { x: Array.from(x), shape: [n, data.size, data.size, 3], probs: Array.from(await predictArray(x, n, data.size)) };
       }
-      post({ type: 'saved', blob, bytes: blob.size, check });
+      // As the notebook does: load the file back and compare its predictions.
+      let diff: number | null = null;
+      if (check) {
+        const back = await c.loadModel(blob);
+        const t = c.tensor(Float32Array.from(check.x), check.shape);
+        const q = (await back.predict(t, { verbose: 0 }) as c.Tensor).dataSync();
+        diff = 0;
+        for (let i = 0; i < q.length; i++) diff = Math.max(diff, Math.abs(q[i] - check.probs[i]));
+        t.dispose();
+        back.dispose();
+      }
+      post({ type: 'saved', blob, bytes: blob.size, check, diff });
       return;
     }
     case 'load': {

@@ -195,6 +195,9 @@ test('step 8: the downloaded .keras loads in Node and predicts what the page pre
   await download.saveAs(file);
   const saved = await app('.saved');
   assert.equal(statSync(file).size, saved.bytes);
+  // The page loaded its file back, as the notebook does, and printed the difference.
+  assert.equal(saved.diff, 0);
+  assert.match(await page.textContent('#files-out'), /Loaded it back: predictions on a validation batch differ by at most 0\.00e\+0/);
   const model = await loadModel(file);
   const p = (await model.predict(tensor(Float32Array.from(saved.check.x), saved.check.shape), { verbose: 0 }) as any).dataSync();
   assert.equal(p.length, saved.check.probs.length);
