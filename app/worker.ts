@@ -124,7 +124,9 @@ async function handle(m: ToWorker): Promise<void> {
       if (!data || !model) throw new Error('build the model first (step 5)');
       const k = data.classes.length;
       const x = xTensor(data.train, data.size), y = labelTensor(data.train.labels, k);
-      const xv = xTensor(data.val, data.size), yv = labelTensor(data.val.labels, k);
+      // Too few images per class for a validation image (trunc(split * n) = 0): train without validation.
+      const hasVal = data.val.labels.length > 0;
+      const xv = hasVal ? xTensor(data.val, data.size) : null, yv = hasVal ? labelTensor(data.val.labels, k) : null;
       controller = new AbortController();
       const batches = Math.ceil(data.train.labels.length / m.batchSize);
       // images/s: training steps only (epoch start to its last batch; validation not counted).
@@ -144,21 +146,21 @@ async function handle(m: ToWorker): Promise<void> {
       })();
       const started = performance.now();
       try {
-        const h = await model.fit(x, y, { epochs: m.epochs, batchSize: m.batchSize, validationData: [xv, yv], callbacks: [cb], signal: controller.signal, verbose: 0, shuffle: true });
+        const h = await model.fit(x, y, { epochs: m.epochs, batchSize: m.batchSize, validationData: xv && yv ? [xv, yv] : undefined, callbacks: [cb], signal: controller.signal, verbose: 0, shuffle: true });
         post({
           type: 'trained', history: h.history as Record<string, number[]>, stopped: h.stopReason === 'interrupted',
           seconds: (performance.now() - started) / 1000, imagesPerSec: trainMs > 0 ? seen / (trainMs / 1000) : 0,
         });
       } finally {
         controller = null;
-        x.dispose(); y.dispose(); xv.dispose(); yv.dispose();
+        x.dispose(); y.dispose(); xv?.dispose(); yv?.dispose();
       }
       return;
     }
     case 'results': {
       if (!data || !model) throw new Error('train the model first (step 6)');
       const k = data.classes.length, { val, } = data, n = val.labels.length, px = data.size * data.size * 3;
-      const p = await predictArray(val.x, n, data.size);
+      const p = n ? await predictArray(val.x, n, data.size) : new Float32Array(0);
       const confusion = data.classes.map(() => data!.classes.map(() => 0));
       const wrong: { i: number; d: ReturnType<typeof decide> }[] = [];
       for (let i = 0; i < n; i++) {
