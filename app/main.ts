@@ -507,6 +507,15 @@ async function main(): Promise<void> {
   useHouse();
   on('house', 'click', useHouse);
   on('apply', 'click', renderFilters);
+  // Live while typing: each time the text is a valid kernel, the maps redraw (errors wait for Apply).
+  let pending = 0;
+  $('custom').addEventListener('input', () => {
+    clearTimeout(pending);
+    pending = window.setTimeout(() => {
+      try { parseKernelJson($<HTMLInputElement>('custom').value); } catch { return; }
+      renderFilters();
+    }, 250);
+  });
   on('bank', 'change', renderFilters);
   on('photo-input', 'change', (e) => { const f = (e.target as HTMLInputElement).files?.[0]; return f && usePhoto(f); });
   dropZone('photo-drop', (e) => { const f = e.dataTransfer?.files[0]; return f && usePhoto(f); });

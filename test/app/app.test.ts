@@ -104,6 +104,12 @@ test('step 2: each filter\'s activation map equals correlate in Node, pixel for 
     for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) diff++;
     assert.equal(diff, 0, `${name}: ${diff} of ${want.length} pixels differ`);
   }
+  // An edited kernel redraws as it is typed.
+  await page.fill('#custom', '[[1,2,1],[0,0,0],[-1,-2,-1]]');
+  await page.waitForFunction('window.__app.filters.maps.custom && window.__app.filters.maps.custom[1000] !== undefined && document.querySelector("#filters").textContent.includes("[[1,2,1]")', null, { timeout: T });
+  const custom = await page.evaluate(`(() => { const m = window.__app.filters.maps.custom; return Array.from(m.slice(0, 2000)); })()`);
+  const wantCustom = correlate(gray, [[1, 2, 1], [0, 0, 0], [-1, -2, -1]]).dataSync();
+  for (let i = 0; i < custom.length; i++) assert.equal(custom[i], wantCustom[i], `custom kernel, pixel ${i}`);
   assert.deepEqual(await app('.pooling'), [
     [[1, 153, 230, 1], [1, 153, 230, 1]], [[1, 76, 115, 1], [1, 76, 115, 1]], [[1, 38, 57, 1], [1, 38, 57, 1]]]);
 });
