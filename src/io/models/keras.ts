@@ -101,7 +101,7 @@ export function kerasWeightsTree(m: SaveModelData): H5WriteGroup {
 
 /** The bytes of a `.keras` archive. */
 export async function writeKerasArchive(m: SaveModelData, now = new Date()): Promise<Uint8Array> {
-  const metadata: KerasMetadataJSON & { saved_by: string; class_names?: string[] } = { keras_version: KERAS_VERSION_WRITTEN, date_saved: kerasDate(now), saved_by: 'convnet 0.1.0' };
+  const metadata: KerasMetadataJSON & { saved_by: string; class_names?: string[] } = { keras_version: KERAS_VERSION_WRITTEN, date_saved: kerasDate(now), saved_by: 'convnet-ts 0.1.0' };
   // Keras reads only keras_version from metadata.json; the class names ride along for `convnet predict`.
   if (m.classNames?.length) metadata.class_names = m.classNames.slice();
   const enc = new TextEncoder();

@@ -389,7 +389,7 @@ export function exportOnnx(model: OnnxModelInput): Uint8Array {
 
   const w = new ProtoWriter();
   w.int(1, 7); // ir_version
-  w.string(2, 'convnet');
+  w.string(2, 'convnet-ts');
   w.string(3, model.producerVersion ?? '0.1.0');
   w.message(8, (o) => { o.string(1, ''); o.int(2, OPSET); });
   w.message(7, (gw) => {

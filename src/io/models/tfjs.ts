@@ -71,7 +71,7 @@ export function writeTfjs(m: SaveModelData): { modelJson: TfjsModelJSON; shards:
   }
   return {
     modelJson: {
-      format: 'layers-model', generatedBy: 'convnet 0.1.0', convertedBy: null, modelTopology: topology,
+      format: 'layers-model', generatedBy: 'convnet-ts 0.1.0', convertedBy: null, modelTopology: topology,
       weightsManifest: [{ paths: shards.map(([n]) => n), weights: specs }],
       ...(m.classNames?.length ? { userDefinedMetadata: { class_names: m.classNames.slice() } } : {}),
     },
