@@ -149,11 +149,123 @@ export const HeNormal = preset('HeNormal', 2, 'fan_in', 'truncated_normal');
 export const LecunUniform = preset('LecunUniform', 1, 'fan_in', 'uniform');
 export const LecunNormal = preset('LecunNormal', 1, 'fan_in', 'truncated_normal');
 
+export interface OrthogonalArgs { gain?: number; seed?: number | null }
+
+/**
+ * Keras's Orthogonal: the shape is flattened to a matrix [prod(shape[:-1]), shape[-1]]; a normal
+ * matrix of [max(rows, cols), min(rows, cols)] is factored as Q R, Q's columns take the signs of R's
+ * diagonal (so Q does not depend on the QR algorithm), Q is transposed when rows < cols, and scaled
+ * by `gain`. Orthonormal columns (or rows, when there are fewer rows than columns).
+ * Written by hand: Householder QR in float64 on the draws, as no kept library does it in TypeScript.
+ */
+export class Orthogonal extends Initializer {
+  readonly className = 'Orthogonal';
+  readonly gain: number; readonly seed: number | null;
+  constructor(args: OrthogonalArgs = {}) {
+    super();
+    const o = normalizeOptions(args as Record<string, unknown>, ['gain', 'seed'], 'Orthogonal');
+    this.gain = (o.gain as number) ?? 1; this.seed = (o.seed as number) ?? null;
+    if (typeof this.gain !== 'number' || !Number.isFinite(this.gain)) throw new RangeError(`convnet: Orthogonal: gain must be a finite number, got ${JSON.stringify(o.gain)}`);
+  }
+  call(shape: readonly number[]): Tensor {
+    if (shape.length < 2) throw new RangeError(`convnet: Orthogonal: the tensor to initialize must be at least two-dimensional, got shape [${shape.join(', ')}]`);
+    let rows = 1;
+    for (const d of shape.slice(0, -1)) rows *= d;
+    const cols = shape[shape.length - 1];
+    const m = Math.max(rows, cols), n = Math.min(rows, cols);
+    const r = rngFor(this.seed);
+    const a = new Float64Array(m * n); // row-major [m, n]
+    for (let i = 0; i < a.length; i++) a[i] = r.normal();
+    const q = thinQ(a, m, n);
+    const out = new Float32Array(rows * cols);
+    if (rows >= cols) for (let i = 0; i < m * n; i++) out[i] = this.gain * q[i];
+    else for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[j * m + i] = this.gain * q[i * n + j];
+    return tensor(out, shape);
+  }
+  getConfig(): Record<string, unknown> { return { seed: this.seed, gain: this.gain }; }
+}
+
+/**
+ * Q [m, n] (m >= n) of A = Q R with R's diagonal made non-negative (Q's columns times sign(R_jj)).
+ * Householder reflections; A (row-major) is overwritten.
+ */
+function thinQ(a: Float64Array, m: number, n: number): Float64Array {
+  const vs: Float64Array[] = [];
+  const signs = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    let norm = 0;
+    for (let i = k; i < m; i++) norm += a[i * n + k] * a[i * n + k];
+    norm = Math.sqrt(norm);
+    const akk = a[k * n + k];
+    const alpha = akk > 0 ? -norm : norm; // R_kk
+    const v = new Float64Array(m - k);
+    for (let i = k; i < m; i++) v[i - k] = a[i * n + k];
+    v[0] -= alpha;
+    let vn = 0;
+    for (let i = 0; i < v.length; i++) vn += v[i] * v[i];
+    if (vn > 0) {
+      for (let j = k; j < n; j++) {
+        let dot = 0;
+        for (let i = k; i < m; i++) dot += v[i - k] * a[i * n + j];
+        const f = (2 * dot) / vn;
+        for (let i = k; i < m; i++) a[i * n + j] -= f * v[i - k];
+      }
+    }
+    vs.push(vn > 0 ? v : new Float64Array(0));
+    signs[k] = alpha < 0 ? -1 : 1;
+  }
+  // Q = H_0 H_1 ... H_{n-1} applied to the first n columns of the identity.
+  const q = new Float64Array(m * n);
+  for (let j = 0; j < n; j++) q[j * n + j] = 1;
+  for (let k = n - 1; k >= 0; k--) {
+    const v = vs[k];
+    if (v.length === 0) continue;
+    let vn = 0;
+    for (let i = 0; i < v.length; i++) vn += v[i] * v[i];
+    for (let j = 0; j < n; j++) {
+      let dot = 0;
+      for (let i = k; i < m; i++) dot += v[i - k] * q[i * n + j];
+      const f = (2 * dot) / vn;
+      for (let i = k; i < m; i++) q[i * n + j] -= f * v[i - k];
+    }
+  }
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) q[i * n + j] *= signs[j];
+  return q;
+}
+
+/** Keras's Identity: `gain` times the identity matrix (2D shapes only; eye(rows, cols) when not square). */
+export class Identity extends Initializer {
+  readonly className = 'Identity';
+  readonly gain: number;
+  constructor(args: { gain?: number } = {}) {
+    super();
+    const o = normalizeOptions(args as Record<string, unknown>, ['gain'], 'Identity');
+    this.gain = (o.gain as number) ?? 1;
+    if (typeof this.gain !== 'number' || !Number.isFinite(this.gain)) throw new RangeError(`convnet: Identity: gain must be a finite number, got ${JSON.stringify(o.gain)}`);
+  }
+  call(shape: readonly number[]): Tensor {
+    if (shape.length !== 2) throw new RangeError(`convnet: Identity: the identity initializer makes 2D matrices only, got shape [${shape.join(', ')}] of rank ${shape.length}`);
+    const [rows, cols] = shape;
+    const out = new Float32Array(rows * cols);
+    for (let i = 0; i < Math.min(rows, cols); i++) out[i * cols + i] = this.gain;
+    return tensor(out, shape);
+  }
+  getConfig(): Record<string, unknown> { return { gain: this.gain }; }
+}
+
 const CLASSES: Record<string, new (args?: any) => Initializer> = {
   Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
-  GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal,
+  GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, Identity,
 };
-const ALIASES: Record<string, string> = { zero: 'Zeros', one: 'Ones' };
+/**
+ * Keras 3's other names (`keras.initializers.ALL_OBJECTS_DICT`): some Keras 3 releases name the
+ * classes OrthogonalInitializer and IdentityInitializer in the files they write.
+ */
+const ALIASES: Record<string, string> = {
+  zero: 'Zeros', one: 'Ones', uniform: 'RandomUniform', normal: 'RandomNormal',
+  OrthogonalInitializer: 'Orthogonal', orthogonal_initializer: 'Orthogonal',
+  IdentityInitializer: 'Identity', identity_initializer: 'Identity',
+};
 
 export type InitializerIdentifier = string | Initializer | SerializedObject;
 
@@ -196,5 +308,6 @@ export const initializers = {
   glorotUniform: (a?: { seed?: number }) => new GlorotUniform(a), glorotNormal: (a?: { seed?: number }) => new GlorotNormal(a),
   heUniform: (a?: { seed?: number }) => new HeUniform(a), heNormal: (a?: { seed?: number }) => new HeNormal(a),
   lecunUniform: (a?: { seed?: number }) => new LecunUniform(a), lecunNormal: (a?: { seed?: number }) => new LecunNormal(a),
+  orthogonal: (a?: OrthogonalArgs) => new Orthogonal(a), identity: (a?: { gain?: number }) => new Identity(a),
   get: getInitializer,
 };
