@@ -402,6 +402,7 @@ async function train(): Promise<void> {
       for (const [k, v] of Object.entries(m.logs)) (history[k] ??= []).push(v);
       lines.push(t.epochLine(m.epoch, m.epochs, m.seconds, m.logs));
       $('train-out').textContent = lines.join('\n');
+      $('curves').hidden = false;
       drawCurves('curve-loss', t.loss, history.loss ?? [], history.val_loss);
       drawCurves('curve-acc', t.accuracy, history.accuracy ?? [], history.val_accuracy);
     }
@@ -438,6 +439,7 @@ async function showResults(): Promise<void> {
   $('cm').replaceChildren(table);
   $('acc-out').textContent = nb.accuracyLine(r.accuracy, r.n);
   $('wrong').replaceChildren(...(r.wrong.length ? r.wrong.map((s) => fig(rgbCanvas(s.pixels, r.size, r.size, scale), t.wrongTitle(r.classes[s.actual], said(s)))) : [document.createTextNode(nb.noneWrong)]));
+  $('results').hidden = false;
   app.results = { confusion: r.confusion, accuracy: r.accuracy, n: r.n };
 }
 
