@@ -9,7 +9,8 @@ import { parseQueueUrl } from '../../src/queue/connection.js';
 import { readJsonLines } from '../../src/report/files.js';
 import { SKIP, spawnCli, startRedis, tempDir, tinyData, waitFor, type Spawned } from './helpers.js';
 
-const worker = (url: string, name: string, root: string) => spawnCli(['worker', '--queue', url, '--threads', '1', '--name', name, '--stalled-ms', '1500', '--checkpoint-s', '0', '--idle-exit', '4', '--cache', join(root, name)]);
+// Workers wait long when idle (a trial put back by the stalled check must find one); the tests kill them at the end.
+const worker = (url: string, name: string, root: string) => spawnCli(['worker', '--queue', url, '--threads', '1', '--name', name, '--stalled-ms', '1500', '--checkpoint-s', '0', '--idle-exit', '60', '--cache', join(root, name)]);
 
 test('SIGKILL a worker mid-trial: another worker takes the trial up from its last epoch checkpoint, recorded once', { skip: SKIP, timeout: 120000 }, async () => {
   const root = tempDir('kill');
