@@ -8,7 +8,16 @@ const batch = Number(batchArg), reps = Number(repsArg), threads = Number(threads
 try {
   let ort, runtime;
   try {
-    ort = await import('onnxruntime-node');
+    // CONVNET_BENCH_PEERS: a folder where the peers were installed apart (npm install --prefix DIR onnxruntime-node).
+    const dir = process.env.CONVNET_BENCH_PEERS;
+    if (dir) {
+      const { createRequire } = await import('node:module');
+      const { pathToFileURL } = await import('node:url');
+      const req = createRequire(`${dir}/package.json`);
+      ort = await import(pathToFileURL(req.resolve('onnxruntime-node')).href);
+    } else {
+      ort = await import('onnxruntime-node');
+    }
     runtime = 'onnxruntime-node';
   } catch {
     ort = await import('onnxruntime-web');

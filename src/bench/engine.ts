@@ -256,14 +256,18 @@ export async function run(opts: Opts): Promise<Figures> {
     const tw = trainRate(128, quick ? 0 : 1, drng);
     setBackend(main);
     out.wasm_train_img_s = round(128 / tw.wall, 2);
+    out.wasm_train_img_per_cpu_s = round(128 / tw.cpu, 2);
     out.train_vs_wasm = round((out.train_img_s as number) / (out.wasm_train_img_s as number), 2);
-    log(`wasm backend, train batch 128: ${out.wasm_train_img_s} images/s; ${main.name} is ${out.train_vs_wasm}x`);
+    out.train_vs_wasm_per_cpu = round((out.train_img_per_cpu_s as number) / (out.wasm_train_img_per_cpu_s as number), 2);
+    log(`wasm backend, train batch 128: ${out.wasm_train_img_s} images/s, ${out.wasm_train_img_per_cpu_s} per CPU-second; ` +
+      `${main.name} is ${out.train_vs_wasm}x wall, ${out.train_vs_wasm_per_cpu}x per CPU-second`);
   } else {
     out.wasm_train_img_s = null; out.train_vs_wasm = null;
     log('wasm backend: not measured (build/kernels.wasm is missing)');
   }
 
-  // ONNX Runtime predicting the same model (onnxruntime-node if installed, else onnxruntime-web in Node).
+  // ONNX Runtime predicting the same model (onnxruntime-node if installed, or in $CONVNET_BENCH_PEERS, else
+  // onnxruntime-web in Node; the figure says which).
   if (onnxError) {
     out.ort_predict_img_s = null; out.predict_vs_ort = null;
     log(`onnx runtime: not measured (export failed: ${onnxError})`);
@@ -273,7 +277,12 @@ export async function run(opts: Opts): Promise<Figures> {
       out.ort_predict_img_s = round(r.img_s, 2);
       out.ort_runtime = `${r.runtime}${r.version ? ' ' + r.version : ''}`;
       out.predict_vs_ort = round((out.predict_img_s as number) / r.img_s, 2);
-      log(`onnx runtime (${out.ort_runtime}) predict batch 32: ${out.ort_predict_img_s} images/s; convnet is ${out.predict_vs_ort}x`);
+      if (typeof r.img_per_cpu_s === 'number') {
+        out.ort_predict_img_per_cpu_s = round(r.img_per_cpu_s, 2);
+        out.predict_vs_ort_per_cpu = round((out.predict_img_per_cpu_s as number) / r.img_per_cpu_s, 2);
+      }
+      log(`onnx runtime (${out.ort_runtime}) predict batch 32: ${out.ort_predict_img_s} images/s, ${out.ort_predict_img_per_cpu_s ?? '-'} per CPU-second; ` +
+        `convnet is ${out.predict_vs_ort}x wall, ${out.predict_vs_ort_per_cpu ?? '-'}x per CPU-second`);
     } else {
       out.ort_predict_img_s = null; out.predict_vs_ort = null;
       const err = String(r?.error ?? 'timed out');
