@@ -11,36 +11,21 @@ import { Tensor, tensor, scope, fmtShape } from '../tensor/index.js';
 import { add, mul } from '../ops/index.js';
 import { valueAndGrad, noGrad } from '../autograd/index.js';
 import { Layer, type Variable, type Shape } from '../layers/index.js';
-import { normalizeOptions, type SerializedObject } from '../layers/config.js';
+import { normalizeOptions } from '../layers/config.js';
 import { Optimizer, getOptimizer } from '../optimizers/index.js';
-import { Loss, getLoss, SparseCategoricalCrossentropy } from './losses.js';
-import { Metric, getMetric } from './metrics.js';
+import { type Loss, SparseCategoricalCrossentropy } from './losses.js';
+import type { Metric } from './metrics.js';
 import { Callback, History, ProgbarLogger, toCallback, type Logs, type CallbackModel } from './callbacks.js';
 import { Progbar } from './progbar.js';
-import { TensorBatches, ListBatches, type Feed, type FeedBatch } from './tensor_batches.js';
+import { ListBatches, type Feed, type FeedBatch } from './tensor_batches.js';
+import { compileOutputs, compileConfigJSON, type CompileArgs, type CompiledOutput, type CompileArgsKept } from './compile_utils.js';
+import { isIterator, isInputs, disposeBatch, iteratorFeed, type Inputs, type TensorData, type Data } from './data_adapter.js';
+import { nonFiniteIn, WeightSnapshot, type NonFinite } from './non_finite.js';
 import { stdoutIsTTY, nextTurn, writeErr } from '../runtime.js';
-import type { BatchIterator } from '../data/types.js';
 
-/** A loss: its name, an instance, or its Keras serialisation (`{ class_name, config }`, as files hold it). */
-type LossId = string | Loss | { class_name: string; config?: Record<string, unknown> };
-type MetricId = string | Metric;
+export type { CompileArgs } from './compile_utils.js';
+export type { Inputs, TensorData, Data } from './data_adapter.js';
 
-export interface CompileArgs {
-  optimizer?: string | Optimizer | SerializedObject;
-  /** One loss, or one per output (a list in output order, or an object by output name). */
-  loss: LossId | (LossId | null)[] | Record<string, LossId | null>;
-  /** Weight of each output's loss in the total (a list, or an object by output name). */
-  lossWeights?: number[] | Record<string, number> | null;
-  /** Metrics: a list for every output, a list of lists (per output), or an object by output name. */
-  metrics?: MetricId[] | MetricId[][] | Record<string, MetricId | MetricId[]> | null;
-}
-
-/** One input (a Tensor), several (a list in input order), or an object by input name. */
-export type Inputs = Tensor | Tensor[] | Record<string, Tensor>;
-
-/** Tensors for fit/evaluate: `{ x, y, batchSize, shuffle, validationSplit }`. */
-export interface TensorData { x: Inputs; y?: Inputs | null; batchSize?: number; shuffle?: boolean; validationSplit?: number }
-export type Data = BatchIterator | TensorData;
 type Verbose = 0 | 1 | 2 | 'auto';
 
 export interface FitArgs {
@@ -68,67 +53,10 @@ export interface FitArgs {
 export interface EvaluateArgs { batchSize?: number; verbose?: Verbose; steps?: number; returnDict?: boolean; callbacks?: (Callback | Record<string, unknown>)[] }
 export interface PredictArgs { batchSize?: number; verbose?: Verbose; steps?: number }
 
-function isIterator(d: unknown): d is BatchIterator {
-  return !!d && typeof (d as BatchIterator).getBatch === 'function' && typeof (d as BatchIterator).length === 'number';
-}
-function isTensorRecord(d: unknown): d is Record<string, Tensor> {
-  return !!d && typeof d === 'object' && !Array.isArray(d) && !(d instanceof Tensor) && !('x' in (d as object)) &&
-    Object.values(d as object).length > 0 && Object.values(d as object).every((v) => v instanceof Tensor);
-}
-function isInputs(d: unknown): d is Inputs {
-  return d instanceof Tensor || (Array.isArray(d) && d.length > 0 && d.every((t) => t instanceof Tensor)) || isTensorRecord(d);
-}
-
 function resolveVerbose(v: Verbose | undefined): 0 | 1 | 2 {
   if (v === undefined || v === 'auto') return stdoutIsTTY() ? 1 : 2;
   if (v !== 0 && v !== 1 && v !== 2) throw new RangeError(`convnet: verbose must be 0, 1, 2 or 'auto', got ${JSON.stringify(v)}`);
   return v;
-}
-
-/** What went NaN or infinite in a training step. */
-interface NonFinite { what: string; value: number }
-
-/** The first NaN or infinite element of a float tensor, or null. */
-function nonFiniteIn(t: Tensor): number | null {
-  if (t.dtype !== 'float32' && t.dtype !== 'float64') return null;
-  const v = t.view() as Float32Array;
-  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return v[i];
-  return null;
-}
-
-/**
- * Copies of the weights and optimizer state taken before each batch, so that a step that makes
- * them non-finite can be undone. The buffers are reused from batch to batch.
- */
-class WeightSnapshot {
-  private copies = new Map<Variable, Float32Array | Float64Array | Int32Array | Uint8Array>();
-  take(vars: Variable[]): void {
-    for (const v of vars) {
-      const src = v.value.view();
-      const c = this.copies.get(v);
-      if (!c || c.length !== src.length || c.constructor !== src.constructor) this.copies.set(v, src.slice());
-      else c.set(src as never);
-    }
-  }
-  /** Writes the copies back; state created during the step (new optimizer slots) goes back to zeros. */
-  restore(vars: Variable[]): void {
-    for (const v of vars) {
-      const c = this.copies.get(v);
-      const dst = v.value.view();
-      if (c && c.length === dst.length) dst.set(c as never); else dst.fill(0);
-    }
-  }
-  clear(): void { this.copies.clear(); }
-}
-
-/** One output's loss, weight and metrics, with the names they take in the logs. */
-interface CompiledOutput {
-  name: string;
-  loss: Loss | null;
-  lossId: LossId | null;
-  weight: number;
-  metrics: { metric: Metric; key: string }[];
-  lossKey: string;
 }
 
 /** Per-batch results of a step: the total loss and each output's (weighted) loss. */
@@ -141,7 +69,7 @@ export abstract class Trainer extends Layer implements CallbackModel {
   interrupted = false;
   optimizer: Optimizer | null = null;
   private compiledOutputs: CompiledOutput[] = [];
-  private compileArgs: { loss: CompileArgs['loss']; lossWeights: CompileArgs['lossWeights']; metrics: CompileArgs['metrics'] } | null = null;
+  private compileArgs: CompileArgsKept | null = null;
 
   // ---- what a model supplies --------------------------------------------------------------
 
@@ -166,48 +94,7 @@ export abstract class Trainer extends Layer implements CallbackModel {
     const o = normalizeOptions(args as unknown as Record<string, unknown>, ['optimizer', 'loss', 'metrics', 'lossWeights', 'weightedMetrics', 'runEagerly', 'stepsPerExecution', 'jitCompile', 'autoScaleLossForMixedPrecision'], 'compile');
     if (o.loss === undefined || o.loss === null) throw new TypeError(`convnet: compile: a loss is required (e.g. loss: 'binary_crossentropy')`);
     const optimizer = getOptimizer((o.optimizer as string | Optimizer) ?? 'rmsprop');
-    const names = this.outputNames;
-    const n = names.length;
-    const perOutput = <T>(v: unknown, what: string, fallback: T, isLeaf: (x: unknown) => boolean): T[] => {
-      if (v === undefined || v === null) return names.map(() => fallback);
-      if (isLeaf(v)) return names.map(() => v as T);
-      if (Array.isArray(v)) {
-        if (v.length !== n) throw new RangeError(`convnet: compile: ${what} has ${v.length} entries but the model has ${n} output${n === 1 ? '' : 's'} (${names.join(', ')})`);
-        return v as T[];
-      }
-      if (typeof v === 'object') {
-        const rec = v as Record<string, T>;
-        for (const k of Object.keys(rec)) if (!names.includes(k)) throw new RangeError(`convnet: compile: ${what} names output "${k}", but the outputs are ${names.join(', ')}`);
-        return names.map((nm) => (nm in rec ? rec[nm] : fallback));
-      }
-      throw new TypeError(`convnet: compile: ${what} must be one value, a list per output, or an object by output name`);
-    };
-    const isLoss = (x: unknown) => typeof x === 'string' || x instanceof Loss || (!!x && typeof x === 'object' && typeof (x as { class_name?: unknown }).class_name === 'string');
-    const losses = perOutput<LossId | null>(o.loss, 'loss', null, isLoss);
-    const weights = perOutput<number>(o.lossWeights, 'lossWeights', 1, (x) => typeof x === 'number');
-    weights.forEach((w, i) => { if (typeof w !== 'number' || !Number.isFinite(w)) throw new RangeError(`convnet: compile: lossWeights for output ${names[i]} must be a number, got ${JSON.stringify(w)}`); });
-    // Metrics: ['accuracy'] applies to every output; [['accuracy'], ['mae']] or { out: [...] } per output.
-    const rawM = o.metrics ?? [];
-    let metricLists: MetricId[][];
-    if (Array.isArray(rawM)) {
-      const nested = rawM.length > 0 && rawM.every((m) => Array.isArray(m) || m === null);
-      if (nested) {
-        if (rawM.length !== n) throw new RangeError(`convnet: compile: metrics has ${rawM.length} lists but the model has ${n} output${n === 1 ? '' : 's'}`);
-        metricLists = (rawM as (MetricId[] | null)[]).map((m) => m ?? []);
-      } else metricLists = names.map(() => rawM as MetricId[]);
-    } else if (typeof rawM === 'object') {
-      metricLists = perOutput<MetricId | MetricId[]>(rawM, 'metrics', [], () => false).map((m) => (Array.isArray(m) ? m : [m]));
-    } else throw new TypeError(`convnet: compile: metrics must be a list, e.g. ['accuracy']`);
-    if (losses.every((l) => l === null)) throw new TypeError('convnet: compile: every output has a null loss; give at least one');
-    const multi = n > 1;
-    const outputs: CompiledOutput[] = names.map((name, i) => ({
-      name,
-      lossId: losses[i],
-      loss: losses[i] === null ? null : getLoss(losses[i] as LossId),
-      weight: weights[i],
-      lossKey: multi ? `${name}_loss` : 'loss',
-      metrics: metricLists[i].map((id) => { const m = getMetric(id); return { metric: m, key: multi ? `${name}_${m.name}` : m.name }; }),
-    }));
+    const outputs = compileOutputs(o, this.outputNames);
     this.optimizer = optimizer;
     this.compiledOutputs = outputs;
     this.compileArgs = { loss: o.loss as CompileArgs['loss'], lossWeights: (o.lossWeights as CompileArgs['lossWeights']) ?? null, metrics: (o.metrics as CompileArgs['metrics']) ?? [] };
@@ -234,19 +121,7 @@ export abstract class Trainer extends Layer implements CallbackModel {
   /** Keras's compile_config dict. */
   get compileConfig(): Record<string, unknown> | null {
     if (!this.compiled || !this.compileArgs) return null;
-    const lossJSON = (l: unknown): unknown => (l === null || typeof l === 'string' ? l : l instanceof Loss
-      ? { module: 'keras.losses', class_name: l.className, config: l.getConfig(), registered_name: null } : l);
-    const metricJSON = (m: unknown): unknown => (m instanceof Metric ? m.name : Array.isArray(m) ? m.map(metricJSON) : m);
-    const { loss, lossWeights, metrics } = this.compileArgs;
-    const mapVals = (v: unknown, f: (x: unknown) => unknown): unknown => (Array.isArray(v) ? v.map(f)
-      : v && typeof v === 'object' && !(v instanceof Loss) && !(v instanceof Metric) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, f(x)])) : f(v));
-    return {
-      optimizer: this.optimizer!.serialize(),
-      loss: mapVals(loss, lossJSON),
-      loss_weights: lossWeights ?? null,
-      metrics: mapVals(metrics ?? [], metricJSON),
-      weighted_metrics: null, run_eagerly: false, steps_per_execution: 1, jit_compile: false,
-    };
+    return compileConfigJSON(this.optimizer!, this.compileArgs);
   }
 
   protected requireCompiled(what: string): void {
@@ -705,22 +580,3 @@ class LossAccumulator {
     r.outputs.forEach((v, i) => { this.outputs[i] += v * n; });
   }
 }
-
-function disposeBatch(b: FeedBatch): void {
-  for (const x of b.xs) x.dispose();
-  for (const y of b.ys ?? []) y.dispose();
-}
-
-/** The data pipeline's iterator (one x, one y per batch) as a feed of lists. */
-function iteratorFeed(it: BatchIterator): Feed {
-  return {
-    get length() { return it.length; },
-    get samples() { return it.samples; },
-    get batchSize() { return it.batchSize; },
-    async get(i: number): Promise<FeedBatch> { const b = await it.getBatch(i); return { xs: [b.x], ys: b.y ? [b.y] : null }; },
-    onEpochEnd: () => it.onEpochEnd(),
-    reset: () => it.reset?.(),
-  };
-}
-
-export { TensorBatches };
