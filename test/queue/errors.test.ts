@@ -109,8 +109,10 @@ test('a trial that fails the same way on every try is marked failed with its err
   const redis = await startRedis();
   const queue = parseQueueUrl(redis.url);
   const tries: number[] = [];
+  let trained = 0;
   const fake: TrialRunner = async (ctx) => {
     if (ctx.config.filters === 8) { tries.push(1); throw new Error('out of memory in conv2d (simulated)'); }
+    trained++;
     return { history: { val_accuracy: [0.6] }, params: 1 };
   };
   const w = startWorker({ queue, runTrial: fake, name: 'w', log: () => {} });
@@ -123,6 +125,14 @@ test('a trial that fails the same way on every try is marked failed with its err
     assert.match(r.failed[0].error, /^out of memory in conv2d \(simulated\) \(after 2 tries\)$/);
     assert.match(lines.join('\n'), /Trial 2 failed: out of memory in conv2d/);
     assert.deepEqual(r.records.map((x) => x.config.filters), [4]);
+    // Rerunning the coordinator (even into a new folder) collects what Redis holds and tries the failed trial again.
+    const good = () => tries.length;
+    const rerun = await runSweep({ data, out: join(root, 'out2'), epochs: 1, space, strategy: 'grid', targetSize: 16 }, queueExecutor({ queue, name: 'failing', pollMs: 100, attempts: 2, signal: AbortSignal.timeout(50000) }), () => {});
+    assert.equal(good(), 4, 'the failed trial was tried again, twice');
+    assert.deepEqual(rerun.records.map((x) => x.config.filters), [4], 'the finished trial came from Redis');
+    assert.equal(rerun.records[0].id, r.records[0].id);
+    assert.equal(rerun.failed.length, 1);
+    assert.equal(trained, 1, 'the finished trial was not trained again');
   } finally {
     await w.stop();
     await redis.stop();
