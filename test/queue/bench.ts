@@ -49,7 +49,7 @@ for (const [n, threads] of [[1, 1], [2, 1], [3, 1], [1, 2]]) {
   const redis = await startRedis();
   const instant: TrialRunner = async () => ({ history: { val_accuracy: [0.5] }, params: 1 });
   const big = validateSpace({ filters: Array.from({ length: 100 }, (_, i) => i + 1), convBlocks: [2] });
-  const w = startWorker({ queue: parseQueueUrl(redis.url), runTrial: instant, name: 'w', log: () => {} });
+  const w = startWorker({ queue: parseQueueUrl(redis.url), runTrial: instant, name: 'w', log: () => {}, cacheDir: join(root, 'wc') });
   await new Promise((r) => setTimeout(r, 500));
   t0 = performance.now();
   await runSweep({ ...base, space: big, out: join(root, 'zero'), trials: 100 }, queueExecutor({ queue: parseQueueUrl(redis.url), name: 'zero', pollMs: 50 }), () => {});

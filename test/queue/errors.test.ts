@@ -76,7 +76,7 @@ test('a worker whose data differ refuses in one line and leaves the trials to th
     const fake: TrialRunner = async (ctx) => { calls.push(ctx.data.dir); return { history: { val_accuracy: [0.5] }, params: 1 }; };
     const sweep = runSweep({ data, out: join(root, 'out'), epochs: 1, space, strategy: 'grid', targetSize: 16 }, queueExecutor({ queue, name: 'fp', pollMs: 100, signal: AbortSignal.any([stop.signal, AbortSignal.timeout(50000)]) }), () => {});
     await waitFor('the trials queued', async () => (await bullq.getJobCounts('waiting')).waiting === 2);
-    const bad = startWorker({ queue, data: other, runTrial: fake, name: 'bad', log: () => {} });
+    const bad = startWorker({ queue, data: other, runTrial: fake, name: 'bad', log: () => {}, cacheDir: join(root, 'wc') });
     const exit = await bad.done;
     assert.equal(exit.code, 1);
     oneLine(exit.error!);
@@ -86,7 +86,7 @@ test('a worker whose data differ refuses in one line and leaves the trials to th
     assert.deepEqual({ ...counts, paused: 0 }, { waiting: 2, active: 0, failed: 0, completed: 0, delayed: 0, paused: 0 }, 'the trials wait, untouched');
     for (const j of await bullq.getWaiting()) assert.equal(j.attemptsMade, 0);
     // A worker with the right data takes them.
-    good = startWorker({ queue, runTrial: fake, name: 'good', log: () => {} });
+    good = startWorker({ queue, runTrial: fake, name: 'good', log: () => {}, cacheDir: join(root, 'wc') });
     const r = await sweep;
     assert.equal(r.records.length, 2);
     assert.equal(readJsonLines(join(root, 'out', 'results.jsonl')).length, 2);
@@ -115,7 +115,7 @@ test('a trial that fails the same way on every try is marked failed with its err
     trained++;
     return { history: { val_accuracy: [0.6] }, params: 1 };
   };
-  const w = startWorker({ queue, runTrial: fake, name: 'w', log: () => {} });
+  const w = startWorker({ queue, runTrial: fake, name: 'w', log: () => {}, cacheDir: join(root, 'wc') });
   try {
     const data = await tinyData(root, 10, 16);
     const lines: string[] = [];

@@ -85,7 +85,7 @@ test('successive halving over the queue, budget = a smaller image: the same prom
   const redis = await startRedis();
   const seen: string[] = [];
   const rungOf = (s: { targetSize: number }) => ({ 16: 'r0', 48: 'r1', 144: 'r2' } as Record<number, string>)[s.targetSize] ?? `size ${s.targetSize}`;
-  const w = startWorker({ queue: parseQueueUrl(redis.url), runTrial: fakeRunner(rungOf, seen), name: 'inproc', log: () => {} });
+  const w = startWorker({ queue: parseQueueUrl(redis.url), runTrial: fakeRunner(rungOf, seen), name: 'inproc', log: () => {}, cacheDir: join(root, 'wc') });
   try {
     const out = join(root, 'out');
     const r = await runSweep({ data: fakeData(root), out, epochs: 1, space, strategy: 'halving', trials: 9, targetSize: 144, eta: 3, minBudget: 1 / 9, budget: 'size' },
