@@ -10,6 +10,8 @@
  * (AssemblyScript SIMD kernels on a worker pool). A native or WebGPU backend plugs in here.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import type { TypedArray } from '../tensor/dtype.js';
+import type { Rng } from '../tensor/random.js';
 
 /** Elementwise functions of one input. `alpha` is the slope of leaky_relu / elu's scale. */
 export type UnaryOp =
@@ -100,7 +102,49 @@ export interface RMSpropParams { lr: number; rho: number; momentum: number; epsi
  *   row-major window order if there is one, else the first maximum.
  * - cast of NaN to int32/uint8 gives 0.
  */
-export interface Backend {
+/** A backend's handle to one block of tensor data. Only the backend that made it looks inside. */
+export type DataId = unknown;
+
+/**
+ * Tensor storage (issue 14 step 1, TF.js's dataId pattern). A Tensor holds a handle made by its
+ * backend's `alloc` plus a byte offset into it (reshape and sliceBatch share the block, no copy);
+ * every host read or write of tensor data goes through these methods. Code outside src/backend
+ * and src/kernels never touches tensor memory directly.
+ *
+ * Storage methods are called on the backend that owns the tensor (`t.store`); the data-movement
+ * ops below are called on the backend in use, like the kernels. Backends that share a `storage`
+ * name (the WebAssembly heap, 'heap': reference, wasm and native) read each other's tensors.
+ */
+export interface BackendStorage {
+  /** Where tensor data lives; tensors move freely between backends of the same storage. */
+  readonly storage: string;
+  /** A fresh block of at least `bytes` bytes (contents undefined). */
+  alloc(bytes: number): DataId;
+  /** Frees a block from `alloc` (when the last tensor sharing it is released). */
+  release(id: DataId): void;
+  /** Writes `values` into t's elements [at, at + values.length), converting like a typed-array set. */
+  write(t: Tensor, values: ArrayLike<number>, at?: number): void;
+  /** A copy of t's elements. Throws where the backend cannot read synchronously (webgpu): use `read`. */
+  readSync(t: Tensor): TypedArray;
+  /** A copy of t's elements once the backend's pending work is done. */
+  read(t: Tensor): Promise<TypedArray>;
+  /** Sets every element of t to `value`. */
+  fill(t: Tensor, value: number): void;
+  /** dst = src (same size; a dtype change converts as `cast` does). */
+  copy(src: Tensor, dst: Tensor): void;
+
+  // ---- data movement (on the backend in use) ------------------------------------------------
+  /** out row i = x row indices[i], rows of `rowSize` elements (indices already checked). */
+  gatherRows(x: Tensor, indices: ArrayLike<number>, out: Tensor, rowSize: number): void;
+  /** Each xs[i] viewed as [outer, w_i] (w_i = size / outer) placed side by side in out [outer, sum w_i]. */
+  concat(xs: Tensor[], out: Tensor, outer: number): void;
+  /** out [outer, w] = columns [start, start + w) of x viewed as [outer, x.size / outer]. */
+  sliceColumns(x: Tensor, out: Tensor, outer: number, start: number): void;
+  /** out[i] = rng.random() >= rate ? scale : 0, drawn in element order (dropout's mask). */
+  randomMask(out: Tensor, rate: number, scale: number, rng: Rng): void;
+}
+
+export interface Backend extends BackendStorage {
   readonly name: string;
   /** Threads the backend computes with. */
   readonly threads: number;

@@ -5,11 +5,20 @@
  */
 import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference.js';
+import { setStoreResolver } from '../tensor/tensor.js';
 import { createWasmBackend, wasmAvailable, defaultThreads } from './wasm/index.js';
 import { createNativeBackend, nativeAvailable, nativeUnavailableReason } from './native/index.js';
 
 let current: Backend | undefined;
 const cache = new Map<string, Backend>();
+let heapStore: Backend | undefined;
+
+// New tensors are stored by the backend in use; one without storage methods yet keeps its tensors
+// in the WebAssembly heap (the reference backend's storage, shared by wasm and native).
+setStoreResolver(() => {
+  const b = backend();
+  return typeof b.alloc === 'function' ? b : (heapStore ??= new ReferenceBackend());
+});
 
 /** The backend names `setBackend` accepts. */
 export const BACKEND_NAMES = ['native', 'wasm', 'reference'] as const;

@@ -9,6 +9,7 @@ import type {
 } from './backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { unaryFn, unaryGradFn } from './activations.js';
+import { HeapStorage } from './heap-storage.js';
 
 function binaryFn(op: BinaryOp): (a: number, b: number) => number {
   switch (op) {
@@ -25,7 +26,7 @@ function binaryFn(op: BinaryOp): (a: number, b: number) => number {
   }
 }
 
-export class ReferenceBackend implements Backend {
+export class ReferenceBackend extends HeapStorage implements Backend {
   readonly name = 'reference';
   get threads(): number { return 1; }
   setThreads(_n: number): void { /* single-threaded by design */ }

@@ -1,5 +1,10 @@
 /**
- * Tensor: a shape, a dtype and a block of the shared WebAssembly heap.
+ * Tensor: a shape, a dtype and a handle to data owned by a backend (issue 14 step 1: TF.js's dataId
+ * pattern). The backend in use when a tensor is made allocates its block (`Backend.alloc`); every
+ * read and write of the data goes through that backend (`t.store`): `dataSync()`/`toArray()` read
+ * synchronously where the backend can, `await t.data()`/`await t.array()` everywhere. The heap
+ * backends (reference, wasm, native) keep blocks in the shared WebAssembly heap, and their kernels
+ * address them directly through `offset` (zero copy).
  *
  * Memory is the engine's job. Tensors made inside `scope(fn)` are released when the scope ends,
  * unless returned by `fn` or marked with `keep()` (weights, optimizer state). Tensors made outside
@@ -7,6 +12,16 @@
  */
 import { BYTES, DType, TypedArray, typedView, dtypeOfArray, checkDType } from './dtype.js';
 import { heap } from './heap.js';
+import type { BackendStorage, DataId } from '../backend/backend.js';
+
+/** Returns the storage new tensors are made in (the backend in use); set by src/backend/index.ts. */
+let storeResolver: (() => BackendStorage) | null = null;
+/** @internal */
+export function setStoreResolver(f: () => BackendStorage): void { storeResolver = f; }
+function currentStore(): BackendStorage {
+  if (!storeResolver) throw new Error('convnet: internal error: no backend registered for tensor storage (import the package root or src/backend/index.js)');
+  return storeResolver();
+}
 
 let nextId = 1;
 
@@ -19,13 +34,18 @@ export function setReshapeHook(h: (x: Tensor, y: Tensor) => void): void { reshap
  * What the garbage collector needs to release a block: its pointer and whether it counts as
  * "outside any scope". Held by the finalization registry, so it must not point at its Storage.
  */
-interface BlockRecord { ptr: number; bytes: number; outside: boolean }
+interface BlockRecord { store: BackendStorage; id: DataId; bytes: number; outside: boolean }
 
-/** A block of heap shared by a tensor and its reshaped views. */
+/** A backend's block shared by a tensor and its reshaped views. */
 class Storage {
   refs = 1;
   readonly rec: BlockRecord;
-  constructor(readonly ptr: number, readonly bytes: number) { this.rec = { ptr, bytes, outside: false }; }
+  /** The heap address of the block for heap storage, else -1. */
+  readonly ptr: number;
+  constructor(readonly store: BackendStorage, readonly id: DataId, readonly bytes: number) {
+    this.rec = { store, id, bytes, outside: false };
+    this.ptr = store.storage === 'heap' ? (id as number) : -1;
+  }
 }
 
 function setOutside(rec: BlockRecord, outside: boolean): void {
@@ -36,7 +56,7 @@ function setOutside(rec: BlockRecord, outside: boolean): void {
 
 function finalize(rec: BlockRecord): void {
   setOutside(rec, false);
-  heap().release(rec.ptr);
+  rec.store.release(rec.id);
 }
 
 // ---- garbage collection of tensors made outside scopes (issue 11 §7) ------------------------
@@ -118,7 +138,7 @@ function releaseStorage(s: Storage): void {
   if (--s.refs === 0) {
     registry?.unregister(s);
     setOutside(s.rec, false);
-    heap().release(s.ptr);
+    s.store.release(s.id);
   }
 }
 
@@ -178,7 +198,12 @@ export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly size: number;
-  /** Absolute byte offset of element 0 in the heap. */
+  /** Byte offset of element 0 in its backend's block (views made by reshape/sliceBatch share a block). */
+  readonly byteOffset: number;
+  /**
+   * @internal Heap backends only: the absolute byte address of element 0 in the WebAssembly heap,
+   * which kernels read and write directly; -1 for other storage. Never used outside src/backend.
+   */
   readonly offset: number;
   /** Released tensors keep their shape but may not be read. */
   disposed = false;
@@ -191,7 +216,7 @@ export class Tensor {
   private readonly storage: Storage;
 
   /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
-  constructor(shape: readonly number[], dtype: DType, storage?: Storage, offset?: number) {
+  constructor(shape: readonly number[], dtype: DType, storage?: Storage, byteOffset?: number) {
     checkDType(dtype, 'Tensor');
     this.shape = Object.freeze(shape.slice());
     this.dtype = dtype;
@@ -199,23 +224,33 @@ export class Tensor {
     if (storage) {
       storage.refs++;
       this.storage = storage;
-      this.offset = offset!;
+      this.byteOffset = byteOffset!;
     } else {
       const bytes = Math.max(1, this.size * BYTES[dtype]);
-      const ptr = heap().alloc(bytes);
-      this.storage = new Storage(ptr, bytes);
+      const store = currentStore();
+      this.storage = new Storage(store, store.alloc(bytes), bytes);
       registry?.register(this.storage, this.storage.rec, this.storage);
-      this.offset = ptr;
+      this.byteOffset = 0;
     }
+    this.offset = this.storage.ptr < 0 ? -1 : this.storage.ptr + this.byteOffset;
     if (scopes.length) scopes[scopes.length - 1].push(this);
     else if (!storage) setOutside(this.storage.rec, true);
   }
 
   get rank(): number { return this.shape.length; }
 
-  /** A live view of the data in the heap. Do not hold it across other allocations (the heap may grow). */
+  /** @internal The backend that owns this tensor's data (reads and writes go through it). */
+  get store(): BackendStorage { return this.storage.store; }
+  /** @internal The owning backend's handle of the block. */
+  get dataId(): DataId { return this.storage.id; }
+
+  /**
+   * @internal For heap backends' kernels only: a live view of the data in the WebAssembly heap. Do not
+   * hold it across other allocations (the heap may grow). Elsewhere use dataSync()/data()/write.
+   */
   view(): TypedArray {
     this.assertLive('view');
+    if (this.offset < 0) throw new Error(`convnet: view(): tensor ${fmtShape(this.shape)} lives on the '${this.storage.store.storage}' backend's storage, not in the WebAssembly heap; read it with await t.data()`);
     return typedView(heap().memory.buffer, this.dtype, this.offset, this.size);
   }
   /** Float32 view (throws when the dtype differs). */
@@ -224,14 +259,33 @@ export class Tensor {
     return this.view() as Float32Array;
   }
 
-  /** A copy of the data as a typed array. */
-  dataSync(): TypedArray { return this.view().slice(); }
-  /** Same as dataSync, for TF.js users. */
-  async data(): Promise<TypedArray> { return this.dataSync(); }
+  /**
+   * A copy of the data as a typed array, read synchronously. Backends that cannot (webgpu) throw
+   * an error pointing at `await t.data()`.
+   */
+  dataSync(): TypedArray {
+    this.assertLive('dataSync');
+    return this.storage.store.readSync(this);
+  }
+  /** A copy of the data as a typed array, once the backend's pending work is done (every backend). */
+  async data(): Promise<TypedArray> {
+    this.assertLive('data');
+    return this.storage.store.read(this);
+  }
 
-  /** The data as nested arrays (a number for a scalar). */
-  toArray(): Nested {
-    const v = this.view();
+  /** The data as nested arrays (a number for a scalar), read synchronously (see dataSync). */
+  toArray(): Nested { return this.nest(this.dataSync()); }
+  /** The data as nested arrays (a number for a scalar), on every backend. */
+  async array(): Promise<Nested> { return this.nest(await this.data()); }
+
+  /** Sets elements [at, at + values.length) (converting to this dtype like a typed-array set). */
+  write(values: ArrayLike<number>, at = 0): this {
+    this.assertLive('write');
+    this.storage.store.write(this, values, at);
+    return this;
+  }
+
+  private nest(v: TypedArray): Nested {
     if (this.shape.length === 0) return v[0];
     const build = (dim: number, off: number): Nested[] => {
       const n = this.shape[dim];
@@ -251,7 +305,7 @@ export class Tensor {
   reshape(shape: readonly number[]): Tensor {
     this.assertLive('reshape');
     const s = inferShape(shape, this.size, 'reshape', this.shape);
-    const y = new Tensor(s, this.dtype, this.storage, this.offset);
+    const y = new Tensor(s, this.dtype, this.storage, this.byteOffset);
     reshapeHook?.(this, y);
     return y;
   }
@@ -264,13 +318,14 @@ export class Tensor {
       throw new RangeError(`convnet: sliceBatch(${start}, ${end}) is out of range for shape ${fmtShape(this.shape)}`);
     }
     const row = this.size / (n || 1);
-    return new Tensor([end - start, ...this.shape.slice(1)], this.dtype, this.storage, this.offset + start * row * BYTES[this.dtype]);
+    return new Tensor([end - start, ...this.shape.slice(1)], this.dtype, this.storage, this.byteOffset + start * row * BYTES[this.dtype]);
   }
 
   /** A deep copy with its own storage. */
   clone(): Tensor {
+    this.assertLive('clone');
     const t = new Tensor(this.shape, this.dtype);
-    t.view().set(this.view());
+    copyInto(this, t);
     return t;
   }
 
@@ -301,6 +356,16 @@ export class Tensor {
   toString(): string {
     return `Tensor(${fmtShape(this.shape)}, ${this.dtype})`;
   }
+}
+
+/**
+ * @internal dst = src (same size): on the owning backend when both share a storage, else through a
+ * host copy. A dtype change converts as the backend's cast does.
+ */
+export function copyInto(src: Tensor, dst: Tensor): void {
+  src.assertLive('copy'); dst.assertLive('copy');
+  if (src.store.storage === dst.store.storage) dst.store.copy(src, dst);
+  else dst.store.write(dst, src.store.readSync(src));
 }
 
 export function sizeOf(shape: readonly number[]): number {
@@ -349,7 +414,7 @@ export function full(shape: readonly number[], value: number, dtype: DType = 'fl
   checkDType(dtype, op);
   validateShape(shape, op);
   const t = new Tensor(shape, dtype);
-  t.view().fill(value);
+  t.store.fill(t, value);
   return t;
 }
 export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor { return full(shape, 0, dtype, 'zeros'); }
@@ -369,7 +434,7 @@ export function tensor(values: Nested | TypedArray | readonly number[], shape?: 
     validateShape(s, 'tensor');
     if (sizeOf(s) !== arr.length) throw new RangeError(`convnet: tensor: ${arr.length} values do not fill shape ${fmtShape(s)}`);
     const t = new Tensor(s, dt);
-    t.view().set(arr as ArrayLike<number>);
+    t.store.write(t, arr as ArrayLike<number>);
     return t;
   }
   const inferred: number[] = [];
@@ -390,6 +455,6 @@ export function tensor(values: Nested | TypedArray | readonly number[], shape?: 
   validateShape(s, 'tensor');
   if (sizeOf(s) !== flat.length) throw new RangeError(`convnet: tensor: ${flat.length} values do not fill shape ${fmtShape(s)}`);
   const t = new Tensor(s, dtype ?? 'float32');
-  t.view().set(flat);
+  t.store.write(t, flat);
   return t;
 }

@@ -20,6 +20,7 @@ import type { DType } from '../../tensor/dtype.js';
 import { BYTES } from '../../tensor/dtype.js';
 import { ReferenceBackend } from '../reference.js';
 import { WasmBackend } from '../wasm/backend.js';
+import { HeapStorage } from '../heap-storage.js';
 
 /** What the addon exports (native/src/addon.cc). */
 export interface NativeAddon {
@@ -64,7 +65,7 @@ const NATIVE_METHODS = [
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface NativeBackend extends Backend {}
 
-export class NativeBackend implements Backend {
+export class NativeBackend extends HeapStorage implements Backend {
   readonly name = 'native';
   /** The instruction set the kernels run with: 'avx512', 'avx2' or 'portable'. */
   readonly isa: string;
@@ -78,6 +79,7 @@ export class NativeBackend implements Backend {
 
   constructor(private readonly addon: NativeAddon, heapBuffer: ArrayBufferLike, threads: number,
     private readonly makeFallback: () => Backend, isa?: string) {
+    super();
     const [picked, slot] = addon.init(new Uint8Array(heapBuffer), this.P, isa).split(' ');
     this.isa = picked;
     this.slot = Number(slot);
@@ -298,8 +300,15 @@ export class NativeBackend implements Backend {
     this.run(K.rmsprop);
   }
 
+  /** Sets every element of t (the fill kernel for float32, host code otherwise). */
+  override fill(t: Tensor, value: number): void {
+    t.assertLive('fill');
+    if (t.dtype === 'float32') this.fillF32(t.offset, t.size, value);
+    else super.fill(t, value);
+  }
+
   /** Fills n floats at a heap byte offset. */
-  fill(offset: number, n: number, value: number): void {
+  fillF32(offset: number, n: number, value: number): void {
     const P = this.P;
     P[0] = n; P[1] = value; P[2] = offset;
     this.run(K.fill);

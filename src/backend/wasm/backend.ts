@@ -12,6 +12,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { DType } from '../../tensor/dtype.js';
 import { heap } from '../../tensor/heap.js';
 import { ReferenceBackend } from '../reference.js';
+import { HeapStorage } from '../heap-storage.js';
 import { ThreadPool, MAX_PARTS } from './pool.js';
 
 /** Kernel exports, in the order of their ids (shared with the workers). */
@@ -51,7 +52,7 @@ const SPLIT = 4;
 function roundUp(x: number, m: number): number { return Math.ceil(x / m) * m; }
 function kBlock(k: number): number { const nb = Math.ceil(k / KCMAX); return Math.ceil(k / nb); }
 
-export class WasmBackend implements Backend {
+export class WasmBackend extends HeapStorage implements Backend {
   readonly name = 'wasm';
   private nThreads = 1;
   private readonly ref = new ReferenceBackend();
@@ -64,6 +65,7 @@ export class WasmBackend implements Backend {
   private buffer: ArrayBufferLike | undefined;
 
   constructor(private readonly memory: WebAssembly.Memory, private readonly pool: ThreadPool, threads: number) {
+    super();
     this.setThreads(threads);
   }
 
@@ -216,8 +218,15 @@ export class WasmBackend implements Backend {
     this.run('k_cast', this.parts(x.size, SMALL_ELEMENTS));
   }
 
+  /** Sets every element of t (the fill kernel for float32, host code otherwise). */
+  override fill(t: Tensor, value: number): void {
+    t.assertLive('fill');
+    if (t.dtype === 'float32') this.fillF32(t.offset, t.size, value);
+    else super.fill(t, value);
+  }
+
   /** Fills n floats at a heap byte offset. */
-  fill(ptr: number, n: number, value: number): void {
+  fillF32(ptr: number, n: number, value: number): void {
     this.params();
     this.i32[0] = n; this.f32[1] = value; this.u32[2] = ptr;
     this.run('k_fill', this.parts(n, SMALL_ELEMENTS * 4));
@@ -362,7 +371,7 @@ export class WasmBackend implements Backend {
   conv2dGradInput(dy: Tensor, w: Tensor, dx: Tensor, p: Conv2DParams): void {
     const M = p.batch * p.inH * p.inW, K = p.kH * p.kW * p.outC, N = p.inC;
     if (M === 0 || N === 0) return;
-    if (K === 0 || p.outH * p.outW === 0) { this.fill(dx.offset, dx.size, 0); return; }
+    if (K === 0 || p.outH * p.outW === 0) { this.fillF32(dx.offset, dx.size, 0); return; }
     if (this.winograd(p, p.outC, p.inC)) return this.convWinograd(1, dy, w, null, dx, p);
     const { perPart, nc } = this.convGemmScratch(K, N);
     const parts = this.parts(2 * M * K * N, SMALL_FLOPS, Math.ceil(M / MR), SPLIT);
@@ -377,7 +386,7 @@ export class WasmBackend implements Backend {
   conv2dGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: Conv2DParams): void {
     const P = p.batch * p.outH * p.outW, K = p.kH * p.kW * p.inC, N = p.outC;
     if (K === 0 || N === 0) return;
-    if (P === 0) { this.fill(dw.offset, dw.size, 0); return; }
+    if (P === 0) { this.fillF32(dw.offset, dw.size, 0); return; }
     if (this.winograd(p, p.inC, p.outC)) return this.convWinogradGradFilter(x, dy, dw, p);
     if (this.small3x3(p)) return this.conv3x3SmallGradFilter(x, dy, dw, p);
     const partial = roundUp(K * N, 16) * 4;
@@ -447,7 +456,7 @@ export class WasmBackend implements Backend {
     const writesAll = kernel === 'k_max_pool_grad' && p.poolH === 2 && p.poolW === 2 && p.strideH === 2 && p.strideW === 2 &&
       p.padTop === 0 && p.padLeft === 0 && p.channels % 4 === 0 && p.outH > 0 && p.outW > 0 &&
       2 * p.outH <= p.inH && 2 * p.outW <= p.inW;
-    if (!writesAll) this.fill(dx.offset, dx.size, 0);
+    if (!writesAll) this.fillF32(dx.offset, dx.size, 0);
     if (dy.size === 0) return;
     this.poolParams(p, x ? x.offset : 0, dy.offset, dx.offset);
     const units = p.strideH >= p.poolH ? p.batch * p.outH : p.batch;
