@@ -5,22 +5,67 @@ import { Layer, Variable, layerOptions, positional, registerLayer, type LayerArg
 import { checkNumber, oneOf } from './config.js';
 import { getInitializer } from './initializers.js';
 
-export interface RescalingArgs extends LayerArgs { scale?: number; offset?: number }
+/** A number, or (per channel, as Keras allows) a list or nested list broadcast against the input's trailing axes. */
+export type RescalingValue = number | number[] | number[][] | number[][][];
+export interface RescalingArgs extends LayerArgs { scale?: RescalingValue; offset?: RescalingValue }
 
+/**
+ * A Rescaling `scale` or `offset` as a shape and float32 values: a number, a (nested) list, or the
+ * `{ class_name: '__numpy__', config: { value } }` dict Keras 3 writes for a NumPy array.
+ * Shared with the ONNX exporter.
+ */
+export function rescalingArray(v: unknown, what: string, where: string): { shape: number[]; data: Float32Array; value: RescalingValue } {
+  if (v && typeof v === 'object' && !Array.isArray(v) && (v as { class_name?: unknown }).class_name === '__numpy__') {
+    v = (v as { config?: { value?: unknown } }).config?.value;
+  }
+  if (typeof v === 'number') {
+    checkNumber(v, what, where);
+    return { shape: [], data: new Float32Array([v]), value: v };
+  }
+  const shape: number[] = [];
+  for (let e: unknown = v; Array.isArray(e); e = e[0]) shape.push(e.length);
+  const flat: number[] = [];
+  const walk = (e: unknown, d: number): boolean => {
+    if (d === shape.length) { if (typeof e !== 'number' || !Number.isFinite(e)) return false; flat.push(e); return true; }
+    return Array.isArray(e) && e.length === shape[d] && e.every((x) => walk(x, d + 1));
+  };
+  if (!Array.isArray(v) || shape.length > 3 || shape.includes(0) || !walk(v, 0)) {
+    throw new RangeError(`convnet: ${where}: ${what} must be a number or a non-empty list of numbers (one per channel), got ${JSON.stringify(v)}`);
+  }
+  return { shape, data: Float32Array.from(flat), value: v as RescalingValue };
+}
+
+/** x · scale + offset; `scale` and `offset` are numbers or per-channel lists (broadcast as NumPy does). */
 export class Rescaling extends Layer {
   static readonly className = 'Rescaling';
-  readonly scale: number; readonly offset: number;
-  constructor(scale: number, offset?: number, args?: LayerArgs);
+  readonly scale: RescalingValue; readonly offset: RescalingValue;
+  private readonly scaleArr: { shape: number[]; data: Float32Array; value: RescalingValue };
+  private readonly offsetArr: { shape: number[]; data: Float32Array; value: RescalingValue };
+  constructor(scale: RescalingValue, offset?: RescalingValue, args?: LayerArgs);
   constructor(args: RescalingArgs);
   constructor(...a: unknown[]) {
     const o = layerOptions(positional(a, ['scale', 'offset']), ['scale', 'offset'], 'Rescaling');
     super(o);
-    this.scale = checkNumber(o.scale, 'scale', `Rescaling ${this.name}`);
-    this.offset = checkNumber(o.offset ?? 0, 'offset', `Rescaling ${this.name}`);
+    this.scaleArr = rescalingArray(o.scale, 'scale', `Rescaling ${this.name}`);
+    this.offsetArr = rescalingArray(o.offset ?? 0, 'offset', `Rescaling ${this.name}`);
+    this.scale = this.scaleArr.value; this.offset = this.offsetArr.value;
+  }
+  build(inputShape: Shape): void {
+    for (const [what, arr] of [['scale', this.scaleArr], ['offset', this.offsetArr]] as const) {
+      const tail = inputShape.slice(inputShape.length - arr.shape.length);
+      if (arr.shape.length > inputShape.length - 1 || arr.shape.some((d, i) => d !== 1 && tail[i] !== null && tail[i] !== d)) {
+        throw new RangeError(`convnet: Rescaling ${this.name}: ${what} of shape [${arr.shape.join(', ')}] does not broadcast against inputs of shape (${inputShape.map((d) => d ?? 'None').join(', ')}) (give one value per channel: ${inputShape[inputShape.length - 1]})`);
+      }
+    }
+    super.build(inputShape);
+  }
+  private static operand(arr: { shape: number[]; data: Float32Array }): Tensor | number {
+    return arr.shape.length === 0 ? arr.data[0] : tensor(arr.data, arr.shape);
   }
   call(x: Tensor): Tensor {
-    const y = this.scale === 1 ? x : mul(x, this.scale);
-    return this.offset === 0 ? y : add(y, this.offset);
+    const s = Rescaling.operand(this.scaleArr), o = Rescaling.operand(this.offsetArr);
+    const y = s === 1 ? x : mul(x, s);
+    return o === 0 ? y : add(y, o);
   }
   getConfig(): Record<string, unknown> { return { ...super.getConfig(), scale: this.scale, offset: this.offset }; }
 }

@@ -9,6 +9,7 @@
  */
 import { ProtoWriter } from './protobuf.js';
 import type { ShapeJSON } from './schema.js';
+import { rescalingArray } from '../../layers/preprocessing.js';
 
 /** One layer as the exporter sees it: Keras config, weights in Keras order and layouts. */
 export interface OnnxLayerInput {
@@ -225,8 +226,12 @@ const EXPORTERS: Record<string, LayerExporter> = {
   LeakyReLU(g, l) { g.current = g.node('LeakyRelu', [g.current], [{ name: 'alpha', f: Number(l.config.negative_slope ?? l.config.alpha ?? 0.3) }], l.name); },
   Softmax(g, l) { g.toNHWC(); g.current = g.node('Softmax', [g.current], [{ name: 'axis', i: Number(l.config.axis ?? -1) }], l.name); },
   Rescaling(g, l) {
-    const s = g.init(`${l.name}_scale`, [], new Float32Array([Number(l.config.scale ?? 1)]));
-    const o = g.init(`${l.name}_offset`, [], new Float32Array([Number(l.config.offset ?? 0)]));
+    // Numbers, or per-channel lists broadcast against the trailing (channels-last) axes.
+    const scale = rescalingArray(l.config.scale ?? 1, 'scale', `ONNX export: layer ${l.name}`);
+    const offset = rescalingArray(l.config.offset ?? 0, 'offset', `ONNX export: layer ${l.name}`);
+    if (scale.shape.length || offset.shape.length) g.toNHWC();
+    const s = g.init(`${l.name}_scale`, scale.shape, scale.data);
+    const o = g.init(`${l.name}_offset`, offset.shape, offset.data);
     g.current = g.node('Add', [g.node('Mul', [g.current, s], [], l.name), o], [], `${l.name}_offset`);
   },
   BatchNormalization(g, l) {
