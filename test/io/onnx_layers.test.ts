@@ -1,5 +1,7 @@
 // ONNX export of the newer layers, each model run by ONNX Runtime (onnxruntime-web, in Node) and
-// compared with `model.predict`: per-channel Rescaling.
+// compared with `model.predict`: per-channel Rescaling, DepthwiseConv2D, SeparableConv2D,
+// Conv2DTranspose (Keras's padding/output_padding sizes), Conv1D and the 1D pools, ReLU's options,
+// Resizing. Small shapes: the whole file runs in a few seconds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -63,4 +65,64 @@ test('Rescaling with per-channel scale and offset: predict, config round trip, O
   await saveModel(m, join(dir, 'resc.keras'));
   const back = await loadModel(join(dir, 'resc.keras'));
   assert.deepEqual(back.layers[0].getConfig().scale, [1, 2, 3]);
+});
+
+test('ONNX: DepthwiseConv2D (group = channels) and SeparableConv2D (depthwise + pointwise) match predict', async () => {
+  await check('depthwise', [7, 6, 3], () => [
+    new layers.DepthwiseConv2D({ kernelSize: 3, depthMultiplier: 2, padding: 'same', strides: 2, activation: 'relu6' }),
+    new layers.DepthwiseConv2D({ kernelSize: [2, 3] }), new layers.GlobalAveragePooling2D(),
+  ]);
+  await check('separable', [8, 7, 2], () => [
+    new layers.SeparableConv2D(4, 3, { padding: 'same', activation: 'relu' }),
+    new layers.SeparableConv2D({ filters: 3, kernelSize: 3, depthMultiplier: 2, strides: 2 }), new layers.Flatten(), new layers.Dense(2, { activation: 'softmax' }),
+  ]);
+});
+
+test('ONNX: Conv2DTranspose with Keras sizes (same/valid, strides, output_padding, dilation) matches predict', async () => {
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['k3 s2 same', { kernelSize: 3, strides: 2, padding: 'same' }],
+    ['k3 s2 valid', { kernelSize: 3, strides: 2 }],
+    ['k4 s2 same', { kernelSize: 4, strides: 2, padding: 'same' }],
+    ['k2 s3 valid', { kernelSize: 2, strides: 3 }],
+    ['k3 s2 same op1', { kernelSize: 3, strides: 2, padding: 'same', outputPadding: 1 }],
+    ['k3x2 s(2,3) valid op(1,0)', { kernelSize: [3, 2], strides: [2, 3], outputPadding: [1, 0] }],
+    ['k3 s1 same dilation 2', { kernelSize: 3, padding: 'same', dilationRate: 2 }],
+  ];
+  for (const [label, args] of cases) {
+    await check(`Conv2DTranspose ${label}`, [4, 5, 2], () => [new layers.Conv2DTranspose({ filters: 3, activation: 'tanh', ...args })]);
+  }
+});
+
+test('ONNX: Conv1D (valid, same, causal, strides, dilation) and the 1D pools match predict', async () => {
+  await check('Conv1D chain', [12, 3], () => [
+    new layers.Conv1D(4, 3, { activation: 'relu' }), new layers.Conv1D({ filters: 4, kernelSize: 3, padding: 'causal', dilationRate: 2 }),
+    new layers.Conv1D({ filters: 5, kernelSize: 2, padding: 'same', strides: 2 }), new layers.MaxPooling1D(2), new layers.GlobalAveragePooling1D(),
+    new layers.Dense(2),
+  ]);
+  await check('1D pools', [11, 2], () => [
+    new layers.AveragePooling1D({ poolSize: 3, strides: 2, padding: 'same' }), new layers.Conv1D(3, 2), new layers.GlobalMaxPooling1D({ keepdims: true }),
+    new layers.Flatten(),
+  ]);
+});
+
+test('ONNX: ReLU with max_value, negative_slope and threshold; GlobalAveragePooling2D/1D', async () => {
+  const opts: Array<Record<string, number | null>> = [
+    { maxValue: 6 }, { maxValue: 0.5 }, { negativeSlope: 0.1 }, { threshold: 0.3 }, { negativeSlope: 0.2, threshold: 0.25 },
+    { maxValue: 0.6, negativeSlope: 0.1, threshold: 0.2 }, { maxValue: 0.7, negativeSlope: 0.3 },
+  ];
+  for (const o of opts) {
+    await check(`ReLU ${JSON.stringify(o)}`, [3, 4, 2], () => [new layers.ReLU(o), new layers.GlobalAveragePooling2D()], { lo: -2, hi: 2 });
+    await check(`ReLU ${JSON.stringify(o)} rank 3`, [5, 2], () => [new layers.ReLU(o), new layers.GlobalAveragePooling1D()], { lo: -2, hi: 2 });
+  }
+});
+
+test('ONNX: Resizing (bilinear and nearest, up and down) matches predict', async () => {
+  for (const interpolation of ['bilinear', 'nearest'] as const) {
+    for (const [h, w] of [[9, 12], [3, 5], [6, 6]]) {
+      await check(`Resizing ${interpolation} to ${h}x${w}`, [6, 7, 2], () => [new layers.Resizing(h, w, { interpolation })]);
+    }
+  }
+  clearSession();
+  const m = new Sequential([new layers.InputLayer({ shape: [6, 8, 1] }), new layers.Resizing(4, 4, { cropToAspectRatio: true })]);
+  await assert.rejects(saveModel(m, join(dir, 'crop.onnx')), /Resizing with crop_to_aspect_ratio is not supported/);
 });

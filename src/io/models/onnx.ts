@@ -5,7 +5,8 @@
  * The graph takes the input as the user gives it to convnet (NHWC, batch first) and returns
  * what `predict` returns. Convolutions and pools run channels-first in ONNX, so a Transpose
  * goes in where the layout changes; Flatten transposes back first so the features come out in
- * Keras's height-width-channel order and the Dense kernels are used unchanged.
+ * Keras's height-width-channel order and the Dense kernels are used unchanged. The 1D layers
+ * (Conv1D, the 1D pools) run channels-first too ([batch, channels, steps]).
  */
 import { ProtoWriter } from './protobuf.js';
 import type { ShapeJSON } from './schema.js';
@@ -86,18 +87,18 @@ class GraphBuilder {
     return n;
   }
 
-  /** Puts the running tensor in channels-first layout (rank-4 inputs). */
-  toNCHW(): void {
+  /** Puts the running tensor in channels-first layout (rank-4 inputs; rank-3 [batch, steps, channels] for the 1D layers). */
+  toNCHW(rank = 4): void {
     if (this.layout === 'nchw') return;
-    if (this.rank !== 4) throw new Error(`ONNX export: a 2D layer got a rank-${this.rank} input`);
-    this.current = this.node('Transpose', [this.current], [{ name: 'perm', ints: [0, 3, 1, 2] }], 'to_nchw');
+    if (this.rank !== rank) throw new Error(`ONNX export: a ${rank - 2}D layer got a rank-${this.rank} input`);
+    this.current = this.node('Transpose', [this.current], [{ name: 'perm', ints: rank === 3 ? [0, 2, 1] : [0, 3, 1, 2] }], 'to_nchw');
     this.layout = 'nchw';
   }
 
   /** Puts the running tensor back in Keras's channels-last layout. */
   toNHWC(): void {
     if (this.layout !== 'nchw') return;
-    this.current = this.node('Transpose', [this.current], [{ name: 'perm', ints: [0, 2, 3, 1] }], 'to_nhwc');
+    this.current = this.node('Transpose', [this.current], [{ name: 'perm', ints: this.rank === 3 ? [0, 2, 1] : [0, 2, 3, 1] }], 'to_nhwc');
     this.layout = 'nhwc';
   }
 
@@ -171,22 +172,89 @@ const EXPORTERS: Record<string, LayerExporter> = {
   DepthwiseConv2D(g, l) {
     g.toNCHW();
     const [k, b] = l.weights;
-    const [kh, kw, ci, mult] = k.shape;
-    // Keras [kh, kw, in, multiplier] -> ONNX grouped conv [in * multiplier, 1, kh, kw], one group per input channel.
-    const w = new Float32Array(k.data.length);
-    for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci; i++) for (let m = 0; m < mult; m++) {
-      w[((i * mult + m) * kh + y) * kw + x] = k.data[((y * kw + x) * ci + i) * mult + m];
-    }
-    const inputs = [g.current, g.init(`${l.name}_kernel`, [ci * mult, 1, kh, kw], w)];
+    depthwise(g, l, k, b);
+    g.activation(l.config.activation, l.name);
+  },
+  SeparableConv2D(g, l) {
+    g.toNCHW();
+    const [dk, pk, b] = l.weights;
+    depthwise(g, l, dk, undefined);
+    // Pointwise: a 1x1 Conv over the depthwise output, with the bias.
+    const inputs = [g.current, g.init(`${l.name}_pointwise`, [pk.shape[3], pk.shape[2], 1, 1], hwioToOihw(pk.data, pk.shape))];
     if (b) inputs.push(g.init(`${l.name}_bias`, b.shape, b.data));
+    g.current = g.node('Conv', inputs, [{ name: 'kernel_shape', ints: [1, 1] }], `${l.name}_pointwise`);
+    g.activation(l.config.activation, l.name);
+  },
+  Conv2DTranspose(g, l) {
+    g.toNCHW();
+    const [k, b] = l.weights;
+    const [kh, kw, co, ci] = k.shape;
+    // Keras [kh, kw, out, in] -> ONNX ConvTranspose [in, out, kh, kw] (the same taps, no flip).
+    const w = new Float32Array(k.data.length);
+    for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let o = 0; o < co; o++) for (let i = 0; i < ci; i++) {
+      w[((i * co + o) * kh + y) * kw + x] = k.data[((y * kw + x) * co + o) * ci + i];
+    }
+    const strides = pair(l.config.strides ?? 1, 'strides', l.name);
+    const dil = pair(l.config.dilation_rate ?? 1, 'dilation_rate', l.name);
+    const outHW = [l.outputShape[1], l.outputShape[2]];
+    if (outHW.some((d) => d === null)) throw new Error(`ONNX export: layer ${l.name}: Conv2DTranspose needs a known output height and width`);
+    // Keras's sizes: the output is the input gradient of a conv over an output of [OH, OW] with this padding. ONNX gets
+    // that conv's leading pad, a tail of (stride - 1) extra rows/columns, and a Slice to [OH, OW].
+    const padBefore = [0, 1].map((a) => {
+      if (l.config.padding !== 'same') return 0;
+      const n = outHW[a] as number, eff = ([kh, kw][a] - 1) * dil[a] + 1;
+      return Math.floor(Math.max((Math.ceil(n / strides[a]) - 1) * strides[a] + eff - n, 0) / 2);
+    });
+    const inputs = [g.current, g.init(`${l.name}_kernel`, [ci, co, kh, kw], w)];
+    if (b) inputs.push(g.init(`${l.name}_bias`, b.shape, b.data));
+    g.current = g.node('ConvTranspose', inputs, [
+      { name: 'kernel_shape', ints: [kh, kw] }, { name: 'strides', ints: strides }, { name: 'dilations', ints: dil },
+      { name: 'pads', ints: [padBefore[0], padBefore[1], 0, 0] }, { name: 'output_padding', ints: strides.map((st) => st - 1) },
+    ], l.name);
+    const starts = g.init(`${l.name}_starts`, [2], BigInt64Array.from([0n, 0n]));
+    const ends = g.init(`${l.name}_ends`, [2], BigInt64Array.from(outHW.map((d) => BigInt(d as number))));
+    const axes = g.init(`${l.name}_axes`, [2], BigInt64Array.from([2n, 3n]));
+    g.current = g.node('Slice', [g.current, starts, ends, axes], [], `${l.name}_crop`);
+    g.activation(l.config.activation, l.name);
+  },
+  Conv1D(g, l) {
+    g.toNCHW(3);
+    const [k, b] = l.weights;
+    const [kl, ci, co] = k.shape;
+    if (Number(l.config.groups ?? 1) !== 1) throw new Error(`ONNX export: layer ${l.name}: Conv1D with groups != 1 is not supported`);
+    // Keras [k, in, out] -> ONNX [out, in, k].
+    const w = new Float32Array(k.data.length);
+    for (let t = 0; t < kl; t++) for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) w[(o * ci + i) * kl + t] = k.data[(t * ci + i) * co + o];
+    const inputs = [g.current, g.init(`${l.name}_kernel`, [co, ci, kl], w)];
+    if (b) inputs.push(g.init(`${l.name}_bias`, b.shape, b.data));
+    const dil = single(l.config.dilation_rate ?? 1, 'dilation_rate', l.name);
     const attrs: Attr[] = [
-      { name: 'kernel_shape', ints: [kh, kw] }, { name: 'group', i: ci },
-      { name: 'strides', ints: pair(l.config.strides ?? 1, 'strides', l.name) },
-      { name: 'dilations', ints: pair(l.config.dilation_rate ?? 1, 'dilation_rate', l.name) },
+      { name: 'kernel_shape', ints: [kl] }, { name: 'strides', ints: [single(l.config.strides ?? 1, 'strides', l.name)] }, { name: 'dilations', ints: [dil] },
     ];
     if (l.config.padding === 'same') attrs.push({ name: 'auto_pad', s: 'SAME_UPPER' });
+    else if (l.config.padding === 'causal') attrs.push({ name: 'pads', ints: [(kl - 1) * dil, 0] });
     g.current = g.node('Conv', inputs, attrs, l.name);
     g.activation(l.config.activation, l.name);
+  },
+  MaxPooling1D(g, l) { g.toNCHW(3); g.current = g.node('MaxPool', [g.current], pool1dAttrs(l), l.name); },
+  AveragePooling1D(g, l) { g.toNCHW(3); g.current = g.node('AveragePool', [g.current], pool1dAttrs(l), l.name); },
+  GlobalAveragePooling1D(g, l) { globalPool(g, l, 'GlobalAveragePool', 3); },
+  GlobalMaxPooling1D(g, l) { globalPool(g, l, 'GlobalMaxPool', 3); },
+  Resizing(g, l) {
+    if (l.config.crop_to_aspect_ratio || l.config.pad_to_aspect_ratio) throw new Error(`ONNX export: layer ${l.name}: Resizing with crop_to_aspect_ratio is not supported`);
+    const interp = String(l.config.interpolation ?? 'bilinear');
+    if (interp !== 'bilinear' && interp !== 'nearest') throw new Error(`ONNX export: layer ${l.name}: Resizing with ${interp} interpolation is not supported`);
+    g.toNCHW();
+    // sizes = [N, C] of the input (known only at run time) followed by [height, width].
+    const nc = g.node('Slice', [g.node('Shape', [g.current], [], `${l.name}_shape`), g.init(`${l.name}_s0`, [1], BigInt64Array.from([0n])),
+      g.init(`${l.name}_s1`, [1], BigInt64Array.from([2n]))], [], `${l.name}_nc`);
+    const hw = g.init(`${l.name}_hw`, [2], BigInt64Array.from([BigInt(Number(l.config.height)), BigInt(Number(l.config.width))]));
+    const sizes = g.node('Concat', [nc, hw], [{ name: 'axis', i: 0 }], `${l.name}_sizes`);
+    // TensorFlow's half-pixel centres (antialias off). Nearest: TF takes floor((i + 0.5) / scale), which is ONNX's
+    // half_pixel coordinate (that value minus 0.5) rounded half up (tf_half_pixel_for_nn says so too, deprecated in opset 13).
+    const attrs: Attr[] = [{ name: 'mode', s: interp === 'bilinear' ? 'linear' : 'nearest' }, { name: 'coordinate_transformation_mode', s: 'half_pixel' }];
+    if (interp === 'nearest') attrs.push({ name: 'nearest_mode', s: 'round_prefer_ceil' });
+    g.current = g.node('Resize', [g.current, '', '', sizes], attrs, l.name);
   },
   Dense(g, l) {
     g.toNHWC();
@@ -216,12 +284,25 @@ const EXPORTERS: Record<string, LayerExporter> = {
   Activation(g, l) { g.activation(l.config.activation, l.name); },
   ReLU(g, l) {
     const c = l.config;
-    if ((c.negative_slope ?? 0) !== 0 || (c.threshold ?? 0) !== 0) throw new Error(`ONNX export: layer ${l.name}: ReLU with negative_slope/threshold is not supported`);
-    if (c.max_value != null) {
-      const lo = g.init('zero', [], new Float32Array([0]));
-      const hi = g.init('max', [], new Float32Array([Number(c.max_value)]));
-      g.current = g.node('Clip', [g.current, lo, hi], [], l.name);
-    } else g.current = g.node('Relu', [g.current], [], l.name);
+    const ns = Number(c.negative_slope ?? 0), th = Number(c.threshold ?? 0);
+    const mx = c.max_value == null ? null : Number(c.max_value);
+    const x = g.current;
+    if (ns === 0 && th === 0) {
+      if (mx !== null) g.current = g.node('Clip', [x, g.init('zero', [], new Float32Array([0])), g.init('max', [], new Float32Array([mx]))], [], l.name);
+      else g.current = g.node('Relu', [x], [], l.name);
+      return;
+    }
+    if (th === 0 && mx === null) { g.current = g.node('LeakyRelu', [x], [{ name: 'alpha', f: ns }], l.name); return; }
+    // Keras's general form: x * (x > threshold), clipped at max_value, minus negative_slope * relu(threshold - x).
+    const t = g.init(`${l.name}_threshold`, [], new Float32Array([th]));
+    const mask = g.node('Cast', [g.node('Greater', [x, t], [], `${l.name}_gt`)], [{ name: 'to', i: FLOAT }], `${l.name}_mask`);
+    let y = g.node('Mul', [x, mask], [], `${l.name}_pos`);
+    if (mx !== null) y = g.node('Min', [y, g.init(`${l.name}_max`, [], new Float32Array([mx]))], [], `${l.name}_clip`);
+    if (ns !== 0) {
+      const below = g.node('Relu', [g.node('Sub', [t, x], [], `${l.name}_below`)], [], `${l.name}_below_relu`);
+      y = g.node('Sub', [y, g.node('Mul', [below, g.init(`${l.name}_slope`, [], new Float32Array([ns]))], [], `${l.name}_neg`)], [], l.name);
+    }
+    g.current = y;
   },
   LeakyReLU(g, l) { g.current = g.node('LeakyRelu', [g.current], [{ name: 'alpha', f: Number(l.config.negative_slope ?? l.config.alpha ?? 0.3) }], l.name); },
   Softmax(g, l) { g.toNHWC(); g.current = g.node('Softmax', [g.current], [{ name: 'axis', i: Number(l.config.axis ?? -1) }], l.name); },
@@ -292,8 +373,42 @@ const EXPORTERS: Record<string, LayerExporter> = {
   },
 };
 
-function globalPool(g: GraphBuilder, l: OnnxLayerInput, op: string): void {
-  g.toNCHW();
+/** A Keras 1D size: `n` or `[n]`. */
+function single(v: unknown, what: string, layer: string): number {
+  const n = Array.isArray(v) && v.length === 1 ? Number(v[0]) : typeof v === 'number' ? v : NaN;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`ONNX export: layer ${layer}: bad ${what} ${JSON.stringify(v)}`);
+  return n;
+}
+
+function pool1dAttrs(l: OnnxLayerInput): Attr[] {
+  const ps = single(l.config.pool_size ?? 2, 'pool_size', l.name);
+  const st = l.config.strides == null ? ps : single(l.config.strides, 'strides', l.name);
+  const attrs: Attr[] = [{ name: 'kernel_shape', ints: [ps] }, { name: 'strides', ints: [st] }];
+  if (l.config.padding === 'same') attrs.push({ name: 'auto_pad', s: 'SAME_UPPER' });
+  return attrs;
+}
+
+/** A depthwise conv (no activation): Keras [kh, kw, in, multiplier] as an ONNX Conv with one group per input channel. */
+function depthwise(g: GraphBuilder, l: OnnxLayerInput, k: { shape: number[]; data: Float32Array }, b: { shape: number[]; data: Float32Array } | undefined): void {
+  const [kh, kw, ci, mult] = k.shape;
+  // Keras [kh, kw, in, multiplier] -> ONNX grouped conv [in * multiplier, 1, kh, kw].
+  const w = new Float32Array(k.data.length);
+  for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci; i++) for (let m = 0; m < mult; m++) {
+    w[((i * mult + m) * kh + y) * kw + x] = k.data[((y * kw + x) * ci + i) * mult + m];
+  }
+  const inputs = [g.current, g.init(`${l.name}_depthwise`, [ci * mult, 1, kh, kw], w)];
+  if (b) inputs.push(g.init(`${l.name}_bias`, b.shape, b.data));
+  const attrs: Attr[] = [
+    { name: 'kernel_shape', ints: [kh, kw] }, { name: 'group', i: ci },
+    { name: 'strides', ints: pair(l.config.strides ?? 1, 'strides', l.name) },
+    { name: 'dilations', ints: pair(l.config.dilation_rate ?? 1, 'dilation_rate', l.name) },
+  ];
+  if (l.config.padding === 'same') attrs.push({ name: 'auto_pad', s: 'SAME_UPPER' });
+  g.current = g.node('Conv', inputs, attrs, l.name);
+}
+
+function globalPool(g: GraphBuilder, l: OnnxLayerInput, op: string, rank = 4): void {
+  g.toNCHW(rank);
   g.current = g.node(op, [g.current], [], l.name);
   if (l.config.keepdims) {
     g.toNHWC();
@@ -341,13 +456,13 @@ function buildGraph(g: GraphBuilder, graph: OnnxGraphInput): { name: string; sha
     const merge = MERGE_OPS[l.className];
     if (merge) {
       // One layout for all inputs: channels-first when they all are, channels-last otherwise.
-      const layout: Layout = ins.every((s) => s.layout === 'nchw') ? 'nchw' : ins[0].rank === 4 ? 'nhwc' : ins[0].layout;
+      const layout: Layout = ins.every((s) => s.layout === 'nchw') ? 'nchw' : ins[0].rank >= 3 ? 'nhwc' : ins[0].layout;
       const names = ins.map((s) => { load(s); if (layout === 'nhwc') g.toNHWC(); return g.current; });
       const rank = ins[0].rank;
       if (l.className === 'Concatenate') {
         let axis = Number(l.config.axis ?? -1);
         if (axis < 0) axis += rank;
-        if (layout === 'nchw') axis = [0, 2, 3, 1][axis];
+        if (layout === 'nchw') axis = (rank === 3 ? [0, 2, 1] : [0, 2, 3, 1])[axis];
         g.current = g.node('Concat', names, [{ name: 'axis', i: axis }], l.name);
       } else {
         g.current = g.node(merge, names, [], l.name);
