@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { ImageDataGenerator } from '../data/index.js';
 import { setSeed } from '../tensor/random.js';
-import { compiledModelFromConfig } from './model.js';
+import { classModeFor, compiledModelFromConfig } from './model.js';
 import type { Model } from '../models/index.js';
 import { TrialInterrupted, type TrialRunner } from './sweep.js';
 
@@ -22,10 +22,12 @@ export function defaultTrialRunner(opts: TrialRunnerOptions = {}): TrialRunner {
     const { config, settings } = ctx;
     setSeed(settings.seed);
     const size = settings.targetSize;
+    // Two classes train as binary (one sigmoid), three or more as categorical (softmax, one-hot labels), as the notebook does.
+    const numClasses = ctx.data.classes.length;
     const gen = new ImageDataGenerator({ rescale: 1 / 255, validationSplit: 0.2 });
     if (opts.cacheDir) mkdirSync(opts.cacheDir, { recursive: true });
     const flow = (subset: 'training' | 'validation') => gen.flowFromDirectory(ctx.data.dir, {
-      targetSize: [size, size], batchSize: config.batchSize, classMode: 'binary', seed: settings.seed, shuffle: true, subset,
+      targetSize: [size, size], batchSize: config.batchSize, classMode: classModeFor(numClasses), seed: settings.seed, shuffle: true, subset,
       // One cache per (split, size, data fraction): successive halving's rungs each keep theirs.
       cache: opts.cacheDir ? join(opts.cacheDir, `${subset}-${size}${settings.subset < 1 ? `-f${settings.subset}` : ''}.cache`) : false, log: ctx.log, verbose: ctx.index === 0,
     });
@@ -43,7 +45,7 @@ export function defaultTrialRunner(opts: TrialRunnerOptions = {}): TrialRunner {
         for (let e = 0; e < resume.epoch; e++) train.onEpochEnd();
         ctx.log(`Resuming from the checkpoint after epoch ${resume.epoch} of ${settings.epochs}`);
       } else {
-        model = compiledModelFromConfig(config, size, settings.seed);
+        model = compiledModelFromConfig(config, size, settings.seed, numClasses);
       }
       const history: Record<string, number[]> = resume ? structuredClone(resume.history) : {};
       const perEpoch = ctx.checkpoint || ctx.onEpochEnd ? [{
