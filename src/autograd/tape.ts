@@ -5,7 +5,7 @@
  * so depth is unlimited.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { fmtShape, setReshapeHook } from '../tensor/tensor.js';
+import { fmtShape, setReshapeHook, copyInto } from '../tensor/tensor.js';
 import { accumulate } from '../ops/util.js';
 
 /**
@@ -98,7 +98,7 @@ function backward(tape: Tape, value: Tensor, wrt: Tensor[]): Map<number, Tensor>
     if (n) refs.set(g, n); else refs.delete(g);
   };
   const seed = new Tensor(value.shape, 'float32');
-  seed.f32().fill(1);
+  seed.store.fill(seed, 1);
   put(value.id, seed);
   for (let i = tape.nodes.length - 1; i >= 0; i--) {
     const node = tape.nodes[i];
@@ -122,7 +122,7 @@ function backward(tape: Tape, value: Tensor, wrt: Tensor[]): Map<number, Tensor>
         accumulate(prev, g);
       } else {
         const sum = new Tensor(x.shape, 'float32');
-        sum.f32().set(prev.f32());
+        copyInto(prev, sum);
         accumulate(sum, g);
         drop(x.id);
         put(x.id, sum);
@@ -136,6 +136,6 @@ function backward(tape: Tape, value: Tensor, wrt: Tensor[]): Map<number, Tensor>
 
 function zerosLike(t: Tensor): Tensor {
   const z = new Tensor(t.shape, 'float32');
-  z.f32().fill(0);
+  z.store.fill(z, 0);
   return z;
 }

@@ -4,6 +4,7 @@
  * `deserializeLayer`, and classes are registered by their Keras class name.
  */
 import { Tensor, fmtShape } from '../tensor/index.js';
+import { copyInto } from '../tensor/tensor.js';
 import type { Initializer } from './initializers.js';
 import type { Regularizer } from './regularizers.js';
 import {
@@ -36,7 +37,7 @@ export class Variable {
       throw new RangeError(`convnet: cannot assign a tensor of shape ${fmtShape(t.shape)} to weight ${this.path} of shape ${fmtShape(this._value.shape)}`);
     }
     if (t === this._value) return;
-    this._value.view().set(t.dtype === this._value.dtype ? t.view() : Float32Array.from(t.view() as ArrayLike<number>));
+    copyInto(t, this._value);
   }
   /** A copy of the value. */
   read(): Tensor { return this._value.clone(); }

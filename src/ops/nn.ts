@@ -58,9 +58,7 @@ export function dropout(x: Tensor, rate: number, rng: Rng): Tensor {
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`convnet: dropout: rate must be in [0, 1), got ${rate}`);
   if (rate === 0) return x;
   const mask = out(x.shape);
-  const mv = mask.f32();
-  const keep = 1 / (1 - rate);
-  for (let i = 0; i < mv.length; i++) mv[i] = rng.random() >= rate ? keep : 0;
+  B().randomMask(mask, rate, 1 / (1 - rate), rng);
   const y = out(x.shape);
   const flat = { outShape: [x.size], aStrides: [1], bStrides: [1] };
   B().binary('mul', x, mask, y, flat);
@@ -87,13 +85,12 @@ export function takeRows(x: Tensor, indices: ArrayLike<number>): Tensor {
   assertTensor(x, 'takeRows');
   const n = x.shape[0];
   const row = x.size / Math.max(n, 1);
-  const y = out([indices.length, ...x.shape.slice(1)], x.dtype);
-  const xv = x.view(), yv = y.view();
   for (let i = 0; i < indices.length; i++) {
     const r = indices[i];
     if (!Number.isInteger(r) || r < 0 || r >= n) throw new RangeError(`convnet: takeRows: index ${r} is out of range for ${n} rows`);
-    yv.set(xv.subarray(r * row, (r + 1) * row), i * row);
   }
+  const y = out([indices.length, ...x.shape.slice(1)], x.dtype);
+  B().gatherRows(x, indices, y, row);
   return y;
 }
 
@@ -113,22 +110,14 @@ export function concat(tensors: Tensor[], axis = 0): Tensor {
   const total = tensors.reduce((s, t) => s + t.shape[ax], 0);
   const shape = first.shape.slice(); shape[ax] = total;
   const y = out(shape, first.dtype);
-  const yv = y.view();
-  let off = 0;
-  for (const t of tensors) {
-    const tv = t.view(), w = t.shape[ax] * inner;
-    for (let o = 0; o < outer; o++) yv.set(tv.subarray(o * w, (o + 1) * w), o * total * inner + off);
-    off += w;
-  }
+  B().concat(tensors, y, outer);
   if (first.dtype === 'float32') {
     record('concat', tensors, y, (dy) => {
-      const dv = dy.f32();
-      let o2 = 0;
+      let start = 0;
       return tensors.map((t) => {
         const g = out(t.shape);
-        const gv = g.f32(), w = t.shape[ax] * inner;
-        for (let o = 0; o < outer; o++) gv.set(dv.subarray(o * total * inner + o2, o * total * inner + o2 + w), o * w);
-        o2 += w;
+        B().sliceColumns(dy, g, outer, start);
+        start += t.shape[ax] * inner;
         return g;
       });
     });

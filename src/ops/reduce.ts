@@ -48,7 +48,7 @@ function finish(r: Tensor, x: Tensor, axes: number[], keepDims: boolean): Tensor
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(x.shape, shape)) return x;
   const y = out(shape);
-  y.f32().fill(0);
+  B().fill(y, 0);
   const rank = shape.length;
   const xs = x.shape;
   if (xs.length > rank) throw new RangeError(`convnet: broadcastTo: cannot broadcast ${fmtShape(xs)} to ${fmtShape(shape)}`);

@@ -64,14 +64,14 @@ export abstract class Optimizer {
   }
 
   /** Number of updates applied so far. */
-  get iterations(): number { return this.iterationVar.value.view()[0]; }
-  set iterations(n: number) { this.iterationVar.value.view()[0] = n; }
+  get iterations(): number { return this.iterationVar.value.dataSync()[0]; }
+  set iterations(n: number) { this.iterationVar.value.write([n]); }
 
   /** The learning rate the next update uses. */
   get learningRate(): number {
     if (this.lr instanceof LearningRateSchedule) return this.lr.call(this.iterations);
     // The float32 variable may have been restored from a file; otherwise keep the exact number given.
-    const v = this.lrVar!.value.view()[0];
+    const v = this.lrVar!.value.dataSync()[0];
     return v === Math.fround(this.lr) ? this.lr : v;
   }
   /** Sets a constant learning rate (ReduceLROnPlateau, LearningRateScheduler); replaces a schedule. */
@@ -79,7 +79,7 @@ export abstract class Optimizer {
     if (!(typeof v === 'number' && v >= 0 && Number.isFinite(v))) throw new RangeError(`convnet: learningRate must be a non-negative number, got ${v}`);
     this.lr = v;
     if (!this.lrVar) this.lrVar = new Variable(scalar(v), 'learning_rate', `${this.name}/learning_rate`, false);
-    this.lrVar.value.view()[0] = v;
+    this.lrVar.value.write([v]);
   }
   get schedule(): LearningRateSchedule | null { return this.lr instanceof LearningRateSchedule ? this.lr : null; }
 
@@ -141,13 +141,13 @@ export abstract class Optimizer {
     if (this.clipvalue !== null) return grads.map((g) => clip(g, -this.clipvalue!, this.clipvalue!));
     if (this.clipnorm !== null) {
       return grads.map((g) => {
-        const n = sqrt(sum(square(g))).view()[0];
+        const n = sqrt(sum(square(g))).dataSync()[0];
         return n > this.clipnorm! ? mul(g, this.clipnorm! / n) : g;
       });
     }
     if (this.globalClipnorm !== null) {
       let total = 0;
-      for (const g of grads) total += sum(square(g)).view()[0];
+      for (const g of grads) total += sum(square(g)).dataSync()[0];
       const n = Math.sqrt(total);
       return n > this.globalClipnorm ? grads.map((g) => mul(g, this.globalClipnorm! / n)) : grads;
     }

@@ -6,10 +6,9 @@ export interface RandomOptions { seed?: number | null; rng?: Rng }
 
 function fill(shape: readonly number[], opts: RandomOptions, draw: (r: Rng) => number): Tensor {
   const r = opts.rng ?? rngFor(opts.seed);
-  const t = new Tensor(shape, 'float32');
-  const v = t.f32();
+  const v = new Float32Array(sizeOf(shape));
   for (let i = 0; i < v.length; i++) v[i] = draw(r);
-  return t;
+  return new Tensor(shape, 'float32').write(v);
 }
 
 /** Uniform in [min, max). */
