@@ -1,0 +1,611 @@
+/**
+ * The webgpu backend: every Backend method as a WGSL compute kernel (src/backend/webgpu/wgsl.ts).
+ *
+ * Memory. Until tensor storage moves behind the Backend seam (issue 14 step 1), tensors live in the
+ * WebAssembly heap and this backend mirrors them: the first time a tensor is an input its bytes are
+ * uploaded to a GPU buffer; outputs are written on the GPU only and marked newer than the heap.
+ * `await read(t)` (or `await sync()` for every such tensor) copies GPU results back into the heap,
+ * after which `view()`/`dataSync()` see them. A tensor written on the host after its first GPU use
+ * is not re-uploaded. Every lookup of a tensor's GPUBuffer goes through `bufferOf()`, the one place
+ * that changes when tensors carry a backend-owned handle.
+ *
+ * Buffers come from a pool by size class and return to it when the tensor's heap block is released
+ * (swept every few calls). Pipelines are compiled once per kernel variant and cached. Each call
+ * writes its parameters into one 128-byte uniform buffer and submits its own command buffer; the
+ * queue orders writes and dispatches, so pooled buffers are reused right after a submit.
+ */
+import type {
+  Backend, UnaryOp, Activation, BinaryOp, ReduceOp, BroadcastParams, MatMulParams, Conv2DParams,
+  Pool2DParams, AdamParams, SGDParams, RMSpropParams, DepthwiseConv2DParams,
+} from '../backend.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { BYTES, type TypedArray } from '../../tensor/dtype.js';
+import { heap } from '../../tensor/heap.js';
+import * as K from './wgsl.js';
+
+// Minimal structural types of the WebGPU API this file uses (TypeScript's DOM lib has none yet).
+export interface GpuBuffer { readonly size: number; destroy(): void; mapAsync(mode: number): Promise<void>; getMappedRange(): ArrayBuffer; unmap(): void }
+interface GpuPipeline { getBindGroupLayout(i: number): unknown }
+interface GpuPass { setPipeline(p: GpuPipeline): void; setBindGroup(i: number, g: unknown): void; dispatchWorkgroups(x: number, y?: number, z?: number): void; end(): void }
+interface GpuEncoder { beginComputePass(): GpuPass; copyBufferToBuffer(s: GpuBuffer, so: number, d: GpuBuffer, doff: number, n: number): void; finish(): unknown }
+export interface GpuDevice {
+  readonly limits: Record<string, number>;
+  readonly queue: { writeBuffer(b: GpuBuffer, off: number, data: ArrayBufferView | ArrayBufferLike, dataOff?: number, size?: number): void; submit(c: unknown[]): void; onSubmittedWorkDone(): Promise<void> };
+  createBuffer(d: { size: number; usage: number }): GpuBuffer;
+  createShaderModule(d: { code: string }): unknown;
+  createComputePipeline(d: { layout: 'auto'; compute: { module: unknown; entryPoint: string } }): GpuPipeline;
+  createBindGroup(d: { layout: unknown; entries: { binding: number; resource: { buffer: GpuBuffer } }[] }): unknown;
+  createCommandEncoder(): GpuEncoder;
+  addEventListener?(type: string, fn: (e: { error?: { message?: string } }) => void): void;
+  destroy?(): void;
+}
+
+const USAGE = { MAP_READ: 1, COPY_SRC: 4, COPY_DST: 8, UNIFORM: 0x40, STORAGE: 0x80 };
+const MAP_MODE_READ = 1;
+const MAX_GROUPS = 65535;
+
+/** A GPU copy of a tensor's bytes; `dirty` when the GPU holds newer data than the heap. */
+interface Mirror { buf: GpuBuffer; bytes: number; dirty: boolean }
+type Use = 'in' | 'out' | 'inout';
+interface Binding { binding: number; buf: GpuBuffer; write?: boolean }
+
+/** Size classes: 256 bytes, then 2^k and 1.5 * 2^k. */
+function sizeClass(bytes: number): number {
+  let c = 256;
+  while (c < bytes) {
+    const mid = c + c / 2;
+    if (mid >= bytes) return mid;
+    c *= 2;
+  }
+  return c;
+}
+
+function grid(groups: number): [number, number] {
+  if (groups <= MAX_GROUPS) return [Math.max(groups, 1), 1];
+  const y = Math.ceil(groups / MAX_GROUPS);
+  return [Math.ceil(groups / y), y];
+}
+
+function convWords(u: Uint32Array, f: Float32Array, p: Conv2DParams): void {
+  const w = [p.batch, p.inH, p.inW, p.inC, p.outH, p.outW, p.outC, p.kH, p.kW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop, p.padLeft];
+  for (let i = 0; i < w.length; i++) u[8 + i] = w[i];
+  f[23] = p.alpha;
+  u[24] = K.UNARY_CODES.indexOf(p.activation);
+}
+
+function poolWords(u: Uint32Array, p: Pool2DParams): void {
+  const w = [p.batch, p.inH, p.inW, p.channels, p.outH, p.outW, p.poolH, p.poolW, p.strideH, p.strideW, p.padTop, p.padLeft];
+  for (let i = 0; i < w.length; i++) u[4 + i] = w[i];
+}
+
+export class WebGPUBackend implements Backend {
+  readonly name = 'webgpu';
+  get threads(): number { return 1; }
+  setThreads(_n: number): void { /* the GPU schedules its own parallelism */ }
+
+  private readonly pipelines = new Map<string, GpuPipeline>();
+  private readonly pool = new Map<number, GpuBuffer[]>();
+  private readonly uniforms: GpuBuffer[] = [];
+  private readonly mirrors = new Map<object, Map<string, Mirror>>();
+  private calls = 0;
+  private errors: string[] = [];
+  /** Bytes of GPU buffers created (pooled or in use). */
+  bytesAllocated = 0;
+
+  constructor(readonly device: GpuDevice, readonly adapterName = 'webgpu') {
+    device.addEventListener?.('uncapturederror', (e) => { if (this.errors.length < 3) this.errors.push((e.error?.message ?? String(e)).split('\n - While')[0]); });
+  }
+
+  // ---- memory ----------------------------------------------------------------------------------------
+
+  private acquire(bytes: number): GpuBuffer {
+    const cls = sizeClass(bytes);
+    const free = this.pool.get(cls);
+    if (free?.length) return free.pop()!;
+    this.bytesAllocated += cls;
+    return this.device.createBuffer({ size: cls, usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
+  }
+
+  private releaseBuffer(b: GpuBuffer): void {
+    let free = this.pool.get(b.size);
+    if (!free) this.pool.set(b.size, (free = []));
+    free.push(b);
+  }
+
+  /** Returns the buffers of tensors whose heap blocks were released to the pool. */
+  private sweep(): void {
+    for (const [storage, m] of this.mirrors) {
+      if ((storage as { refs: number }).refs > 0) continue;
+      for (const e of m.values()) this.releaseBuffer(e.buf);
+      this.mirrors.delete(storage);
+    }
+  }
+
+  /**
+   * The GPUBuffer holding tensor `t` (the one lookup every kernel goes through). 'in' uploads the
+   * heap bytes on first use; 'out' and 'inout' mark the GPU copy newer than the heap.
+   */
+  private bufferOf(t: Tensor, use: Use): GpuBuffer {
+    if (t.disposed) throw new Error(`convnet: webgpu: a disposed tensor (${t.shape.join('x')}) was passed to a kernel`);
+    if (t.dtype === 'float64' && use !== 'in') { /* float64 moves as bytes (transpose); arithmetic refuses it earlier */ }
+    const storage = (t as unknown as { storage: object }).storage;
+    let m = this.mirrors.get(storage);
+    if (!m) this.mirrors.set(storage, (m = new Map()));
+    const bytes = Math.max(4, Math.ceil((t.size * BYTES[t.dtype]) / 4) * 4);
+    const key = `${t.offset}:${bytes}`;
+    let e = m.get(key);
+    if (!e) {
+      e = { buf: this.acquire(bytes), bytes, dirty: false };
+      m.set(key, e);
+      if (use !== 'out') this.upload(t, e.buf);
+    }
+    if (use !== 'in') e.dirty = true;
+    return e.buf;
+  }
+
+  private upload(t: Tensor, buf: GpuBuffer): void {
+    const v = t.view();
+    const n = v.byteLength;
+    if (n === 0) return;
+    const bytes = new Uint8Array(Math.ceil(n / 4) * 4);
+    bytes.set(new Uint8Array(v.buffer, v.byteOffset, n));
+    this.device.queue.writeBuffer(buf, 0, bytes.buffer, 0, bytes.byteLength);
+  }
+
+  /** Copies GPU results of these tensors back into the heap (those newer on the GPU). */
+  private async download(list: { t: Tensor; e: Mirror }[]): Promise<void> {
+    if (!list.length) return;
+    const enc = this.device.createCommandEncoder();
+    const staging = list.map(({ e }) => {
+      const s = this.device.createBuffer({ size: e.bytes, usage: USAGE.MAP_READ | USAGE.COPY_DST });
+      enc.copyBufferToBuffer(e.buf, 0, s, 0, e.bytes);
+      return s;
+    });
+    this.device.queue.submit([enc.finish()]);
+    await Promise.all(staging.map((s) => s.mapAsync(MAP_MODE_READ)));
+    this.throwErrors();
+    list.forEach(({ t, e }, i) => {
+      const src = new Uint8Array(staging[i].getMappedRange());
+      if (!t.disposed) {
+        const v = t.view();
+        new Uint8Array(v.buffer, v.byteOffset, v.byteLength).set(src.subarray(0, v.byteLength));
+        e.dirty = false;
+      }
+      staging[i].unmap();
+      staging[i].destroy();
+    });
+  }
+
+  private mirrorOf(t: Tensor): Mirror | undefined {
+    const storage = (t as unknown as { storage: object }).storage;
+    const bytes = Math.max(4, Math.ceil((t.size * BYTES[t.dtype]) / 4) * 4);
+    return this.mirrors.get(storage)?.get(`${t.offset}:${bytes}`);
+  }
+
+  /** The tensor's data, after copying GPU results into the heap. */
+  async read(t: Tensor): Promise<TypedArray> {
+    const e = this.mirrorOf(t);
+    if (e?.dirty) await this.download([{ t, e }]);
+    else await this.device.queue.onSubmittedWorkDone();
+    this.throwErrors();
+    return t.dataSync();
+  }
+
+  /** Copies every tensor the GPU wrote back into the heap (then host reads see them). */
+  async sync(): Promise<void> {
+    const list: { t: Tensor; e: Mirror }[] = [];
+    for (const [storage, m] of this.mirrors) {
+      const s = storage as { refs: number; ptr: number };
+      if (s.refs <= 0) continue;
+      for (const [key, e] of m) {
+        if (!e.dirty) continue;
+        const [offset] = key.split(':').map(Number);
+        list.push({ t: viewTensor(storage, offset, e.bytes), e });
+      }
+    }
+    if (list.length) await this.download(list);
+    else await this.device.queue.onSubmittedWorkDone();
+    this.throwErrors();
+  }
+
+  /** Forgets the GPU copy of `t` (after the host wrote it) so its next use uploads the heap bytes. */
+  invalidate(t: Tensor): void {
+    const storage = (t as unknown as { storage: object }).storage;
+    const m = this.mirrors.get(storage);
+    if (!m) return;
+    for (const [k, e] of m) { if (e.dirty) continue; this.releaseBuffer(e.buf); m.delete(k); }
+  }
+
+  private throwErrors(): void {
+    if (!this.errors.length) return;
+    const msg = this.errors.join('; ');
+    this.errors = [];
+    throw new Error(`convnet: webgpu: ${msg}`);
+  }
+
+  // ---- dispatch ----------------------------------------------------------------------------------------
+
+  private pipeline(key: string, source: () => string): GpuPipeline {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const module = this.device.createShaderModule({ code: source() });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private params(): { u: Uint32Array; f: Float32Array } {
+    const u = new Uint32Array(K.PARAM_WORDS);
+    return { u, f: new Float32Array(u.buffer) };
+  }
+
+  /**
+   * Runs one or more dispatches in one command buffer. An input bound read-only that is also bound
+   * writable (out aliases x) is first copied, since WebGPU forbids such aliasing in a dispatch.
+   */
+  private run(steps: { key: string; src: () => string; params: Uint32Array; bind: Binding[]; groups: [number, number, number?] }[], temps: GpuBuffer[] = []): void {
+    if (++this.calls % 32 === 0) this.sweep();
+    const enc = this.device.createCommandEncoder();
+    const uniforms: GpuBuffer[] = [];
+    for (const s of steps) {
+      const pipe = this.pipeline(s.key, s.src);
+      const ub = this.uniforms.pop() ?? this.device.createBuffer({ size: K.PARAM_WORDS * 4, usage: USAGE.UNIFORM | USAGE.COPY_DST });
+      uniforms.push(ub);
+      this.device.queue.writeBuffer(ub, 0, s.params.buffer, 0, K.PARAM_WORDS * 4);
+      const written = new Set(s.bind.filter((b) => b.write).map((b) => b.buf));
+      const entries = [{ binding: 0, resource: { buffer: ub } }];
+      for (const b of s.bind) {
+        let buf = b.buf;
+        if (!b.write && written.has(buf)) {
+          const copy = this.acquire(buf.size);
+          enc.copyBufferToBuffer(buf, 0, copy, 0, buf.size);
+          temps.push(copy);
+          buf = copy;
+        }
+        entries.push({ binding: b.binding, resource: { buffer: buf } });
+      }
+      const group = this.device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipe);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(s.groups[0], s.groups[1], s.groups[2] ?? 1);
+      pass.end();
+    }
+    this.device.queue.submit([enc.finish()]);
+    for (const u of uniforms) this.uniforms.push(u);
+    for (const t of temps) this.releaseBuffer(t);
+  }
+
+  /** One elementwise dispatch over `n` invocations. */
+  private elementwise(key: string, src: () => string, params: Uint32Array, bind: Binding[], n: number): void {
+    if (n === 0) return;
+    const [x, y] = grid(Math.ceil(n / K.WG));
+    this.run([{ key, src, params, bind, groups: [x, y] }]);
+  }
+
+  private checkF32(what: string, ...ts: (Tensor | null)[]): void {
+    for (const t of ts) {
+      if (t && t.dtype !== 'float32') throw new TypeError(`convnet: webgpu: ${what} computes in float32, got a ${t.dtype} tensor`);
+    }
+  }
+
+  // ---- elementwise -------------------------------------------------------------------------------------
+
+  unary(op: UnaryOp, x: Tensor, out: Tensor, alpha: number): void {
+    this.checkF32(`unary ${op}`, x, out);
+    const { u, f } = this.params();
+    u[0] = x.size; f[1] = alpha; u[2] = K.UNARY_CODES.indexOf(op);
+    this.elementwise('unary', K.unaryShader, u,
+      [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }], x.size);
+  }
+
+  unaryGrad(op: Activation, x: Tensor, y: Tensor, dy: Tensor, dx: Tensor, alpha: number): void {
+    this.checkF32(`unaryGrad ${op}`, x, y, dy, dx);
+    const { u, f } = this.params();
+    u[0] = dx.size; f[1] = alpha; u[2] = K.UNARY_CODES.indexOf(op);
+    this.elementwise('unaryGrad', K.unaryGradShader, u, [
+      { binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(y, 'in') },
+      { binding: 3, buf: this.bufferOf(dy, 'in') }, { binding: 4, buf: this.bufferOf(dx, 'out'), write: true },
+    ], dx.size);
+  }
+
+  binary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor, p: BroadcastParams): void {
+    this.checkF32(`binary ${op}`, a, b, out);
+    const rank = p.outShape.length;
+    if (2 + 3 * rank > K.PARAM_WORDS) throw new RangeError(`convnet: webgpu: binary ${op}: rank ${rank} is above 10`);
+    const { u } = this.params();
+    u[0] = out.size; u[1] = rank; u[31] = K.BINARY_CODES.indexOf(op);
+    for (let d = 0; d < rank; d++) { u[2 + d] = p.outShape[d]; u[2 + rank + d] = p.aStrides[d]; u[2 + 2 * rank + d] = p.bStrides[d]; }
+    this.elementwise('binary', K.binaryShader, u, [
+      { binding: 1, buf: this.bufferOf(a, 'in') }, { binding: 2, buf: this.bufferOf(b, 'in') },
+      { binding: 3, buf: this.bufferOf(out, 'out'), write: true },
+    ], out.size);
+  }
+
+  binaryScalar(op: BinaryOp, x: Tensor, s: number, out: Tensor, reverse: boolean): void {
+    this.checkF32(`binaryScalar ${op}`, x, out);
+    const { u, f } = this.params();
+    // s is a float64: hi + lo, so the kernel rounds x op s once as the float64 backends do.
+    u[0] = x.size; f[1] = s; f[2] = s - f[1]; u[3] = K.BINARY_CODES.indexOf(op); u[4] = reverse ? 1 : 0;
+    this.elementwise('binaryScalar', K.binaryScalarShader, u,
+      [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }], x.size);
+  }
+
+  biasAct(x: Tensor, bias: Tensor | null, out: Tensor, rows: number, c: number, act: Activation, alpha: number): void {
+    this.checkF32(`biasAct ${act}`, x, bias, out);
+    const { u, f } = this.params();
+    u[0] = rows * c; u[1] = c; f[2] = alpha; u[3] = K.UNARY_CODES.indexOf(act);
+    const bind: Binding[] = [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }];
+    if (bias) bind.push({ binding: 3, buf: this.bufferOf(bias, 'in') });
+    this.elementwise(`biasAct:${!!bias}`, () => K.biasActShader(!!bias), u, bind, rows * c);
+  }
+
+  reduce(op: ReduceOp, x: Tensor, out: Tensor, outer: number, n: number, inner: number): void {
+    this.checkF32(`reduce ${op}`, x, out);
+    const outs = outer * inner;
+    if (outs === 0) return;
+    const { u } = this.params();
+    u[0] = outer; u[1] = n; u[2] = inner;
+    const bind: Binding[] = [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }];
+    if (n >= 256 && outs < 8192) {
+      const [gx, gy] = grid(outs);
+      this.run([{ key: `reduceWide:${op}`, src: () => K.reduceWideShader(op), params: u, bind, groups: [gx, gy] }]);
+    } else {
+      this.elementwise(`reduce:${op}`, () => K.reduceShader(op), u, bind, outs);
+    }
+  }
+
+  softmax(x: Tensor, out: Tensor, rows: number, cols: number): void {
+    this.checkF32('softmax', x, out);
+    const { u } = this.params();
+    u[0] = rows; u[1] = cols;
+    this.elementwise('softmax', K.softmaxShader, u,
+      [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }], rows);
+  }
+
+  transpose(x: Tensor, out: Tensor, perm: number[]): void {
+    if (x.dtype !== out.dtype) throw new TypeError(`convnet: webgpu: transpose: dtypes differ (${x.dtype}, ${out.dtype})`);
+    const xs = x.shape, rank = xs.length;
+    if (2 + 2 * rank > K.PARAM_WORDS) throw new RangeError(`convnet: webgpu: transpose: rank ${rank} is above 15`);
+    const xStrides: number[] = new Array(rank);
+    let s = 1;
+    for (let d = rank - 1; d >= 0; d--) { xStrides[d] = s; s *= xs[d]; }
+    const { u } = this.params();
+    u[0] = x.size; u[1] = rank;
+    for (let d = 0; d < rank; d++) { u[2 + d] = xs[perm[d]]; u[2 + rank + d] = xStrides[perm[d]]; }
+    const bind: Binding[] = [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }];
+    if (x.dtype === 'uint8') this.elementwise('transpose:u8', K.transposeBytesShader, u, bind, Math.ceil(x.size / 4));
+    else {
+      const words = x.dtype === 'float64' ? 2 : 1;
+      this.elementwise(`transpose:${words}`, () => K.transposeShader(words), u, bind, x.size);
+    }
+  }
+
+  cast(x: Tensor, out: Tensor): void {
+    if (x.dtype === 'float64' || out.dtype === 'float64') {
+      throw new TypeError(`convnet: webgpu: cast ${x.dtype} -> ${out.dtype}: WGSL has no float64; cast on the wasm or reference backend`);
+    }
+    const from = x.dtype as K.GpuDType, to = out.dtype as K.GpuDType;
+    const { u } = this.params();
+    u[0] = x.size;
+    const bind: Binding[] = [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }];
+    this.elementwise(`cast:${from}:${to}`, () => K.castShader(from, to), u, bind, to === 'uint8' ? Math.ceil(x.size / 4) : x.size);
+  }
+
+  private fill(t: Tensor, value: number): void {
+    const { u, f } = this.params();
+    u[0] = Math.ceil((t.size * BYTES[t.dtype]) / 4); f[1] = value;
+    this.elementwise('fill', K.fillShader, u, [{ binding: 1, buf: this.bufferOf(t, 'out'), write: true }], u[0]);
+  }
+
+  // ---- GEMM ---------------------------------------------------------------------------------------------
+
+  /** A small buffer bound where a kernel variant has nothing to bind (no bias, no split-K scratch). */
+  private dummyBuffer(write = false): GpuBuffer {
+    const i = write ? 1 : 0;
+    return (this.dummies[i] ??= this.device.createBuffer({ size: 256, usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST }));
+  }
+  private readonly dummies: GpuBuffer[] = [];
+
+  /**
+   * Runs a GEMM-shaped kernel over an M x N output with depth K, splitting K across workgroups
+   * (then summing the parts in a second pass) when the output has too few tiles to fill the GPU.
+   * `aKFast`/`bNFast`: A is contiguous along k, B along n (which way the tile loads coalesce).
+   */
+  private gemm(key: string, src: () => string, u: Uint32Array, bind: Binding[], out: Binding,
+    M: number, N: number, Kd: number, accumulate: boolean, allowSplit: boolean, aKFast: boolean, bNFast: boolean): void {
+    const tn = Math.ceil(N / 64), tm = Math.ceil(M / 64);
+    if (tm > MAX_GROUPS || tn > MAX_GROUPS) throw new RangeError(`convnet: webgpu: ${key}: ${M}x${N} output is too large for one dispatch`);
+    let splits = 1;
+    if (allowSplit && tm * tn < 64 && Kd >= 512) splits = Math.min(Math.ceil(Kd / 256), Math.ceil(128 / (tm * tn)), 256);
+    const kChunk = splits > 1 ? Math.ceil(Math.ceil(Kd / splits) / 16) * 16 : Math.max(Kd, 1);
+    splits = Math.ceil(Kd / kChunk);
+    u[0] = M; u[1] = N; u[2] = Kd; u[3] = kChunk; u[4] = Math.max(splits, 1); u[5] = accumulate ? 1 : 0;
+    u[6] = aKFast ? 1 : 0; u[7] = bNFast ? 1 : 0;
+    if (splits <= 1) {
+      this.run([{ key, src, params: u, bind: [...bind, out, { binding: 4, buf: this.dummyBuffer(true), write: true }], groups: [tn, tm, 1] }]);
+      return;
+    }
+    const scratch = this.acquire(splits * M * N * 4);
+    const r = new Uint32Array(K.PARAM_WORDS);
+    r[0] = M * N; r[1] = splits; r[2] = accumulate ? 1 : 0;
+    const [gx, gy] = grid(Math.ceil((M * N) / K.WG));
+    this.run([
+      { key, src, params: u, bind: [...bind, out, { binding: 4, buf: scratch, write: true }], groups: [tn, tm, splits] },
+      { key: 'splitK', src: K.splitKReduceShader, params: r, bind: [{ binding: 1, buf: scratch }, { ...out, binding: 2 }], groups: [gx, gy] },
+    ], [scratch]);
+  }
+
+  matmul(a: Tensor, b: Tensor, out: Tensor, p: MatMulParams): void {
+    this.checkF32('matmul', a, b, out);
+    const { m, n, k, transA, transB, accumulate } = p;
+    if (m === 0 || n === 0) return;
+    if (k === 0) { if (!accumulate) this.fill(out, 0); return; }
+    const { u } = this.params();
+    const outB: Binding = { binding: 3, buf: this.bufferOf(out, accumulate ? 'inout' : 'out'), write: true };
+    this.gemm('matmul', K.matmulShader, u,
+      [{ binding: 1, buf: this.bufferOf(a, 'in') }, { binding: 2, buf: this.bufferOf(b, 'in') }], outB, m, n, k, accumulate, true, !transA, !transB);
+  }
+
+  conv2d(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2DParams): void {
+    this.checkF32('conv2d', x, w, bias, out);
+    const M = p.batch * p.outH * p.outW, N = p.outC, Kd = p.kH * p.kW * p.inC;
+    if (M === 0 || N === 0) return;
+    const { u, f } = this.params();
+    convWords(u, f, p);
+    u[25] = bias ? 1 : 0;
+    const bind: Binding[] = [
+      { binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(w, 'in') },
+      { binding: 5, buf: bias ? this.bufferOf(bias, 'in') : this.dummyBuffer() },
+    ];
+    this.gemm('conv2d', K.conv2dShader, u, bind, { binding: 3, buf: this.bufferOf(out, 'out'), write: true }, M, N, Kd, false, false, true, true);
+  }
+
+  conv2dGradInput(dy: Tensor, w: Tensor, dx: Tensor, p: Conv2DParams): void {
+    this.checkF32('conv2dGradInput', dy, w, dx);
+    const M = p.batch * p.inH * p.inW, N = p.inC, Kd = p.kH * p.kW * p.outC;
+    if (M === 0 || N === 0) return;
+    if (Kd === 0 || p.outH === 0 || p.outW === 0) { this.fill(dx, 0); return; }
+    const { u, f } = this.params();
+    convWords(u, f, p);
+    this.gemm('conv2dGradInput', K.conv2dGradInputShader, u,
+      [{ binding: 1, buf: this.bufferOf(dy, 'in') }, { binding: 2, buf: this.bufferOf(w, 'in') }],
+      { binding: 3, buf: this.bufferOf(dx, 'out'), write: true }, M, N, Kd, false, true, true, false);
+  }
+
+  conv2dGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: Conv2DParams): void {
+    this.checkF32('conv2dGradFilter', x, dy, dw);
+    const M = p.kH * p.kW * p.inC, N = p.outC, Kd = p.batch * p.outH * p.outW;
+    if (M === 0 || N === 0) return;
+    if (Kd === 0) { this.fill(dw, 0); return; }
+    const { u, f } = this.params();
+    convWords(u, f, p);
+    this.gemm('conv2dGradFilter', K.conv2dGradFilterShader, u,
+      [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(dy, 'in') }],
+      { binding: 3, buf: this.bufferOf(dw, 'out'), write: true }, M, N, Kd, false, true, false, true);
+  }
+
+  // ---- depthwise -----------------------------------------------------------------------------------------
+
+  depthwiseConv2d(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: DepthwiseConv2DParams): void {
+    this.checkF32('depthwiseConv2d', x, w, bias, out);
+    const { u, f } = this.params();
+    convWords(u, f, p);
+    u[0] = out.size; u[1] = p.depthMultiplier;
+    const bind: Binding[] = [
+      { binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(w, 'in') },
+      { binding: 3, buf: this.bufferOf(out, 'out'), write: true },
+    ];
+    if (bias) bind.push({ binding: 4, buf: this.bufferOf(bias, 'in') });
+    this.elementwise(`depthwise:${!!bias}`, () => K.depthwiseShader(!!bias), u, bind, out.size);
+  }
+
+  depthwiseConv2dGradInput(dy: Tensor, w: Tensor, dx: Tensor, p: DepthwiseConv2DParams): void {
+    this.checkF32('depthwiseConv2dGradInput', dy, w, dx);
+    const { u, f } = this.params();
+    convWords(u, f, p);
+    u[0] = dx.size; u[1] = p.depthMultiplier;
+    this.elementwise('depthwiseGradInput', K.depthwiseGradInputShader, u, [
+      { binding: 1, buf: this.bufferOf(dy, 'in') }, { binding: 2, buf: this.bufferOf(w, 'in') },
+      { binding: 3, buf: this.bufferOf(dx, 'out'), write: true },
+    ], dx.size);
+  }
+
+  depthwiseConv2dGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: DepthwiseConv2DParams): void {
+    this.checkF32('depthwiseConv2dGradFilter', x, dy, dw);
+    if (dw.size === 0) return;
+    const { u, f } = this.params();
+    convWords(u, f, p);
+    u[0] = dw.size; u[1] = p.depthMultiplier;
+    const [gx, gy] = grid(dw.size);
+    this.run([{ key: 'depthwiseGradFilter', src: K.depthwiseGradFilterShader, params: u, groups: [gx, gy], bind: [
+      { binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(dy, 'in') },
+      { binding: 3, buf: this.bufferOf(dw, 'out'), write: true },
+    ] }]);
+  }
+
+  // ---- pooling -------------------------------------------------------------------------------------------
+
+  private pool2d(max: boolean, x: Tensor, out: Tensor, p: Pool2DParams): void {
+    this.checkF32(max ? 'maxPool2d' : 'avgPool2d', x, out);
+    const { u } = this.params();
+    u[0] = out.size;
+    poolWords(u, p);
+    this.elementwise(`pool:${max}`, () => K.poolShader(max), u,
+      [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }], out.size);
+  }
+
+  maxPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void { this.pool2d(true, x, out, p); }
+  avgPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void { this.pool2d(false, x, out, p); }
+
+  maxPool2dGrad(x: Tensor, dy: Tensor, dx: Tensor, p: Pool2DParams): void {
+    this.checkF32('maxPool2dGrad', x, dy, dx);
+    const { u } = this.params();
+    u[0] = dx.size;
+    poolWords(u, p);
+    this.elementwise('poolGrad:max', () => K.poolGradShader(true), u, [
+      { binding: 1, buf: this.bufferOf(dy, 'in') }, { binding: 3, buf: this.bufferOf(x, 'in') },
+      { binding: 2, buf: this.bufferOf(dx, 'out'), write: true },
+    ], dx.size);
+  }
+
+  avgPool2dGrad(dy: Tensor, dx: Tensor, p: Pool2DParams): void {
+    this.checkF32('avgPool2dGrad', dy, dx);
+    const { u } = this.params();
+    u[0] = dx.size;
+    poolWords(u, p);
+    this.elementwise('poolGrad:avg', () => K.poolGradShader(false), u,
+      [{ binding: 1, buf: this.bufferOf(dy, 'in') }, { binding: 2, buf: this.bufferOf(dx, 'out'), write: true }], dx.size);
+  }
+
+  // ---- optimizers ----------------------------------------------------------------------------------------
+
+  adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vhat: Tensor | null, p: AdamParams): void {
+    this.checkF32('adamUpdate', param, grad, m, v, vhat);
+    const { u, f } = this.params();
+    const lrT = p.lr * Math.sqrt(1 - Math.pow(p.beta2, p.step)) / (1 - Math.pow(p.beta1, p.step));
+    u[0] = param.size; f[1] = p.lr; f[2] = p.beta1; f[3] = p.beta2; f[4] = p.epsilon; f[5] = lrT; f[6] = p.weightDecay;
+    const hv = p.amsgrad && vhat;
+    const bind: Binding[] = [
+      { binding: 1, buf: this.bufferOf(param, 'inout'), write: true }, { binding: 2, buf: this.bufferOf(grad, 'in') },
+      { binding: 3, buf: this.bufferOf(m, 'inout'), write: true }, { binding: 4, buf: this.bufferOf(v, 'inout'), write: true },
+    ];
+    if (hv) bind.push({ binding: 5, buf: this.bufferOf(vhat, 'inout'), write: true });
+    this.elementwise(`adam:${!!hv}`, () => K.adamShader(!!hv), u, bind, param.size);
+  }
+
+  sgdUpdate(param: Tensor, grad: Tensor, velocity: Tensor | null, p: SGDParams): void {
+    this.checkF32('sgdUpdate', param, grad, velocity);
+    const { u, f } = this.params();
+    const withV = !!velocity && p.momentum !== 0;
+    u[0] = param.size; f[1] = p.lr; f[2] = p.momentum; u[3] = p.nesterov ? 1 : 0; f[4] = p.weightDecay;
+    const bind: Binding[] = [{ binding: 1, buf: this.bufferOf(param, 'inout'), write: true }, { binding: 2, buf: this.bufferOf(grad, 'in') }];
+    if (withV) bind.push({ binding: 3, buf: this.bufferOf(velocity!, 'inout'), write: true });
+    this.elementwise(`sgd:${withV}`, () => K.sgdShader(withV), u, bind, param.size);
+  }
+
+  rmspropUpdate(param: Tensor, grad: Tensor, ms: Tensor, mom: Tensor | null, mg: Tensor | null, p: RMSpropParams): void {
+    this.checkF32('rmspropUpdate', param, grad, ms, mom, mg);
+    const { u, f } = this.params();
+    const withM = !!mom && p.momentum > 0, centered = p.centered && !!mg;
+    u[0] = param.size; f[1] = p.lr; f[2] = p.rho; f[3] = p.momentum; f[4] = p.epsilon;
+    const bind: Binding[] = [
+      { binding: 1, buf: this.bufferOf(param, 'inout'), write: true }, { binding: 2, buf: this.bufferOf(grad, 'in') },
+      { binding: 3, buf: this.bufferOf(ms, 'inout'), write: true },
+    ];
+    if (withM) bind.push({ binding: 4, buf: this.bufferOf(mom!, 'inout'), write: true });
+    if (centered) bind.push({ binding: 5, buf: this.bufferOf(mg!, 'inout'), write: true });
+    this.elementwise(`rmsprop:${withM}:${centered}`, () => K.rmspropShader(withM, centered), u, bind, param.size);
+  }
+
+  /** Pipelines compiled so far (tests, figures). */
+  get pipelineCount(): number { return this.pipelines.size; }
+}
+
+/** A stand-in tensor over a heap byte range (for copying GPU results back by address). */
+function viewTensor(storage: object, offset: number, bytes: number): Tensor {
+  const s = storage as { ptr: number; bytes: number };
+  const n = Math.min(bytes, s.ptr + s.bytes - offset);
+  return { disposed: false, view: () => new Uint8Array(heap().memory.buffer, offset, n) } as unknown as Tensor;
+}

@@ -1,0 +1,120 @@
+// The webgpu backend in headless Chromium, whose WebGPU runs on the CPU through SwiftShader
+// (--enable-unsafe-webgpu --enable-unsafe-swiftshader --use-webgpu-adapter=swiftshader): a real
+// WebGPU implementation in CI. A static server on 127.0.0.1 serves the TypeScript sources transpiled
+// file by file, build/*.wasm, lib/ and test/webgpu/ with COOP/COEP; the page imports
+// convnet-ts/browser and runs test/webgpu/kernels.mjs: every kernel against the reference backend in
+// the same page, then a small model trained on WebGPU. Skips visibly without Chromium or an adapter.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join, normalize, sep } from 'node:path';
+import ts from 'typescript';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TIMEOUT_MS = 120000;
+export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader'];
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>convnet webgpu test</title>
+<script type="importmap">{ "imports": { "convnet-ts/browser": "/src/browser.js" } }</script>
+<script type="module">
+  const what = new URLSearchParams(location.search).get('run');
+  window.result = Promise.all([import('convnet-ts/browser'), import('/test/webgpu/kernels.mjs')])
+    .then(([c, m]) => m[what](c))
+    .catch((e) => ({ error: String(e && e.stack || e) }));
+  window.result.then(() => { window.done = true; });
+</script>`;
+
+const transpiled = new Map<string, string>();
+function transpile(file: string): string {
+  let js = transpiled.get(file);
+  if (js === undefined) {
+    js = ts.transpileModule(readFileSync(file, 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 }, fileName: file,
+    }).outputText;
+    transpiled.set(file, js);
+  }
+  return js;
+}
+
+function serve(): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    const send = (status: number, type: string, body: string | Buffer) => {
+      res.writeHead(status, {
+        'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
+        'Content-Type': type, 'Cache-Control': 'no-store',
+      });
+      res.end(body);
+    };
+    try {
+      if (path === '/' || path === '/index.html') return send(200, 'text/html', PAGE);
+      const file = join(ROOT, path);
+      if (!file.startsWith(ROOT) || file.includes(`${sep}..`)) return send(403, 'text/plain', 'forbidden');
+      if (path.startsWith('/src/') && path.endsWith('.js')) return send(200, 'text/javascript', transpile(file.replace(/\.js$/, '.ts')));
+      if (path.startsWith('/build/') && path.endsWith('.wasm')) return send(200, 'application/wasm', readFileSync(file));
+      if ((path.startsWith('/lib/') || path.startsWith('/test/webgpu/')) && path.endsWith('.mjs')) return send(200, 'text/javascript', readFileSync(file));
+      return send(404, 'text/plain', 'not found');
+    } catch {
+      return send(404, 'text/plain', 'not found');
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    resolve({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` });
+  }));
+}
+
+const chromium = existsSync(CHROMIUM);
+let browser: any;
+let served: { server: Server; origin: string } | undefined;
+after(async () => { await browser?.close(); served?.server.close(); });
+
+async function runPage(what: string): Promise<any> {
+  if (!browser) {
+    const { chromium: pw } = await import('playwright-core');
+    browser = await pw.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking', ...WEBGPU_FLAGS], timeout: 30000 });
+  }
+  served ??= await serve();
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e: Error) => errors.push(String(e)));
+  try {
+    await page.goto(`${served.origin}/?run=${what}`, { timeout: 30000 });
+    await page.waitForFunction('window.done === true', null, { timeout: TIMEOUT_MS, polling: 100 });
+    const r = await page.evaluate('window.result');
+    assert.deepEqual(errors, [], 'no uncaught errors in the page');
+    return r;
+  } finally {
+    await page.close();
+  }
+}
+
+function skipReason(r: any): string | null {
+  return typeof r.error === 'string' && r.error.startsWith('no WebGPU') ? r.error : null;
+}
+
+test('webgpu kernels in Chromium (SwiftShader) match the reference backend', async (t) => {
+  if (!chromium) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
+  const r = await runPage('run');
+  const skip = skipReason(r);
+  if (skip) return t.skip(skip);
+  assert.equal(r.error, undefined, r.error);
+  t.diagnostic(`adapter ${r.adapter}: ${r.checks} comparisons, ${r.pipelines} pipelines, ${r.kernelMs.toFixed(0)} ms (${r.flushMs.toFixed(0)} ms reading back)`);
+  assert.ok(r.checks > 500, `ran ${r.checks} comparisons`);
+  assert.deepEqual(r.failures, [], `${r.failures.length} mismatches:\n${r.failures.slice(0, 40).join('\n')}`);
+});
+
+test('a small model trains on webgpu in the page; its first-step loss matches wasm', async (t) => {
+  if (!chromium) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
+  const r = await runPage('train');
+  const skip = skipReason(r);
+  if (skip) return t.skip(skip);
+  assert.equal(r.error, undefined, r.error);
+  const l = r.gpuLosses as number[];
+  t.diagnostic(`webgpu losses ${l.map((x) => x.toFixed(4)).join(' ')} (${r.trainMs.toFixed(0)} ms); wasm first ${r.wasmFirst.toFixed(6)}`);
+  assert.ok(l.every(Number.isFinite), `finite losses: ${l}`);
+  assert.ok(l[l.length - 1] < 0.8 * l[0], `loss falls: ${l}`);
+  assert.ok(Math.abs(l[0] - r.wasmFirst) <= 1e-5 + 1e-5 * Math.abs(r.wasmFirst), `first-step loss webgpu ${l[0]} vs wasm ${r.wasmFirst}`);
+});
