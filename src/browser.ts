@@ -26,11 +26,9 @@ import { initWasm, WasmBackend } from './backend/wasm/index.js';
 import { initNdimageWasm } from './ops/ndimage.js';
 import { backend } from './backend/index.js';
 
-export * from './tensor/index.js';
-export * from './backend/index.js';
+// The root's engine names (tensors, backends, gradients, ops by name and as `ops`), not its Node-only parts.
+export * from './core.js';
 export { initWasm, wasmAvailable, defaultThreads } from './backend/wasm/index.js';
-export * from './autograd/index.js';
-export * from './ops/index.js';
 export * from './layers/index.js';
 export * from './optimizers/index.js';
 export * from './models/index.js';

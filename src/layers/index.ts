@@ -43,10 +43,9 @@ export {
 };
 export type { InputArgs } from './input.js';
 export type { ConcatenateArgs } from './merge.js';
-export { shift2d, upsampleNearest2d } from './spatial.js';
 export { Layer, Variable, KerasTensor, Node, registerLayer, getLayerClass, registeredLayers, deserializeLayer } from './layer.js';
 export type { Shape, LayerArgs, CallOptions } from './layer.js';
-export { clearSession, toSnakeCase, camelToSnake, snakeToCamel } from './config.js';
+export { clearSession } from './config.js';
 export type { SerializedObject } from './config.js';
 export { initializers, getInitializer, Initializer } from './initializers.js';
 export { regularizers, getRegularizer, Regularizer, L1, L2, L1L2 } from './regularizers.js';

@@ -22,7 +22,7 @@ export type { TransferOptions } from './transfer.js';
 export type { CompileArgs, FitArgs, EvaluateArgs, PredictArgs, TensorData, Data, Inputs } from './trainer.js';
 export {
   Callback, History, EarlyStopping, ModelCheckpoint, CSVLogger, TerminateOnNaN, ReduceLROnPlateau, LearningRateScheduler,
-  LambdaCallback, ProgbarLogger, callbacks, formatFilepath,
+  LambdaCallback, ProgbarLogger, callbacks,
 } from './callbacks.js';
 export type { Logs, CallbackModel, StopReason } from './callbacks.js';
 export {
@@ -33,6 +33,5 @@ export {
   Metric, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, Precision, Recall, AUC, metrics, getMetric,
 } from './metrics.js';
 export { Progbar } from './progbar.js';
-export { summaryLines, readableMemorySize } from './summary.js';
 export type { SummaryOptions } from './summary.js';
 export { TensorBatches, ListBatches } from './tensor_batches.js';

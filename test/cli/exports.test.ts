@@ -29,11 +29,22 @@ const INTERNAL = [
   'compiledModelFromConfig', 'checkSweepOptions', 'summarizeHistory', 'textTable', 'TrialInterrupted', 'NOTEBOOK_CONFIG',
   'SPACE_KEYS', 'OPTIMIZERS', 'planTrials', 'gridSize', 'trialId', 'filtersPerBlock', 'configDiff', 'inspectDataDir',
   'makeSubset', 'prepareOutDir', 'notebookStrings',
+  // layers and models plumbing
+  'shift2d', 'upsampleNearest2d', 'toSnakeCase', 'camelToSnake', 'snakeToCamel', 'formatFilepath', 'summaryLines',
+  'readableMemorySize', 'aspectCrop', 'conv2dTransposeParams', 'convTransposeLength', 'depthwiseConv2dParams', 'fans',
 ];
 
 test('the package root keeps internals out', () => {
   const leaked = INTERNAL.filter((name) => name in root);
   assert.deepEqual(leaked, [], `internal helpers exported from src/index.ts: ${leaked.join(', ')}`);
+});
+
+test('convnet-ts/browser keeps the same internals out and adds only its own names to the root\'s engine', async () => {
+  const browser = await import('../../src/browser.js');
+  const leaked = INTERNAL.filter((name) => name in browser);
+  assert.deepEqual(leaked, [], `internal helpers exported from src/browser.ts: ${leaked.join(', ')}`);
+  const own = Object.keys(browser).filter((name) => !(name in root)).sort();
+  assert.deepEqual(own, ['defaultThreads', 'downloadModel', 'initWasm', 'readClassNames', 'ready', 'saveModelBlob', 'wasmAvailable', 'wasmLoadError']);
 });
 
 test("every name the README imports from 'convnet-ts' is exported by the root", () => {
