@@ -80,6 +80,15 @@ test('--target-size takes N, NxN and N,N (a square pair); anything else says wha
   assert.throws(() => parseArgs(['--target-size', 'big'], spec, 'notebook'), /'--target-size' expects a positive integer \(or a square pair such as 150x150 or 150,150\), got 'big'/);
 });
 
+test('notebook and sweep help say what --target-size takes (150, 150x150 or 150,150)', async () => {
+  for (const cmd of ['notebook', 'sweep', 'predict']) {
+    const r = await cli(cmd, '--help');
+    assert.equal(r.code, 0, cmd);
+    assert.match(r.out + r.err, /--target-size \S+ +[^\n]*150, 150x150 or 150,150/, `${cmd} --help`);
+    assert.doesNotMatch(r.out + r.err, /--target-size N\b/, `${cmd} --help`);
+  }
+});
+
 test('unknown options and commands get a "did you mean" when one is close', async () => {
   let r = await cli('notebook', '--epoch', '3');
   assert.equal(r.code, 2);

@@ -3,7 +3,7 @@ import type { Command } from '../main.js';
 import { errorLine, parseArgs, UsageError } from '../args.js';
 
 const HELP = `Usage: convnet notebook [--data DIR] [--image house.jpg] [--out DIR] [--epochs N] [--batch-size N]
-                        [--target-size N] [--lang en|es] [--force] [--serve] [--port N]
+                        [--target-size S] [--lang en|es] [--force] [--serve] [--port N]
 
 Runs every step of the notebook in order and writes its outputs and an index.html report to --out:
   1. a 5x5 matrix correlated with the vertical-edge filter (printed)
@@ -23,7 +23,8 @@ Options:
   --out DIR           output folder (default notebook-out); an existing one needs --force
   --epochs N          training epochs (default 10; 6 on the built-in set)
   --batch-size N      batch size (default 128; 32 on the built-in set)
-  --target-size N     images are resized to N x N (default 150; 32 on the built-in set)
+  --target-size S     images are resized to S x S: 150, 150x150 or 150,150 (square; default 150;
+                      32 on the built-in set)
   --lang en|es        language of titles and messages ("Prediction" / "Predicción")
   --force             write into an existing output folder (convnet deletes nothing)
   --serve             also serve the report on http://127.0.0.1:PORT while it runs (curves update live)

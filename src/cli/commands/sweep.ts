@@ -5,7 +5,7 @@ import { errorLine, parseArgs, UsageError } from '../args.js';
 
 const HELP = `Usage: convnet sweep DIR [--epochs 10] [--space space.json | --preset exercise] [--trials N]
                      [--strategy grid|random|halving|hyperband] [--out DIR] [--subset FRACTION]
-                     [--target-size N] [--seed N] [--force] [--lang en|es]
+                     [--target-size S] [--seed N] [--force] [--lang en|es]
                      [--queue redis://HOST:6379/0 [--name NAME] [--artifacts DIR] [--attempts 3]]
 
 Trains one network per configuration on the images in DIR (one sub-folder per class; 20% of each class
@@ -32,7 +32,7 @@ is the validation set, as in the notebook) and ranks them by validation accuracy
   --trials N          number of trials (default 10 for random, the whole grid for grid)
   --out DIR           output folder (default sweep-out); rerunning the same command resumes it
   --subset F          use a fraction F of each class (e.g. 0.25) for fast exploration
-  --target-size N     images are resized to N x N (default 150)
+  --target-size S     images are resized to S x S: 150, 150x150 or 150,150 (square; default 150)
   --force             write into an existing folder that is not this sweep (nothing is deleted)
   --queue URL         run the trials on 'convnet worker' processes through Redis (redis://HOST:PORT/DB,
                       rediss:// for TLS, 'env' for the URL in $CONVNET_REDIS_URL; the password comes from
