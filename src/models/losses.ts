@@ -116,7 +116,7 @@ export class SparseCategoricalCrossentropy extends CategoricalCrossentropy {
 
 /** One-hot encodes integer labels (any shape) into [..., k]. */
 export function oneHot(labels: Tensor, k: number): Tensor {
-  const lv = labels.view();
+  const lv = labels.dataSync();
   const n = labels.shape[labels.rank - 1] === 1 && labels.rank > 1 ? labels.size : labels.size;
   const a = new Float32Array(n * k);
   for (let i = 0; i < n; i++) {

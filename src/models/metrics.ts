@@ -16,7 +16,7 @@ export abstract class Metric {
   abstract reset(): void;
   /** Convenience: update from tensors. */
   updateTensors(yTrue: Tensor, yPred: Tensor, w?: Tensor | null): void {
-    this.update(yTrue.view(), yTrue.shape, yPred.view(), yPred.shape, w ? w.view() : null);
+    this.update(yTrue.dataSync(), yTrue.shape, yPred.dataSync(), yPred.shape, w ? w.dataSync() : null);
   }
 }
 

@@ -12,7 +12,7 @@ export interface NonFinite { what: string; value: number }
 /** The first NaN or infinite element of a float tensor, or null. */
 export function nonFiniteIn(t: Tensor): number | null {
   if (t.dtype !== 'float32' && t.dtype !== 'float64') return null;
-  const v = t.view() as Float32Array;
+  const v = t.dataSync() as Float32Array;
   for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return v[i];
   return null;
 }
@@ -25,18 +25,14 @@ export class WeightSnapshot {
   private copies = new Map<Variable, Float32Array | Float64Array | Int32Array | Uint8Array>();
   take(vars: Variable[]): void {
     for (const v of vars) {
-      const src = v.value.view();
-      const c = this.copies.get(v);
-      if (!c || c.length !== src.length || c.constructor !== src.constructor) this.copies.set(v, src.slice());
-      else c.set(src as never);
+      this.copies.set(v, v.value.dataSync());
     }
   }
   /** Writes the copies back; state created during the step (new optimizer slots) goes back to zeros. */
   restore(vars: Variable[]): void {
     for (const v of vars) {
       const c = this.copies.get(v);
-      const dst = v.value.view();
-      if (c && c.length === dst.length) dst.set(c as never); else dst.fill(0);
+      if (c && c.length === v.value.size) v.value.write(c); else v.value.store.fill(v.value, 0);
     }
   }
   clear(): void { this.copies.clear(); }

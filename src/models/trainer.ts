@@ -178,7 +178,7 @@ export abstract class Trainer extends Layer implements CallbackModel {
 
   private sampleWeights(y: Tensor, classWeight: Record<number, number> | undefined): Tensor | null {
     if (!classWeight) return null;
-    const B = y.shape[0], k = y.size / B, v = y.view();
+    const B = y.shape[0], k = y.size / B, v = y.dataSync();
     const w = new Float32Array(B);
     for (let i = 0; i < B; i++) {
       let c: number;
@@ -222,7 +222,7 @@ export abstract class Trainer extends Layer implements CallbackModel {
         parts = r.parts;
         return r.total;
       }, params);
-      const lv = value.view()[0];
+      const lv = value.dataSync()[0];
       if (!Number.isFinite(lv)) return { what: 'the loss', value: lv };
       for (let i = 0; i < grads.length; i++) {
         const v = nonFiniteIn(grads[i]);
@@ -230,7 +230,7 @@ export abstract class Trainer extends Layer implements CallbackModel {
       }
       if (vars.length) this.optimizer!.applyGradients(grads, vars);
       this.updateMetrics(ys, preds, sw);
-      return { loss: lv, outputs: parts.map((p) => (p ? p.view()[0] : 0)) };
+      return { loss: lv, outputs: parts.map((p) => (p ? p.dataSync()[0] : 0)) };
     });
   }
 
@@ -260,7 +260,7 @@ export abstract class Trainer extends Layer implements CallbackModel {
       const preds = this.invoke(xs, { training: false });
       const { total, parts } = this.computeLoss(ys, preds, null);
       this.updateMetrics(ys, preds, null);
-      return { loss: total.view()[0], outputs: parts.map((p) => (p ? p.view()[0] : 0)) };
+      return { loss: total.dataSync()[0], outputs: parts.map((p) => (p ? p.dataSync()[0] : 0)) };
     }));
   }
 
@@ -521,7 +521,7 @@ export abstract class Trainer extends Layer implements CallbackModel {
           const n = Math.min(feed.samples, steps * feed.batchSize);
           outs = ys.map((y) => tensor(new Float32Array(n * (y.size / y.shape[0])), [n, ...y.shape.slice(1)]));
         }
-        ys.forEach((y, k) => { outs![k].view().set(y.view(), row * (y.size / y.shape[0])); y.dispose(); });
+        ys.forEach((y, k) => { outs![k].write(y.dataSync(), row * (y.size / y.shape[0])); y.dispose(); });
         row += ys[0].shape[0];
       } finally {
         disposeBatch(batch);
