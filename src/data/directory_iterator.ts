@@ -355,8 +355,7 @@ export class DirectoryIterator implements BatchIterator {
     let x: Tensor;
     if (this.uint8Upload && rows.every(({ r }) => !r.out)) {
       const x8 = empty([b, h, w, c], 'uint8');
-      const v8 = x8.view() as Uint8Array;
-      rows.forEach(({ r }, i) => v8.set(r.raw!, i * per));
+      rows.forEach(({ r }, i) => x8.write(r.raw!, i * per));
       x = empty([b, h, w, c], 'float32');
       const be = backend();
       try {
@@ -370,26 +369,24 @@ export class DirectoryIterator implements BatchIterator {
       }
     } else {
       x = empty([b, h, w, c], 'float32');
-      const xv = x.f32();
+      const xt = x;
       rows.forEach(({ r }, i) => {
         let f = r.out ?? Float32Array.from(r.raw!);
         f = this.gen.standardize(f, this.imageShape);
-        xv.set(f, i * per);
+        xt.write(f, i * per);
       });
     }
     let y: Tensor | null = null;
     switch (this.classMode) {
       case 'binary': case 'sparse': {
         y = empty([b], 'float32');
-        const yv = y.f32();
-        rows.forEach(({ j }, i) => { yv[i] = this.classes[j]; });
+        y.write(rows.map(({ j }) => this.classes[j]));
         break;
       }
       case 'categorical': {
-        y = empty([b, this.numClasses], 'float32');
-        const yv = y.f32();
-        yv.fill(0);
+        const yv = new Float32Array(b * this.numClasses);
         rows.forEach(({ j }, i) => { yv[i * this.numClasses + this.classes[j]] = 1; });
+        y = empty([b, this.numClasses], 'float32').write(yv);
         break;
       }
       case 'input': y = x.clone(); break;

@@ -160,7 +160,7 @@ export class ImageDataGenerator {
   fit(x: Tensor): void {
     if (x.shape.length !== 4) throw new RangeError(`convnet: ImageDataGenerator.fit expects [N, H, W, C] images, got shape [${x.shape.join(', ')}]`);
     const c = x.shape[3];
-    const v = x.f32();
+    const v = x.dataSync() as Float32Array;
     const n = v.length / c;
     const mean = new Float64Array(c), sq = new Float64Array(c);
     for (let i = 0; i < v.length; i++) mean[i % c] += v[i];
