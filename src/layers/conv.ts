@@ -7,12 +7,9 @@ import { getRegularizer, type Regularizer, type RegularizerIdentifier } from './
 import { activationName, applyActivation, backendActivation, type ActivationName } from './activations.js';
 import { intPair, oneOf, checkNumber } from './config.js';
 
-export interface Conv2DArgs extends LayerArgs {
+/** The options every kernel layer (Conv1D, Conv2D, Conv2DTranspose) takes. */
+export interface KernelArgs extends LayerArgs {
   filters?: number;
-  kernelSize?: number | [number, number];
-  strides?: number | [number, number];
-  padding?: 'valid' | 'same';
-  dilationRate?: number | [number, number];
   activation?: string | null;
   useBias?: boolean;
   kernelInitializer?: InitializerIdentifier;
@@ -20,25 +17,13 @@ export interface Conv2DArgs extends LayerArgs {
   kernelRegularizer?: RegularizerIdentifier | null;
   biasRegularizer?: RegularizerIdentifier | null;
   dataFormat?: 'channels_last';
-  groups?: number;
 }
-const OWN = ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'activation', 'useBias', 'kernelInitializer',
-  'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint', 'dataFormat', 'groups'];
+export const KERNEL_KEYS = ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'activation', 'useBias', 'kernelInitializer',
+  'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint', 'dataFormat'];
 
-/** Output length of one spatial axis (TensorFlow's rule; null stays null). */
-export function convLength(n: number | null, k: number, stride: number, dilation: number, padding: 'valid' | 'same'): number | null {
-  if (n === null) return null;
-  const eff = (k - 1) * dilation + 1;
-  return padding === 'same' ? Math.ceil(n / stride) : Math.floor((n - eff) / stride) + 1;
-}
-
-export class Conv2D extends Layer {
-  static readonly className = 'Conv2D';
+/** Filters, activation, bias and the kernel's initializer/regularizer: what every kernel layer here shares. */
+export abstract class KernelLayer extends Layer {
   readonly filters: number;
-  readonly kernelSize: [number, number];
-  readonly strides: [number, number];
-  readonly padding: 'valid' | 'same';
-  readonly dilationRate: [number, number];
   readonly activation: ActivationName;
   readonly useBias: boolean;
   readonly kernelInitializer: Initializer;
@@ -48,22 +33,13 @@ export class Conv2D extends Layer {
   kernel: Variable | null = null;
   bias: Variable | null = null;
 
-  /** `new Conv2D(32, [3, 3], { activation: 'relu' })` or `new Conv2D({ filters: 32, kernelSize: 3 })`. */
-  constructor(filters: number, kernelSize: number | [number, number], args?: Conv2DArgs);
-  constructor(args: Conv2DArgs);
-  constructor(...a: unknown[]) {
-    const o = layerOptions(positional(a, ['filters', 'kernelSize']), OWN, 'Conv2D');
+  constructor(o: Record<string, unknown>) {
     super(o);
-    const w = `Conv2D ${this.name}`;
+    const w = `${this.className} ${this.name}`;
     if (!(Number.isInteger(o.filters) && (o.filters as number) > 0)) throw new RangeError(`convnet: ${w}: filters must be a positive integer, got ${JSON.stringify(o.filters)}`);
-    if (o.kernelSize === undefined) throw new RangeError(`convnet: ${w}: kernelSize is required (e.g. 3 or [3, 3])`);
+    if (o.kernelSize === undefined) throw new RangeError(`convnet: ${w}: kernelSize is required (e.g. 3)`);
+    if (o.dataFormat !== undefined && o.dataFormat !== null) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', w);
     this.filters = o.filters as number;
-    this.kernelSize = intPair(o.kernelSize, 'kernelSize', w);
-    this.strides = intPair(o.strides ?? 1, 'strides', w);
-    this.padding = oneOf(o.padding ?? 'valid', ['valid', 'same'] as const, 'padding', w);
-    this.dilationRate = intPair(o.dilationRate ?? 1, 'dilationRate', w);
-    if (o.groups !== undefined) checkNumber(o.groups, 'groups (only 1 is supported)', w, 1, 1);
-    if (o.dataFormat !== undefined) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', w);
     this.activation = activationName(o.activation, w);
     this.useBias = o.useBias === undefined ? true : !!o.useBias;
     this.kernelInitializer = getInitializer(o.kernelInitializer as InitializerIdentifier, 'glorot_uniform');
@@ -72,13 +48,68 @@ export class Conv2D extends Layer {
     this.biasRegularizer = getRegularizer(o.biasRegularizer as RegularizerIdentifier);
   }
 
-  build(inputShape: Shape): void {
-    if (inputShape.length !== 4) throw new RangeError(`convnet: Conv2D ${this.name} expects 4-D input [batch, height, width, channels], got rank ${inputShape.length}`);
-    const inC = inputShape[3];
-    if (inC === null) throw new RangeError(`convnet: Conv2D ${this.name}: the channel axis of the input must be known`);
-    this.computeOutputShape(inputShape); // validates the spatial sizes
-    this.kernel = this.addWeight('kernel', [this.kernelSize[0], this.kernelSize[1], inC, this.filters], this.kernelInitializer, { regularizer: this.kernelRegularizer });
+  protected makeWeights(kernelShape: number[]): void {
+    this.kernel = this.addWeight('kernel', kernelShape, this.kernelInitializer, { regularizer: this.kernelRegularizer });
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.biasInitializer, { regularizer: this.biasRegularizer });
+  }
+
+  protected lastAxis(inputShape: Shape, rank: number, what: string): number {
+    if (inputShape.length !== rank) throw new RangeError(`convnet: ${this.className} ${this.name} expects ${rank}-D input ${what}, got rank ${inputShape.length}`);
+    const c = inputShape[rank - 1];
+    if (c === null) throw new RangeError(`convnet: ${this.className} ${this.name}: the channel axis of the input must be known`);
+    return c;
+  }
+
+  protected kernelConfig(): Record<string, unknown> {
+    return {
+      activation: this.activation, use_bias: this.useBias,
+      kernel_initializer: this.kernelInitializer.serialize(), bias_initializer: this.biasInitializer.serialize(),
+      kernel_regularizer: this.kernelRegularizer?.serialize() ?? null, bias_regularizer: this.biasRegularizer?.serialize() ?? null,
+      activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
+    };
+  }
+}
+
+export interface Conv2DArgs extends KernelArgs {
+  kernelSize?: number | [number, number];
+  strides?: number | [number, number];
+  padding?: 'valid' | 'same';
+  dilationRate?: number | [number, number];
+  groups?: number;
+}
+
+/** Output length of one spatial axis (TensorFlow's rule; null stays null). */
+export function convLength(n: number | null, k: number, stride: number, dilation: number, padding: 'valid' | 'same'): number | null {
+  if (n === null) return null;
+  const eff = (k - 1) * dilation + 1;
+  return padding === 'same' ? Math.ceil(n / stride) : Math.floor((n - eff) / stride) + 1;
+}
+
+export class Conv2D extends KernelLayer {
+  static readonly className = 'Conv2D';
+  readonly kernelSize: [number, number];
+  readonly strides: [number, number];
+  readonly padding: 'valid' | 'same';
+  readonly dilationRate: [number, number];
+
+  /** `new Conv2D(32, [3, 3], { activation: 'relu' })` or `new Conv2D({ filters: 32, kernelSize: 3 })`. */
+  constructor(filters: number, kernelSize: number | [number, number], args?: Conv2DArgs);
+  constructor(args: Conv2DArgs);
+  constructor(...a: unknown[]) {
+    const o = layerOptions(positional(a, ['filters', 'kernelSize']), [...KERNEL_KEYS, 'groups'], 'Conv2D');
+    super(o);
+    const w = `Conv2D ${this.name}`;
+    this.kernelSize = intPair(o.kernelSize, 'kernelSize', w);
+    this.strides = intPair(o.strides ?? 1, 'strides', w);
+    this.padding = oneOf(o.padding ?? 'valid', ['valid', 'same'] as const, 'padding', w);
+    this.dilationRate = intPair(o.dilationRate ?? 1, 'dilationRate', w);
+    if (o.groups !== undefined) checkNumber(o.groups, 'groups (only 1 is supported)', w, 1, 1);
+  }
+
+  build(inputShape: Shape): void {
+    const inC = this.lastAxis(inputShape, 4, '[batch, height, width, channels]');
+    this.computeOutputShape(inputShape); // validates the spatial sizes
+    this.makeWeights([this.kernelSize[0], this.kernelSize[1], inC, this.filters]);
     super.build(inputShape);
   }
 
@@ -104,10 +135,7 @@ export class Conv2D extends Layer {
     return {
       ...super.getConfig(),
       filters: this.filters, kernel_size: [...this.kernelSize], strides: [...this.strides], padding: this.padding,
-      data_format: 'channels_last', dilation_rate: [...this.dilationRate], groups: 1, activation: this.activation,
-      use_bias: this.useBias, kernel_initializer: this.kernelInitializer.serialize(), bias_initializer: this.biasInitializer.serialize(),
-      kernel_regularizer: this.kernelRegularizer?.serialize() ?? null, bias_regularizer: this.biasRegularizer?.serialize() ?? null,
-      activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
+      data_format: 'channels_last', dilation_rate: [...this.dilationRate], groups: 1, ...this.kernelConfig(),
     };
   }
 }

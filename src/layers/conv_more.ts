@@ -4,74 +4,10 @@
  */
 import type { Tensor } from '../tensor/index.js';
 import { conv1d, conv2dTranspose, convTransposeLength } from '../ops/index.js';
-import { Layer, layerOptions, positional, registerLayer, type Shape, type Variable, type LayerArgs } from './layer.js';
-import { getInitializer, type Initializer, type InitializerIdentifier } from './initializers.js';
-import { getRegularizer, type Regularizer, type RegularizerIdentifier } from './regularizers.js';
-import { activationName, applyActivation, backendActivation, type ActivationName } from './activations.js';
+import { layerOptions, positional, registerLayer, type Shape } from './layer.js';
+import { applyActivation, backendActivation } from './activations.js';
 import { intPair, oneOf, checkNumber } from './config.js';
-import { convLength } from './conv.js';
-
-interface KernelArgs extends LayerArgs {
-  filters?: number;
-  activation?: string | null;
-  useBias?: boolean;
-  kernelInitializer?: InitializerIdentifier;
-  biasInitializer?: InitializerIdentifier;
-  kernelRegularizer?: RegularizerIdentifier | null;
-  biasRegularizer?: RegularizerIdentifier | null;
-  dataFormat?: 'channels_last';
-}
-const KERNEL_KEYS = ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'activation', 'useBias', 'kernelInitializer',
-  'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint', 'dataFormat'];
-
-/** Filters, activation, bias and the kernel's initializer/regularizer: what every kernel layer here shares. */
-abstract class KernelLayer extends Layer {
-  readonly filters: number;
-  readonly activation: ActivationName;
-  readonly useBias: boolean;
-  readonly kernelInitializer: Initializer;
-  readonly biasInitializer: Initializer;
-  readonly kernelRegularizer: Regularizer | null;
-  readonly biasRegularizer: Regularizer | null;
-  kernel: Variable | null = null;
-  bias: Variable | null = null;
-
-  constructor(o: Record<string, unknown>) {
-    super(o);
-    const w = `${this.className} ${this.name}`;
-    if (!(Number.isInteger(o.filters) && (o.filters as number) > 0)) throw new RangeError(`convnet: ${w}: filters must be a positive integer, got ${JSON.stringify(o.filters)}`);
-    if (o.kernelSize === undefined) throw new RangeError(`convnet: ${w}: kernelSize is required`);
-    if (o.dataFormat !== undefined && o.dataFormat !== null) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', w);
-    this.filters = o.filters as number;
-    this.activation = activationName(o.activation, w);
-    this.useBias = o.useBias === undefined ? true : !!o.useBias;
-    this.kernelInitializer = getInitializer(o.kernelInitializer as InitializerIdentifier, 'glorot_uniform');
-    this.biasInitializer = getInitializer(o.biasInitializer as InitializerIdentifier, 'zeros');
-    this.kernelRegularizer = getRegularizer(o.kernelRegularizer as RegularizerIdentifier);
-    this.biasRegularizer = getRegularizer(o.biasRegularizer as RegularizerIdentifier);
-  }
-
-  protected makeWeights(kernelShape: number[]): void {
-    this.kernel = this.addWeight('kernel', kernelShape, this.kernelInitializer, { regularizer: this.kernelRegularizer });
-    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.biasInitializer, { regularizer: this.biasRegularizer });
-  }
-
-  protected lastAxis(inputShape: Shape, rank: number, what: string): number {
-    if (inputShape.length !== rank) throw new RangeError(`convnet: ${this.className} ${this.name} expects ${rank}-D input ${what}, got rank ${inputShape.length}`);
-    const c = inputShape[rank - 1];
-    if (c === null) throw new RangeError(`convnet: ${this.className} ${this.name}: the channel axis of the input must be known`);
-    return c;
-  }
-
-  protected kernelConfig(): Record<string, unknown> {
-    return {
-      activation: this.activation, use_bias: this.useBias,
-      kernel_initializer: this.kernelInitializer.serialize(), bias_initializer: this.biasInitializer.serialize(),
-      kernel_regularizer: this.kernelRegularizer?.serialize() ?? null, bias_regularizer: this.biasRegularizer?.serialize() ?? null,
-      activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
-    };
-  }
-}
+import { convLength, KernelLayer, KERNEL_KEYS, type KernelArgs } from './conv.js';
 
 export interface Conv2DTransposeArgs extends KernelArgs {
   kernelSize?: number | [number, number];

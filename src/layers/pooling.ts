@@ -64,20 +64,33 @@ export class AveragePooling2D extends Pooling2D {
 
 export interface GlobalPooling2DArgs extends LayerArgs { keepdims?: boolean; dataFormat?: 'channels_last' }
 
-abstract class GlobalPooling2D extends Layer {
+/** What the global pools share: keepdims, channels-last input of rank `spatial + 2`, the mean or max over the spatial axes. */
+abstract class GlobalPooling extends Layer {
   readonly keepdims: boolean;
-  constructor(args: GlobalPooling2DArgs | undefined, cls: string) {
+  private readonly spatial: 1 | 2;
+  constructor(args: GlobalPooling2DArgs | undefined, cls: string, spatial: 1 | 2) {
     const o = layerOptions(args, ['keepdims', 'dataFormat'], cls);
     super(o);
+    this.spatial = spatial;
     this.keepdims = !!o.keepdims;
     if (o.dataFormat !== undefined) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', cls);
   }
   build(inputShape: Shape): void {
-    if (inputShape.length !== 4) throw new RangeError(`convnet: ${this.className} ${this.name} expects 4-D input [batch, height, width, channels], got rank ${inputShape.length}`);
+    if (inputShape.length !== this.spatial + 2) {
+      const what = this.spatial === 2 ? '4-D input [batch, height, width, channels]' : '3-D input [batch, steps, channels]';
+      throw new RangeError(`convnet: ${this.className} ${this.name} expects ${what}, got rank ${inputShape.length}`);
+    }
     super.build(inputShape);
   }
-  computeOutputShape(s: Shape): Shape { return this.keepdims ? [s[0], 1, 1, s[3]] : [s[0], s[3]]; }
+  computeOutputShape(s: Shape): Shape {
+    const c = s[this.spatial + 1];
+    return this.keepdims ? [s[0], ...new Array<number>(this.spatial).fill(1), c] : [s[0], c];
+  }
   getConfig(): Record<string, unknown> { return { ...super.getConfig(), data_format: 'channels_last', keepdims: this.keepdims }; }
+}
+
+abstract class GlobalPooling2D extends GlobalPooling {
+  constructor(args: GlobalPooling2DArgs | undefined, cls: string) { super(args, cls, 2); }
 }
 
 /** Mean over height and width: [N, H, W, C] -> [N, C]. */
@@ -158,20 +171,8 @@ export class AveragePooling1D extends Pooling1D {
   call(x: Tensor): Tensor { return this.pool2d(x, avgPool2d); }
 }
 
-abstract class GlobalPooling1D extends Layer {
-  readonly keepdims: boolean;
-  constructor(args: GlobalPooling2DArgs | undefined, cls: string) {
-    const o = layerOptions(args, ['keepdims', 'dataFormat'], cls);
-    super(o);
-    this.keepdims = !!o.keepdims;
-    if (o.dataFormat !== undefined) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', cls);
-  }
-  build(inputShape: Shape): void {
-    if (inputShape.length !== 3) throw new RangeError(`convnet: ${this.className} ${this.name} expects 3-D input [batch, steps, channels], got rank ${inputShape.length}`);
-    super.build(inputShape);
-  }
-  computeOutputShape(s: Shape): Shape { return this.keepdims ? [s[0], 1, s[2]] : [s[0], s[2]]; }
-  getConfig(): Record<string, unknown> { return { ...super.getConfig(), data_format: 'channels_last', keepdims: this.keepdims }; }
+abstract class GlobalPooling1D extends GlobalPooling {
+  constructor(args: GlobalPooling2DArgs | undefined, cls: string) { super(args, cls, 1); }
 }
 
 /** Mean over steps: [N, L, C] -> [N, C]. */
