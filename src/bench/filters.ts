@@ -37,9 +37,9 @@ print(json.dumps({'ms': times[len(times) // 2], 'best': times[0], 'version': sci
 
 export async function run(opts: { quick: boolean; log: (line: string) => void }): Promise<Record<string, number | string | null>> {
   const runs = opts.quick ? 3 : 10;
-  const x = empty([H, W], 'float32');
-  const v = x.view() as Float32Array;
+  const v = new Float32Array(H * W);
   for (let i = 0; i < v.length; i++) v[i] = Math.sin(i * 0.37);
+  const x = empty([H, W], 'float32').write(v);
   const time = (n: number): { ms: number; best: number; out: Float32Array } => {
     const ts: number[] = [];
     let out: Float32Array = new Float32Array(0);

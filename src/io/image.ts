@@ -173,7 +173,7 @@ export async function imsave(path: string, image: Tensor, opts: ImsaveOptions = 
   }
   const [H, W, C] = shape;
   if (H === 0 || W === 0) throw new RangeError(`convnet: imsave('${path}'): the image is ${H} x ${W} pixels (${fmtShape(image.shape)}); an image file needs at least 1 x 1`);
-  const src = image.view();
+  const src = image.dataSync();
   if (image.dtype === 'float32' || image.dtype === 'float64') {
     let nan = 0;
     for (let i = 0; i < src.length; i++) if (src[i] !== src[i]) nan++;

@@ -112,7 +112,7 @@ function toImage(data: Tensor | number[][], opts: ImshowOptions): ImageData2 {
   } else {
     data.assertLive('imshow');
     shape = data.shape.slice();
-    vals = data.view();
+    vals = data.dataSync();
     dtype = data.dtype;
   }
   // Drop a batch of one and a single channel: [1, H, W, 1] -> [H, W]; [1, H, W, 3] -> [H, W, 3].

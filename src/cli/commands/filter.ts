@@ -58,7 +58,7 @@ export const command: Command = {
       const img = await readGrayFloat(positionals[0]);
       const map = correlate(img, filter.kernel, { mode: o.mode as NdMode, cval: o.cval });
       const [H, W] = img.shape;
-      const v = map.view();
+      const v = map.dataSync();
       let lo = Infinity, hi = -Infinity;
       for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; }
       console.log(`Image: ${fmtShape([H, W])} gray, activation map: ${fmtShape([1, H, W, 1])}, values ${lo.toFixed(4)} to ${hi.toFixed(4)}`);

@@ -351,7 +351,7 @@ function restoreOptimizer(model: ModelLike, saved: WeightArray[], warn: (m: stri
       return;
     }
   }
-  vars.forEach((v, i) => v.value.view().set(v.value.dtype === 'float32' ? src[i].data : Int32Array.from(src[i].data, Math.round)));
+  vars.forEach((v, i) => v.value.write(v.value.dtype === 'float32' ? src[i].data : Int32Array.from(src[i].data, Math.round)));
 }
 
 /** Keras 2 (OptimizerV2) slot names to Keras 3's (and convnet's) slot variable names. */
@@ -423,7 +423,7 @@ function restoreLegacyOptimizer(model: ModelLike, legacy: { names: string[]; val
     if (src.data.length !== v.size) return skip(`slot "${v.name}" of ${trainable[k]?.path ?? `weight ${k}`} has shape ${fmtShape(src.shape)} in the file, ${fmtShape(v.shape)} here`);
     plan.push([v, src]);
   }
-  for (const [v, src] of plan) v.value.view().set(v.value.dtype === 'float32' ? src.data : Int32Array.from(src.data, Math.round));
+  for (const [v, src] of plan) v.value.write(v.value.dtype === 'float32' ? src.data : Int32Array.from(src.data, Math.round));
 }
 
 /**
