@@ -21,6 +21,7 @@ import type {
 import type { Tensor } from '../../tensor/tensor.js';
 import { BYTES, type TypedArray } from '../../tensor/dtype.js';
 import { heap } from '../../tensor/heap.js';
+import type { Rng } from '../../tensor/random.js';
 import * as K from './wgsl.js';
 
 // Minimal structural types of the WebGPU API this file uses (TypeScript's DOM lib has none yet).
@@ -34,7 +35,7 @@ export interface GpuDevice {
   createBuffer(d: { size: number; usage: number }): GpuBuffer;
   createShaderModule(d: { code: string }): unknown;
   createComputePipeline(d: { layout: 'auto'; compute: { module: unknown; entryPoint: string } }): GpuPipeline;
-  createBindGroup(d: { layout: unknown; entries: { binding: number; resource: { buffer: GpuBuffer } }[] }): unknown;
+  createBindGroup(d: { layout: unknown; entries: { binding: number; resource: { buffer: GpuBuffer; offset?: number; size?: number } }[] }): unknown;
   createCommandEncoder(): GpuEncoder;
   addEventListener?(type: string, fn: (e: { error?: { message?: string } }) => void): void;
   destroy?(): void;
@@ -47,7 +48,25 @@ const MAX_GROUPS = 65535;
 /** A GPU copy of a tensor's bytes; `dirty` when the GPU holds newer data than the heap. */
 interface Mirror { buf: GpuBuffer; bytes: number; dirty: boolean }
 type Use = 'in' | 'out' | 'inout';
-interface Binding { binding: number; buf: GpuBuffer; write?: boolean }
+/** Where a tensor's bytes are: a buffer, and for views inside a block their byte range. */
+interface Loc { buf: GpuBuffer; offset?: number; size?: number }
+interface Binding extends Loc { binding: number; write?: boolean }
+
+/** A webgpu tensor block (the DataId of this backend's storage). */
+export class GpuBlock {
+  /**
+   * For small blocks written only from the host (learning rates, step counters, labels): a copy of
+   * the bytes, so that `dataSync()` works on them; dropped when a kernel writes the block.
+   */
+  shadow: Uint8Array | null = null;
+  constructor(readonly buf: GpuBuffer, readonly bytes: number) {}
+}
+
+/** Largest block kept with a host copy. */
+const SHADOW_BYTES = 1 << 16;
+
+const TYPED = { float32: Float32Array, int32: Int32Array, uint8: Uint8Array, float64: Float64Array } as const;
+const round4 = (n: number): number => Math.ceil(n / 4) * 4;
 
 /** Size classes: 256 bytes, then 2^k and 1.5 * 2^k. */
 function sizeClass(bytes: number): number {
@@ -80,6 +99,7 @@ function poolWords(u: Uint32Array, p: Pool2DParams): void {
 
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu';
+  readonly storage = 'webgpu';
   get threads(): number { return 1; }
   setThreads(_n: number): void { /* the GPU schedules its own parallelism */ }
 
@@ -122,12 +142,22 @@ export class WebGPUBackend implements Backend {
   }
 
   /**
-   * The GPUBuffer holding tensor `t` (the one lookup every kernel goes through). 'in' uploads the
-   * heap bytes on first use; 'out' and 'inout' mark the GPU copy newer than the heap.
+   * Where tensor `t` is on the GPU (the one lookup every kernel goes through): its block when this
+   * backend stores it, else (a tensor in the WebAssembly heap, made before webgpu was selected) a
+   * mirror: 'in' uploads the heap bytes on first use; 'out' and 'inout' mark the GPU copy newer.
    */
+  private loc(t: Tensor, use: Use): Loc {
+    if (t.disposed) throw new Error(`convnet: webgpu: a released tensor (${t.shape.join('x')}) was passed to a kernel`);
+    if (this.mine(t)) {
+      const blk = t.dataId as GpuBlock;
+      if (use !== 'in') blk.shadow = null;
+      if (t.byteOffset === 0) return { buf: blk.buf };
+      return { buf: blk.buf, offset: t.byteOffset, size: round4(t.size * BYTES[t.dtype]) };
+    }
+    return { buf: this.bufferOf(t, use) };
+  }
+
   private bufferOf(t: Tensor, use: Use): GpuBuffer {
-    if (t.disposed) throw new Error(`convnet: webgpu: a disposed tensor (${t.shape.join('x')}) was passed to a kernel`);
-    if (t.dtype === 'float64' && use !== 'in') { /* float64 moves as bytes (transpose); arithmetic refuses it earlier */ }
     const storage = (t as unknown as { storage: object }).storage;
     let m = this.mirrors.get(storage);
     if (!m) this.mirrors.set(storage, (m = new Map()));
@@ -182,15 +212,6 @@ export class WebGPUBackend implements Backend {
     return this.mirrors.get(storage)?.get(`${t.offset}:${bytes}`);
   }
 
-  /** The tensor's data, after copying GPU results into the heap. */
-  async read(t: Tensor): Promise<TypedArray> {
-    const e = this.mirrorOf(t);
-    if (e?.dirty) await this.download([{ t, e }]);
-    else await this.device.queue.onSubmittedWorkDone();
-    this.throwErrors();
-    return t.dataSync();
-  }
-
   /** Copies every tensor the GPU wrote back into the heap (then host reads see them). */
   async sync(): Promise<void> {
     const list: { t: Tensor; e: Mirror }[] = [];
@@ -223,6 +244,173 @@ export class WebGPUBackend implements Backend {
     throw new Error(`convnet: webgpu: ${msg}`);
   }
 
+  // ---- storage (BackendStorage): tensors made while webgpu is in use live in GPU buffers ------------
+
+  /** Whether this backend stores t (else it lives in the WebAssembly heap). */
+  private mine(t: Tensor): boolean { return (t.store as unknown) === this; }
+
+  alloc(bytes: number): GpuBlock {
+    const n = Math.max(4, round4(bytes));
+    return new GpuBlock(this.acquire(n), n);
+  }
+
+  release(id: unknown): void { this.releaseBuffer((id as GpuBlock).buf); }
+
+  write(t: Tensor, values: ArrayLike<number>, at = 0): void {
+    t.assertLive('write');
+    if (!(Number.isInteger(at) && at >= 0 && at + values.length <= t.size)) {
+      throw new RangeError(`convnet: write: ${values.length} values at element ${at} do not fit a tensor of ${t.size} elements`);
+    }
+    if (!this.mine(t)) { this.invalidate(t); return (t.store as { write(t: Tensor, v: ArrayLike<number>, at?: number): void }).write(t, values, at); }
+    if (!values.length) return;
+    const B = BYTES[t.dtype];
+    const typed = new TYPED[t.dtype](values.length);
+    typed.set(values);
+    const off = t.byteOffset + at * B, n = typed.byteLength;
+    const blk = t.dataId as GpuBlock;
+    if (off % 4 === 0 && (n % 4 === 0 || off + round4(n) >= blk.bytes || at + values.length === t.size)) {
+      const bytes = new Uint8Array(round4(n));
+      bytes.set(new Uint8Array(typed.buffer, 0, n));
+      if (blk.shadow) blk.shadow.set(bytes.subarray(0, Math.min(bytes.length, blk.bytes - off)), off);
+      else if (blk.bytes <= SHADOW_BYTES && off === 0 && bytes.length >= blk.bytes) blk.shadow = bytes.slice(0, blk.bytes);
+      this.device.queue.writeBuffer(blk.buf, off, bytes.buffer, 0, bytes.byteLength);
+      return;
+    }
+    throw new RangeError(`convnet: webgpu: a write of ${values.length} ${t.dtype} values at byte ${off} is not 4-byte aligned (write whole uint8 tensors)`);
+  }
+
+  readSync(t: Tensor): TypedArray {
+    if (!this.mine(t)) return (t.store as { readSync(t: Tensor): TypedArray }).readSync(t);
+    t.assertLive('dataSync');
+    const sh = (t.dataId as GpuBlock).shadow;
+    if (sh) {
+      const out = new TYPED[t.dtype](t.size);
+      new Uint8Array(out.buffer).set(sh.subarray(t.byteOffset, t.byteOffset + out.byteLength));
+      return out;
+    }
+    throw new Error(`convnet: a webgpu tensor ${t.shape.length ? t.shape.join('x') : 'scalar'} cannot be read synchronously (WebGPU maps buffers asynchronously): use await t.data() or await t.array()`);
+  }
+
+  /** The tensor's data: GPU tensors are copied back; heap tensors after GPU results mirrored into them. */
+  async read(t: Tensor): Promise<TypedArray> {
+    t.assertLive('data');
+    if (!this.mine(t)) {
+      const e = this.mirrorOf(t);
+      if (e?.dirty) await this.download([{ t, e }]);
+      this.throwErrors();
+      return (t.store as { readSync(t: Tensor): TypedArray }).readSync(t);
+    }
+    const blk = t.dataId as GpuBlock;
+    const n = round4(t.size * BYTES[t.dtype]);
+    const staging = this.device.createBuffer({ size: Math.max(n, 4), usage: USAGE.MAP_READ | USAGE.COPY_DST });
+    const enc = this.device.createCommandEncoder();
+    if (n) enc.copyBufferToBuffer(blk.buf, t.byteOffset, staging, 0, n);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(MAP_MODE_READ);
+    this.throwErrors();
+    const out = new TYPED[t.dtype](t.size);
+    new Uint8Array(out.buffer).set(new Uint8Array(staging.getMappedRange(), 0, out.byteLength));
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  fill(t: Tensor, value: number): void {
+    t.assertLive('fill');
+    if (!this.mine(t)) { this.invalidate(t); return (t.store as { fill(t: Tensor, v: number): void }).fill(t, value); }
+    if ((t.dtype === 'float32' || t.dtype === 'int32') && t.byteOffset % 4 === 0) {
+      if (!t.size) return;
+      const blk = t.dataId as GpuBlock;
+      if (blk.bytes <= SHADOW_BYTES) return this.write(t, new TYPED[t.dtype](t.size).fill(value));
+      blk.shadow = null;
+      const { u, f } = this.params();
+      u[0] = t.size; u[2] = t.byteOffset / 4;
+      if (t.dtype === 'float32') f[1] = value; else new Int32Array(u.buffer)[1] = value;
+      this.elementwise('fill', K.fillShader, u, [{ binding: 1, buf: (t.dataId as GpuBlock).buf, write: true }], t.size);
+      return;
+    }
+    this.write(t, new TYPED[t.dtype](t.size).fill(value));
+  }
+
+  copy(src: Tensor, dst: Tensor): void {
+    src.assertLive('copy'); dst.assertLive('copy');
+    if (src.size !== dst.size) throw new RangeError(`convnet: internal error: copy of ${src.size} elements into ${dst.size}`);
+    if (src.dtype !== dst.dtype) return this.cast(src, dst);
+    const n = round4(src.size * BYTES[src.dtype]);
+    if (!src.size) return;
+    const s = this.loc(src, 'in'), d = this.loc(dst, 'out');
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(s.buf, s.offset ?? 0, d.buf, d.offset ?? 0, n);
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  /** Words per element for data movement (float32/int32: 1, float64: 2); uint8 moves in whole words only. */
+  private words(t: Tensor, elements: number, what: string): number {
+    const bytes = elements * BYTES[t.dtype];
+    if (bytes % 4) throw new RangeError(`convnet: webgpu: ${what} of ${t.dtype} rows of ${elements} elements (not whole 32-bit words) is not supported`);
+    return bytes / 4;
+  }
+
+  gatherRows(x: Tensor, indices: ArrayLike<number>, out: Tensor, rowSize: number): void {
+    if (!indices.length || !rowSize) return;
+    const row = this.words(x, rowSize, 'gatherRows');
+    const idx = new Uint32Array(indices.length);
+    idx.set(indices);
+    const ib = this.acquire(round4(idx.byteLength));
+    this.device.queue.writeBuffer(ib, 0, idx.buffer, 0, idx.byteLength);
+    const { u } = this.params();
+    u[0] = indices.length * row; u[1] = row;
+    const [gx, gy] = grid(Math.ceil(u[0] / K.WG));
+    this.run([{ key: 'gatherRows', src: K.gatherRowsShader, params: u, groups: [gx, gy], bind: [
+      { binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }, { binding: 3, buf: ib },
+    ] }], [ib]);
+  }
+
+  /** dst[dOff + o*dW + j] = src[sOff + o*sW + j] in 32-bit words. */
+  private copy2d(src: Tensor, dst: Tensor, outer: number, w: number, sW: number, sOff: number, dW: number, dOff: number): void {
+    if (!outer || !w) return;
+    const { u } = this.params();
+    u[0] = outer * w; u[1] = w; u[2] = sW; u[3] = sOff; u[4] = dW; u[5] = dOff;
+    this.elementwise('copy2d', K.copy2dShader, u, [{ binding: 1, ...this.loc(src, 'in') }, { binding: 2, ...this.loc(dst, 'inout'), write: true }], outer * w);
+  }
+
+  concat(xs: Tensor[], out: Tensor, outer: number): void {
+    const o = Math.max(outer, 1);
+    const total = this.words(out, out.size / o, 'concat');
+    let off = 0;
+    for (const t of xs) {
+      const w = this.words(t, t.size / o, 'concat');
+      this.copy2d(t, out, outer, w, w, 0, total, off);
+      off += w;
+    }
+  }
+
+  sliceColumns(x: Tensor, out: Tensor, outer: number, start: number): void {
+    const o = Math.max(outer, 1);
+    const total = this.words(x, x.size / o, 'sliceColumns'), w = this.words(out, out.size / o, 'sliceColumns');
+    this.copy2d(x, out, outer, w, total, this.words(x, start, 'sliceColumns'), w, 0);
+  }
+
+  randomMask(out: Tensor, rate: number, scale: number, rng: Rng): void {
+    // Drawn on the host in element order (the same numbers as every backend for a seed), then uploaded.
+    const m = new Float32Array(out.size);
+    for (let i = 0; i < m.length; i++) m[i] = rng.random() >= rate ? scale : 0;
+    this.write(out, m);
+  }
+
+  // ---- images (issue 14 step 1's data-movement ops) ----------------------------------------------------
+
+  private notYet(what: string): never {
+    throw new Error(`convnet: webgpu: ${what} has no WGSL kernel yet; run this layer on the wasm backend`);
+  }
+  shift2d(_x: Tensor, _out: Tensor, _top: number, _left: number): void { this.notYet('shift2d (ZeroPadding2D, Cropping2D)'); }
+  upsample2d(_x: Tensor, _out: Tensor, _sh: number, _sw: number): void { this.notYet('upsample2d (UpSampling2D)'); }
+  upsample2dGrad(_dy: Tensor, _dx: Tensor, _sh: number, _sw: number): void { this.notYet('upsample2dGrad (UpSampling2D)'); }
+  resize2d(_x: Tensor, _out: Tensor, _ty: unknown, _tx: unknown): void { this.notYet('resize2d (Resizing)'); }
+  resize2dGrad(_dy: Tensor, _dx: Tensor, _ty: unknown, _tx: unknown): void { this.notYet('resize2dGrad (Resizing)'); }
+  flip2d(_x: Tensor, _out: Tensor, _flags: ArrayLike<number>): void { this.notYet('flip2d (RandomFlip)'); }
+  affine2d(_x: Tensor, _out: Tensor, _t: readonly ArrayLike<number>[], _f: unknown, _i: unknown, _v: number): void { this.notYet('affine2d (RandomRotation, RandomZoom, RandomTranslation)'); }
+
   // ---- dispatch ----------------------------------------------------------------------------------------
 
   private pipeline(key: string, source: () => string): GpuPipeline {
@@ -254,16 +442,21 @@ export class WebGPUBackend implements Backend {
       uniforms.push(ub);
       this.device.queue.writeBuffer(ub, 0, s.params.buffer, 0, K.PARAM_WORDS * 4);
       const written = new Set(s.bind.filter((b) => b.write).map((b) => b.buf));
-      const entries = [{ binding: 0, resource: { buffer: ub } }];
+      const entries: { binding: number; resource: { buffer: GpuBuffer; offset?: number; size?: number } }[] = [{ binding: 0, resource: { buffer: ub } }];
+      const after: [GpuBuffer, GpuBuffer, number, number][] = [];
       for (const b of s.bind) {
-        let buf = b.buf;
-        if (!b.write && written.has(buf)) {
-          const copy = this.acquire(buf.size);
-          enc.copyBufferToBuffer(buf, 0, copy, 0, buf.size);
-          temps.push(copy);
-          buf = copy;
+        const unaligned = b.offset !== undefined && b.offset % 256 !== 0;
+        if (unaligned || (!b.write && written.has(b.buf))) {
+          // A view at an offset WebGPU cannot bind, or an input that is also the output: a copy.
+          const off = b.offset ?? 0, n = b.size ?? b.buf.size - off;
+          const tmp = this.acquire(n);
+          enc.copyBufferToBuffer(b.buf, off, tmp, 0, n);
+          temps.push(tmp);
+          if (b.write) after.push([tmp, b.buf, off, n]);
+          entries.push({ binding: b.binding, resource: { buffer: tmp, offset: 0, size: n } });
+        } else {
+          entries.push({ binding: b.binding, resource: b.offset === undefined ? { buffer: b.buf } : { buffer: b.buf, offset: b.offset, size: b.size } });
         }
-        entries.push({ binding: b.binding, resource: { buffer: buf } });
       }
       const group = this.device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
       const pass = enc.beginComputePass();
@@ -271,6 +464,7 @@ export class WebGPUBackend implements Backend {
       pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(s.groups[0], s.groups[1], s.groups[2] ?? 1);
       pass.end();
+      for (const [tmp, dst, off, n] of after) enc.copyBufferToBuffer(tmp, 0, dst, off, n);
     }
     this.device.queue.submit([enc.finish()]);
     for (const u of uniforms) this.uniforms.push(u);
@@ -297,7 +491,7 @@ export class WebGPUBackend implements Backend {
     const { u, f } = this.params();
     u[0] = x.size; f[1] = alpha; u[2] = K.UNARY_CODES.indexOf(op);
     this.elementwise('unary', K.unaryShader, u,
-      [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }], x.size);
+      [{ binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }], x.size);
   }
 
   unaryGrad(op: Activation, x: Tensor, y: Tensor, dy: Tensor, dx: Tensor, alpha: number): void {
@@ -305,8 +499,8 @@ export class WebGPUBackend implements Backend {
     const { u, f } = this.params();
     u[0] = dx.size; f[1] = alpha; u[2] = K.UNARY_CODES.indexOf(op);
     this.elementwise('unaryGrad', K.unaryGradShader, u, [
-      { binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(y, 'in') },
-      { binding: 3, buf: this.bufferOf(dy, 'in') }, { binding: 4, buf: this.bufferOf(dx, 'out'), write: true },
+      { binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(y, 'in') },
+      { binding: 3, ...this.loc(dy, 'in') }, { binding: 4, ...this.loc(dx, 'out'), write: true },
     ], dx.size);
   }
 
@@ -318,8 +512,8 @@ export class WebGPUBackend implements Backend {
     u[0] = out.size; u[1] = rank; u[31] = K.BINARY_CODES.indexOf(op);
     for (let d = 0; d < rank; d++) { u[2 + d] = p.outShape[d]; u[2 + rank + d] = p.aStrides[d]; u[2 + 2 * rank + d] = p.bStrides[d]; }
     this.elementwise('binary', K.binaryShader, u, [
-      { binding: 1, buf: this.bufferOf(a, 'in') }, { binding: 2, buf: this.bufferOf(b, 'in') },
-      { binding: 3, buf: this.bufferOf(out, 'out'), write: true },
+      { binding: 1, ...this.loc(a, 'in') }, { binding: 2, ...this.loc(b, 'in') },
+      { binding: 3, ...this.loc(out, 'out'), write: true },
     ], out.size);
   }
 
@@ -329,15 +523,15 @@ export class WebGPUBackend implements Backend {
     // s is a float64: hi + lo, so the kernel rounds x op s once as the float64 backends do.
     u[0] = x.size; f[1] = s; f[2] = s - f[1]; u[3] = K.BINARY_CODES.indexOf(op); u[4] = reverse ? 1 : 0;
     this.elementwise('binaryScalar', K.binaryScalarShader, u,
-      [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }], x.size);
+      [{ binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }], x.size);
   }
 
   biasAct(x: Tensor, bias: Tensor | null, out: Tensor, rows: number, c: number, act: Activation, alpha: number): void {
     this.checkF32(`biasAct ${act}`, x, bias, out);
     const { u, f } = this.params();
     u[0] = rows * c; u[1] = c; f[2] = alpha; u[3] = K.UNARY_CODES.indexOf(act);
-    const bind: Binding[] = [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }];
-    if (bias) bind.push({ binding: 3, buf: this.bufferOf(bias, 'in') });
+    const bind: Binding[] = [{ binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }];
+    if (bias) bind.push({ binding: 3, ...this.loc(bias, 'in') });
     this.elementwise(`biasAct:${!!bias}`, () => K.biasActShader(!!bias), u, bind, rows * c);
   }
 
@@ -347,7 +541,7 @@ export class WebGPUBackend implements Backend {
     if (outs === 0) return;
     const { u } = this.params();
     u[0] = outer; u[1] = n; u[2] = inner;
-    const bind: Binding[] = [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }];
+    const bind: Binding[] = [{ binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }];
     if (n >= 256 && outs < 8192) {
       const [gx, gy] = grid(outs);
       this.run([{ key: `reduceWide:${op}`, src: () => K.reduceWideShader(op), params: u, bind, groups: [gx, gy] }]);
@@ -361,7 +555,7 @@ export class WebGPUBackend implements Backend {
     const { u } = this.params();
     u[0] = rows; u[1] = cols;
     this.elementwise('softmax', K.softmaxShader, u,
-      [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }], rows);
+      [{ binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }], rows);
   }
 
   transpose(x: Tensor, out: Tensor, perm: number[]): void {
@@ -374,7 +568,7 @@ export class WebGPUBackend implements Backend {
     const { u } = this.params();
     u[0] = x.size; u[1] = rank;
     for (let d = 0; d < rank; d++) { u[2 + d] = xs[perm[d]]; u[2 + rank + d] = xStrides[perm[d]]; }
-    const bind: Binding[] = [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }];
+    const bind: Binding[] = [{ binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }];
     if (x.dtype === 'uint8') this.elementwise('transpose:u8', K.transposeBytesShader, u, bind, Math.ceil(x.size / 4));
     else {
       const words = x.dtype === 'float64' ? 2 : 1;
@@ -389,14 +583,8 @@ export class WebGPUBackend implements Backend {
     const from = x.dtype as K.GpuDType, to = out.dtype as K.GpuDType;
     const { u } = this.params();
     u[0] = x.size;
-    const bind: Binding[] = [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }];
+    const bind: Binding[] = [{ binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }];
     this.elementwise(`cast:${from}:${to}`, () => K.castShader(from, to), u, bind, to === 'uint8' ? Math.ceil(x.size / 4) : x.size);
-  }
-
-  private fill(t: Tensor, value: number): void {
-    const { u, f } = this.params();
-    u[0] = Math.ceil((t.size * BYTES[t.dtype]) / 4); f[1] = value;
-    this.elementwise('fill', K.fillShader, u, [{ binding: 1, buf: this.bufferOf(t, 'out'), write: true }], u[0]);
   }
 
   // ---- GEMM ---------------------------------------------------------------------------------------------
@@ -443,9 +631,9 @@ export class WebGPUBackend implements Backend {
     if (m === 0 || n === 0) return;
     if (k === 0) { if (!accumulate) this.fill(out, 0); return; }
     const { u } = this.params();
-    const outB: Binding = { binding: 3, buf: this.bufferOf(out, accumulate ? 'inout' : 'out'), write: true };
+    const outB: Binding = { binding: 3, ...this.loc(out, accumulate ? 'inout' : 'out'), write: true };
     this.gemm('matmul', K.matmulShader, u,
-      [{ binding: 1, buf: this.bufferOf(a, 'in') }, { binding: 2, buf: this.bufferOf(b, 'in') }], outB, m, n, k, accumulate, true, !transA, !transB);
+      [{ binding: 1, ...this.loc(a, 'in') }, { binding: 2, ...this.loc(b, 'in') }], outB, m, n, k, accumulate, true, !transA, !transB);
   }
 
   conv2d(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2DParams): void {
@@ -456,10 +644,10 @@ export class WebGPUBackend implements Backend {
     convWords(u, f, p);
     u[25] = bias ? 1 : 0;
     const bind: Binding[] = [
-      { binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(w, 'in') },
-      { binding: 5, buf: bias ? this.bufferOf(bias, 'in') : this.dummyBuffer() },
+      { binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(w, 'in') },
+      bias ? { binding: 5, ...this.loc(bias, 'in') } : { binding: 5, buf: this.dummyBuffer() },
     ];
-    this.gemm('conv2d', K.conv2dShader, u, bind, { binding: 3, buf: this.bufferOf(out, 'out'), write: true }, M, N, Kd, false, false, true, true);
+    this.gemm('conv2d', K.conv2dShader, u, bind, { binding: 3, ...this.loc(out, 'out'), write: true }, M, N, Kd, false, false, true, true);
   }
 
   conv2dGradInput(dy: Tensor, w: Tensor, dx: Tensor, p: Conv2DParams): void {
@@ -470,8 +658,8 @@ export class WebGPUBackend implements Backend {
     const { u, f } = this.params();
     convWords(u, f, p);
     this.gemm('conv2dGradInput', K.conv2dGradInputShader, u,
-      [{ binding: 1, buf: this.bufferOf(dy, 'in') }, { binding: 2, buf: this.bufferOf(w, 'in') }],
-      { binding: 3, buf: this.bufferOf(dx, 'out'), write: true }, M, N, Kd, false, true, true, false);
+      [{ binding: 1, ...this.loc(dy, 'in') }, { binding: 2, ...this.loc(w, 'in') }],
+      { binding: 3, ...this.loc(dx, 'out'), write: true }, M, N, Kd, false, true, true, false);
   }
 
   conv2dGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: Conv2DParams): void {
@@ -482,8 +670,8 @@ export class WebGPUBackend implements Backend {
     const { u, f } = this.params();
     convWords(u, f, p);
     this.gemm('conv2dGradFilter', K.conv2dGradFilterShader, u,
-      [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(dy, 'in') }],
-      { binding: 3, buf: this.bufferOf(dw, 'out'), write: true }, M, N, Kd, false, true, false, true);
+      [{ binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(dy, 'in') }],
+      { binding: 3, ...this.loc(dw, 'out'), write: true }, M, N, Kd, false, true, false, true);
   }
 
   // ---- depthwise -----------------------------------------------------------------------------------------
@@ -494,10 +682,10 @@ export class WebGPUBackend implements Backend {
     convWords(u, f, p);
     u[0] = out.size; u[1] = p.depthMultiplier;
     const bind: Binding[] = [
-      { binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(w, 'in') },
-      { binding: 3, buf: this.bufferOf(out, 'out'), write: true },
+      { binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(w, 'in') },
+      { binding: 3, ...this.loc(out, 'out'), write: true },
     ];
-    if (bias) bind.push({ binding: 4, buf: this.bufferOf(bias, 'in') });
+    if (bias) bind.push({ binding: 4, ...this.loc(bias, 'in') });
     this.elementwise(`depthwise:${!!bias}`, () => K.depthwiseShader(!!bias), u, bind, out.size);
   }
 
@@ -507,8 +695,8 @@ export class WebGPUBackend implements Backend {
     convWords(u, f, p);
     u[0] = dx.size; u[1] = p.depthMultiplier;
     this.elementwise('depthwiseGradInput', K.depthwiseGradInputShader, u, [
-      { binding: 1, buf: this.bufferOf(dy, 'in') }, { binding: 2, buf: this.bufferOf(w, 'in') },
-      { binding: 3, buf: this.bufferOf(dx, 'out'), write: true },
+      { binding: 1, ...this.loc(dy, 'in') }, { binding: 2, ...this.loc(w, 'in') },
+      { binding: 3, ...this.loc(dx, 'out'), write: true },
     ], dx.size);
   }
 
@@ -520,8 +708,8 @@ export class WebGPUBackend implements Backend {
     u[0] = dw.size; u[1] = p.depthMultiplier;
     const [gx, gy] = grid(dw.size);
     this.run([{ key: 'depthwiseGradFilter', src: K.depthwiseGradFilterShader, params: u, groups: [gx, gy], bind: [
-      { binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(dy, 'in') },
-      { binding: 3, buf: this.bufferOf(dw, 'out'), write: true },
+      { binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(dy, 'in') },
+      { binding: 3, ...this.loc(dw, 'out'), write: true },
     ] }]);
   }
 
@@ -533,7 +721,7 @@ export class WebGPUBackend implements Backend {
     u[0] = out.size;
     poolWords(u, p);
     this.elementwise(`pool:${max}`, () => K.poolShader(max), u,
-      [{ binding: 1, buf: this.bufferOf(x, 'in') }, { binding: 2, buf: this.bufferOf(out, 'out'), write: true }], out.size);
+      [{ binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }], out.size);
   }
 
   maxPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void { this.pool2d(true, x, out, p); }
@@ -545,8 +733,8 @@ export class WebGPUBackend implements Backend {
     u[0] = dx.size;
     poolWords(u, p);
     this.elementwise('poolGrad:max', () => K.poolGradShader(true), u, [
-      { binding: 1, buf: this.bufferOf(dy, 'in') }, { binding: 3, buf: this.bufferOf(x, 'in') },
-      { binding: 2, buf: this.bufferOf(dx, 'out'), write: true },
+      { binding: 1, ...this.loc(dy, 'in') }, { binding: 3, ...this.loc(x, 'in') },
+      { binding: 2, ...this.loc(dx, 'out'), write: true },
     ], dx.size);
   }
 
@@ -556,7 +744,7 @@ export class WebGPUBackend implements Backend {
     u[0] = dx.size;
     poolWords(u, p);
     this.elementwise('poolGrad:avg', () => K.poolGradShader(false), u,
-      [{ binding: 1, buf: this.bufferOf(dy, 'in') }, { binding: 2, buf: this.bufferOf(dx, 'out'), write: true }], dx.size);
+      [{ binding: 1, ...this.loc(dy, 'in') }, { binding: 2, ...this.loc(dx, 'out'), write: true }], dx.size);
   }
 
   // ---- optimizers ----------------------------------------------------------------------------------------
@@ -568,10 +756,10 @@ export class WebGPUBackend implements Backend {
     u[0] = param.size; f[1] = p.lr; f[2] = p.beta1; f[3] = p.beta2; f[4] = p.epsilon; f[5] = lrT; f[6] = p.weightDecay;
     const hv = p.amsgrad && vhat;
     const bind: Binding[] = [
-      { binding: 1, buf: this.bufferOf(param, 'inout'), write: true }, { binding: 2, buf: this.bufferOf(grad, 'in') },
-      { binding: 3, buf: this.bufferOf(m, 'inout'), write: true }, { binding: 4, buf: this.bufferOf(v, 'inout'), write: true },
+      { binding: 1, ...this.loc(param, 'inout'), write: true }, { binding: 2, ...this.loc(grad, 'in') },
+      { binding: 3, ...this.loc(m, 'inout'), write: true }, { binding: 4, ...this.loc(v, 'inout'), write: true },
     ];
-    if (hv) bind.push({ binding: 5, buf: this.bufferOf(vhat, 'inout'), write: true });
+    if (hv) bind.push({ binding: 5, ...this.loc(vhat!, 'inout'), write: true });
     this.elementwise(`adam:${!!hv}`, () => K.adamShader(!!hv), u, bind, param.size);
   }
 
@@ -580,8 +768,8 @@ export class WebGPUBackend implements Backend {
     const { u, f } = this.params();
     const withV = !!velocity && p.momentum !== 0;
     u[0] = param.size; f[1] = p.lr; f[2] = p.momentum; u[3] = p.nesterov ? 1 : 0; f[4] = p.weightDecay;
-    const bind: Binding[] = [{ binding: 1, buf: this.bufferOf(param, 'inout'), write: true }, { binding: 2, buf: this.bufferOf(grad, 'in') }];
-    if (withV) bind.push({ binding: 3, buf: this.bufferOf(velocity!, 'inout'), write: true });
+    const bind: Binding[] = [{ binding: 1, ...this.loc(param, 'inout'), write: true }, { binding: 2, ...this.loc(grad, 'in') }];
+    if (withV) bind.push({ binding: 3, ...this.loc(velocity!, 'inout'), write: true });
     this.elementwise(`sgd:${withV}`, () => K.sgdShader(withV), u, bind, param.size);
   }
 
@@ -591,11 +779,11 @@ export class WebGPUBackend implements Backend {
     const withM = !!mom && p.momentum > 0, centered = p.centered && !!mg;
     u[0] = param.size; f[1] = p.lr; f[2] = p.rho; f[3] = p.momentum; f[4] = p.epsilon;
     const bind: Binding[] = [
-      { binding: 1, buf: this.bufferOf(param, 'inout'), write: true }, { binding: 2, buf: this.bufferOf(grad, 'in') },
-      { binding: 3, buf: this.bufferOf(ms, 'inout'), write: true },
+      { binding: 1, ...this.loc(param, 'inout'), write: true }, { binding: 2, ...this.loc(grad, 'in') },
+      { binding: 3, ...this.loc(ms, 'inout'), write: true },
     ];
-    if (withM) bind.push({ binding: 4, buf: this.bufferOf(mom!, 'inout'), write: true });
-    if (centered) bind.push({ binding: 5, buf: this.bufferOf(mg!, 'inout'), write: true });
+    if (withM) bind.push({ binding: 4, ...this.loc(mom!, 'inout'), write: true });
+    if (centered) bind.push({ binding: 5, ...this.loc(mg!, 'inout'), write: true });
     this.elementwise(`rmsprop:${withM}:${centered}`, () => K.rmspropShader(withM, centered), u, bind, param.size);
   }
 

@@ -1001,13 +1001,42 @@ ${MAIN} {
 }`;
 }
 
-/** Fills a buffer of 32-bit words with one value. params: [words, bits]. */
+/** Fills 32-bit words [offset, offset + words) with one value. params: [words, bits, offset]. */
 export function fillShader(): string {
   return `${PRELUDE}
 @group(0) @binding(1) var<storage, read_write> O: array<u32>;
 ${MAIN} {
   let i = gid(wid, nwg, li);
   if (i >= pu(0u)) { return; }
-  O[i] = pu(1u);
+  O[pu(2u) + i] = pu(1u);
+}`;
+}
+
+/** Copies rows of 32-bit words: dst[dOff + o*dW + j] = src[sOff + o*sW + j], j < w. params: [outer*w, w, sW, sOff, dW, dOff]. */
+export function copy2dShader(): string {
+  return `${PRELUDE}
+@group(0) @binding(1) var<storage, read> X: array<u32>;
+@group(0) @binding(2) var<storage, read_write> O: array<u32>;
+${MAIN} {
+  let i = gid(wid, nwg, li);
+  if (i >= pu(0u)) { return; }
+  let w = pu(1u);
+  let o = i / w;
+  let j = i % w;
+  O[pu(5u) + o * pu(4u) + j] = X[pu(3u) + o * pu(2u) + j];
+}`;
+}
+
+/** out row r = x row idx[r], rows of `row` 32-bit words. params: [rows*row, row]. */
+export function gatherRowsShader(): string {
+  return `${PRELUDE}
+@group(0) @binding(1) var<storage, read> X: array<u32>;
+@group(0) @binding(2) var<storage, read_write> O: array<u32>;
+@group(0) @binding(3) var<storage, read> IDX: array<u32>;
+${MAIN} {
+  let i = gid(wid, nwg, li);
+  if (i >= pu(0u)) { return; }
+  let row = pu(1u);
+  O[i] = X[IDX[i / row] * row + i % row];
 }`;
 }
