@@ -1,13 +1,15 @@
 /**
  * The one dispatch point: which Backend computes. The default is the native backend (C++ kernels
  * through Node-API) when its addon loaded, else the WebAssembly SIMD backend on all cores, else the
- * reference backend. `CONVNET_BACKEND=native|wasm|reference` or `setBackend(name)` chooses one.
+ * reference backend. `CONVNET_BACKEND=native|wasm|reference` or `setBackend(name)` chooses one;
+ * 'webgpu' after `await initWebGPU()` found an adapter (src/backend/webgpu).
  */
 import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference.js';
 import { setStoreResolver } from '../tensor/tensor.js';
 import { createWasmBackend, wasmAvailable, defaultThreads } from './wasm/index.js';
 import { createNativeBackend, nativeAvailable, nativeUnavailableReason } from './native/index.js';
+import { webgpuBackend, webgpuUnavailableReason } from './webgpu/index.js';
 
 let current: Backend | undefined;
 const cache = new Map<string, Backend>();
@@ -26,6 +28,11 @@ export const BACKEND_NAMES = ['native', 'wasm', 'reference'] as const;
 function make(name: string): Backend {
   let b: Backend | undefined = cache.get(name);
   if (b) return b;
+  if (name === 'webgpu') {
+    const g = webgpuBackend();
+    if (!g) throw new Error(`convnet: the webgpu backend is unavailable: ${webgpuUnavailableReason()}; await initWebGPU() first, or use 'wasm'`);
+    return g;
+  }
   if (name === 'reference') b = new ReferenceBackend();
   else if (name === 'wasm') b = createWasmBackend();
   else if (name === 'native') {
@@ -84,3 +91,4 @@ export function getThreads(): number { return backend().threads; }
 export type { Backend } from './backend.js';
 export { ReferenceBackend } from './reference.js';
 export { nativeAvailable, nativeUnavailableReason, nativeInstructionSets } from './native/index.js';
+export { initWebGPU, webgpuBackend, webgpuUnavailableReason, WebGPUBackend } from './webgpu/index.js';
