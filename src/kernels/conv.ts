@@ -8,10 +8,7 @@
 import { pi, pu, pf, partStart, copyF32, zeroF32, actRows, A_RELU, A_LINEAR } from './common';
 import { gemmBlock, packB, MR, NR, MC } from './gemm';
 
-/** Deepest k block of a conv GEMM. */
-const KCMAX = 384;
-/** Pixels per reduction block of the filter gradient. */
-const KCP = 256;
+import { KCMAX, KCP } from './constants';
 
 function kBlock(K: i32): i32 {
   const nb = (K + KCMAX - 1) / KCMAX;

@@ -1,6 +1,10 @@
 // Elementwise maps, broadcasting binary ops, bias + activation, reductions, softmax, transpose,
 // cast and fill. Parts are contiguous ranges of the output (16-element aligned).
 import { pi, pu, pf, partStart, unary64, unaryGrad64, isVecOp, unaryVec } from './common';
+import {
+  CHUNK, BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_MAX, BIN_MIN, BIN_POW, BIN_GREATER, BIN_LESS, BIN_EQUAL,
+  RED_SUM, RED_MAX, RED_MIN, RED_MEAN, RED_PROD,
+} from './constants';
 
 // ---- unary -------------------------------------------------------------------------------
 
@@ -41,16 +45,16 @@ export function k_unary_grad(p: usize, part: i32, parts: i32): void {
 
 function bin64(op: i32, a: f64, b: f64): f64 {
   switch (op) {
-    case 0: return a + b;
-    case 1: return a - b;
-    case 2: return a * b;
-    case 3: return a / b;
-    case 4: return a >= b || a != a ? a : b;
-    case 5: return a <= b || a != a ? a : b;
-    case 6: return Math.pow(a, b);
-    case 7: return a > b ? 1 : 0;
-    case 8: return a < b ? 1 : 0;
-    case 9: return a == b ? 1 : 0;
+    case BIN_ADD: return a + b;
+    case BIN_SUB: return a - b;
+    case BIN_MUL: return a * b;
+    case BIN_DIV: return a / b;
+    case BIN_MAX: return a >= b || a != a ? a : b;
+    case BIN_MIN: return a <= b || a != a ? a : b;
+    case BIN_POW: return Math.pow(a, b);
+    case BIN_GREATER: return a > b ? 1 : 0;
+    case BIN_LESS: return a < b ? 1 : 0;
+    case BIN_EQUAL: return a == b ? 1 : 0;
   }
   return 0;
 }
@@ -58,15 +62,15 @@ function bin64(op: i32, a: f64, b: f64): f64 {
 // @ts-ignore: decorator
 @inline function binVec(op: i32, a: v128, b: v128): v128 {
   switch (op) {
-    case 0: return f32x4.add(a, b);
-    case 1: return f32x4.sub(a, b);
-    case 2: return f32x4.mul(a, b);
-    case 3: return f32x4.div(a, b);
-    case 4: return v128.bitselect(a, b, v128.or(f32x4.ge(a, b), f32x4.ne(a, a)));
-    case 5: return v128.bitselect(a, b, v128.or(f32x4.le(a, b), f32x4.ne(a, a)));
-    case 7: return v128.and(f32x4.gt(a, b), f32x4.splat(1));
-    case 8: return v128.and(f32x4.lt(a, b), f32x4.splat(1));
-    case 9: return v128.and(f32x4.eq(a, b), f32x4.splat(1));
+    case BIN_ADD: return f32x4.add(a, b);
+    case BIN_SUB: return f32x4.sub(a, b);
+    case BIN_MUL: return f32x4.mul(a, b);
+    case BIN_DIV: return f32x4.div(a, b);
+    case BIN_MAX: return v128.bitselect(a, b, v128.or(f32x4.ge(a, b), f32x4.ne(a, a)));
+    case BIN_MIN: return v128.bitselect(a, b, v128.or(f32x4.le(a, b), f32x4.ne(a, a)));
+    case BIN_GREATER: return v128.and(f32x4.gt(a, b), f32x4.splat(1));
+    case BIN_LESS: return v128.and(f32x4.lt(a, b), f32x4.splat(1));
+    case BIN_EQUAL: return v128.and(f32x4.eq(a, b), f32x4.splat(1));
   }
   return a;
 }
@@ -145,9 +149,9 @@ export function k_binary_scalar(p: usize, part: i32, parts: i32): void {
       const lo = f64x2.promote_low_f32x4(v);
       const hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
       let rl: v128, rh: v128;
-      if (op == 0) { rl = f64x2.add(lo, sv); rh = f64x2.add(hi, sv); }
-      else if (op == 2) { rl = f64x2.mul(lo, sv); rh = f64x2.mul(hi, sv); }
-      else if (op == 1) { if (rev) { rl = f64x2.sub(sv, lo); rh = f64x2.sub(sv, hi); } else { rl = f64x2.sub(lo, sv); rh = f64x2.sub(hi, sv); } }
+      if (op == BIN_ADD) { rl = f64x2.add(lo, sv); rh = f64x2.add(hi, sv); }
+      else if (op == BIN_MUL) { rl = f64x2.mul(lo, sv); rh = f64x2.mul(hi, sv); }
+      else if (op == BIN_SUB) { if (rev) { rl = f64x2.sub(sv, lo); rh = f64x2.sub(sv, hi); } else { rl = f64x2.sub(lo, sv); rh = f64x2.sub(hi, sv); } }
       else { if (rev) { rl = f64x2.div(sv, lo); rh = f64x2.div(sv, hi); } else { rl = f64x2.div(lo, sv); rh = f64x2.div(hi, sv); } }
       const dl = f32x4.demote_f64x2_zero(rl), dh = f32x4.demote_f64x2_zero(rh);
       v128.store(out + (<usize>i << 2), i32x4.shuffle(dl, dh, 0, 1, 4, 5));
@@ -189,17 +193,16 @@ export function k_bias_act(p: usize, part: i32, parts: i32): void {
 
 // @ts-ignore: decorator
 @inline function initOf(op: i32): f64 {
-  return op == 1 ? -Infinity : op == 2 ? Infinity : op == 4 ? 1 : 0;
+  return op == RED_MAX ? -Infinity : op == RED_MIN ? Infinity : op == RED_PROD ? 1 : 0;
 }
 // @ts-ignore: decorator
 @inline function combine(op: i32, acc: f64, v: f64): f64 {
-  if (op == 1) return v > acc || v != v ? v : acc;
-  if (op == 2) return v < acc || v != v ? v : acc;
-  if (op == 4) return acc * v;
+  if (op == RED_MAX) return v > acc || v != v ? v : acc;
+  if (op == RED_MIN) return v < acc || v != v ? v : acc;
+  if (op == RED_PROD) return acc * v;
   return acc + v;
 }
 
-const CHUNK = 512;
 
 /**
  * Reduces x viewed as [outer, n, inner] over j in [j0, j1) for outer rows [o0, o1), into float64
@@ -215,7 +218,7 @@ function reduceRange(op: i32, x: usize, n: i32, inner: i32, o0: i32, o1: i32, j0
       for (let j = j0; j < j1; j++) {
         const row = x + ((<usize>(o * n + j) * inner + i0) << 2);
         let i = 0;
-        if (op == 0 || op == 3) {
+        if (op == RED_SUM || op == RED_MEAN) {
           for (; i + 4 <= w; i += 4) {
             const v = v128.load(row + (<usize>i << 2));
             const q = acc + (<usize>i << 3);
@@ -232,7 +235,7 @@ function reduceRange(op: i32, x: usize, n: i32, inner: i32, o0: i32, o1: i32, j0
         const v = load<f64>(acc + (<usize>i << 3));
         const at = <usize>(o * inner + i0 + i);
         if (dst64) store<f64>(dst64 + (at << 3), v);
-        else store<f32>(out32 + (at << 2), <f32>(op == 3 ? v / n : v));
+        else store<f32>(out32 + (at << 2), <f32>(op == RED_MEAN ? v / n : v));
       }
     }
   }
@@ -266,12 +269,12 @@ export function k_reduce_sum(p: usize, part: i32, parts: i32): void {
     let acc = initOf(op);
     for (let t = 0; t < np; t++) {
       const v = load<f64>(scratch + <usize>t * stride + (<usize>i << 3));
-      if (op == 1) acc = v > acc || v != v ? v : acc;
-      else if (op == 2) acc = v < acc || v != v ? v : acc;
-      else if (op == 4) acc *= v;
+      if (op == RED_MAX) acc = v > acc || v != v ? v : acc;
+      else if (op == RED_MIN) acc = v < acc || v != v ? v : acc;
+      else if (op == RED_PROD) acc *= v;
       else acc += v;
     }
-    store<f32>(out + (<usize>i << 2), <f32>(op == 3 ? acc / n : acc));
+    store<f32>(out + (<usize>i << 2), <f32>(op == RED_MEAN ? acc / n : acc));
   }
 }
 

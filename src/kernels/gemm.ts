@@ -4,14 +4,8 @@
 import { micro4x8 } from './micro';
 import { pi, pu, pf, partStart, actRows, A_RELU } from './common';
 
-export const MR = 4;
-export const NR = 8;
-/** Depth of a packed block: a KC x NR panel of B stays in L1. */
-export const KC = 256;
-/** Rows of A per block: MC x KC floats stay in L2. */
-export const MC = 64;
-/** Columns of B packed at once. */
-export const NC = 512;
+import { MR, NR, KC, MC, NC } from './constants';
+export { MR, NR, KC, MC, NC };
 
 /**
  * Packs B rows [pc, pc+kc) and columns [n0, n1) into panels of NR columns (zero-padded):

@@ -11,8 +11,7 @@
 import { pi, pu, partStart } from './common';
 import { gemmBlock, NR } from './gemm';
 
-/** Depth of a k block of the tile GEMMs. */
-const KCW = 256;
+import { KCW } from './constants';
 
 /** Channels read (Cin) and written (Cout) by a Winograd call in `mode`. */
 // @ts-ignore: decorator

@@ -13,6 +13,7 @@ import type { DType } from '../../tensor/dtype.js';
 import { heap } from '../../tensor/heap.js';
 import { ReferenceBackend } from '../reference.js';
 import { HeapStorage } from '../heap-storage.js';
+import * as C from '../../kernels/constants.js';
 import { ThreadPool, MAX_PARTS } from './pool.js';
 
 /** Kernel exports, in the order of their ids (shared with the workers). */
@@ -34,14 +35,15 @@ export const UNARY_OPS: readonly UnaryOp[] = [
   'hard_sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'square', 'reciprocal', 'sign',
 ];
 const UNARY_CODE = new Map(UNARY_OPS.map((op, i) => [op, i]));
-const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, greater: 7, less: 8, equal: 9 };
-const REDUCE_CODE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, mean: 3, prod: 4 };
-const DTYPE_CODE: Record<DType, number> = { float32: 0, int32: 1, uint8: 2, float64: 3 };
+const BINARY_CODE: Record<BinaryOp, number> = {
+  add: C.BIN_ADD, sub: C.BIN_SUB, mul: C.BIN_MUL, div: C.BIN_DIV, max: C.BIN_MAX, min: C.BIN_MIN, pow: C.BIN_POW,
+  greater: C.BIN_GREATER, less: C.BIN_LESS, equal: C.BIN_EQUAL,
+};
+const REDUCE_CODE: Record<ReduceOp, number> = { sum: C.RED_SUM, max: C.RED_MAX, min: C.RED_MIN, mean: C.RED_MEAN, prod: C.RED_PROD };
+const DTYPE_CODE: Record<DType, number> = { float32: C.DT_FLOAT32, int32: C.DT_INT32, uint8: C.DT_UINT8, float64: C.DT_FLOAT64 };
 
-/** Where the parameter block lives: inside the control area, [4 KiB, 8 KiB). */
-const PARAMS = 4096;
-/** GEMM blocking, as in src/kernels/gemm.ts and conv.ts. */
-const MR = 4, NR = 8, KC = 256, MC = 64, NC = 512, KCMAX = 384, KCP = 256, CHUNK = 512;
+/** The parameter block's address and the GEMM blocking: the kernels' own constants (src/kernels/constants.ts). */
+const { PARAMS, MR, NR, KC, MC, NC, KCMAX, KCP, CHUNK } = C;
 const MATMUL_SCRATCH = (KC * NC + MC * KC + 64) * 4;
 /** Work (multiply-adds or elements) below which a call runs in one part. */
 const SMALL_ELEMENTS = 1 << 15;
