@@ -74,7 +74,7 @@ test('bad input: clear messages and non-zero exits before anything long starts',
     assert.equal(r.code, 1);
     assert.match(r.err, /does not exist/);
     r = await cli('notebook', '--help');
-    assert.match(r.out, /--target-size N/);
+    assert.match(r.out, /--target-size S +images are resized to S x S: 150, 150x150 or 150,150/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
