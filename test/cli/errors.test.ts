@@ -5,25 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { cli } from './capture.js';
 import { parseArgs, errorLine, exitCode, closest, UsageError } from '../../src/cli/args.js';
 import { downloadFile } from '../../src/data/download.js';
 import { Sequential } from '../../src/models/index.js';
 import { Dense } from '../../src/layers/index.js';
 import { saveModel } from '../../src/io/models/index.js';
-
-/** Runs the CLI in-process, capturing what it prints. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const log = console.log, error = console.error, warn = console.warn;
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')); };
-  console.error = console.warn = (...a: unknown[]) => { err.push(a.join(' ')); };
-  try {
-    return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log; console.error = error; console.warn = warn;
-  }
-}
 
 const noDoubledPrefix = (s: string) => assert.doesNotMatch(s, /convnet( \w+)?: (convnet( \w+)?|\w+): \1?/i, s);
 

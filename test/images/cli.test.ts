@@ -7,24 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { command as filter } from '../../src/cli/commands/filter.js';
 import { command as pool } from '../../src/cli/commands/pool.js';
 import { imread } from '../../src/io/index.js';
+import { captured } from '../cli/capture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'convnet-cli-'));
 const fixture = fileURLToPath(new URL('../fixtures/images/rgb.png', import.meta.url));
 const house = fileURLToPath(new URL('../../../shared/data/house.jpg', import.meta.url));
 
 /** Runs a command, capturing what it prints. */
-async function run(cmd: typeof filter, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const log = console.log, error = console.error;
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')); };
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')); };
-  try {
-    const code = await cmd.run(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log; console.error = error;
-  }
-}
+const run = (cmd: typeof filter, argv: string[]) => captured(() => cmd.run(argv));
 
 test('convnet filter draws the image and its activation map', async () => {
   const out = join(tmp, 'f.png');

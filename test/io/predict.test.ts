@@ -12,6 +12,7 @@ import { Sequential } from '../../src/models/index.js';
 import { layers } from '../../src/layers/index.js';
 import { tensor } from '../../src/tensor/index.js';
 import { command as predict, parseTargetSize, parseRescale, interpret } from '../../src/cli/commands/predict.js';
+import { captured } from '../cli/capture.js';
 
 async function png(path: string, w: number, h: number, f: (x: number, y: number) => [number, number, number]): Promise<void> {
   const px = new Uint8Array(w * h * 3);
@@ -20,18 +21,7 @@ async function png(path: string, w: number, h: number, f: (x: number, y: number)
 }
 
 /** Runs the command, capturing what it prints. */
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const log = console.log, error = console.error;
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')); };
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')); };
-  try {
-    const code = await predict.run(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log; console.error = error;
-  }
-}
+const run = (argv: string[]) => captured(() => predict.run(argv));
 
 /** A model that reads colour: the mean of each channel, then a softmax that picks the strongest. */
 function colourModel(): Sequential {

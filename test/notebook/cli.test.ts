@@ -3,23 +3,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { cli } from '../cli/capture.js';
 import { generateBuiltinData } from '../../src/notebook/builtin-data.js';
 import { readJsonLines } from '../../src/report/files.js';
 import type { TrialRecord } from '../../src/report/types.js';
-
-/** Runs the CLI in-process, capturing what it prints. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const log = console.log, error = console.error, warn = console.warn;
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')); };
-  console.error = console.warn = (...a: unknown[]) => { err.push(a.join(' ')); };
-  try {
-    return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log; console.error = error; console.warn = warn;
-  }
-}
 
 test('convnet sweep trains, resumes and ranks; convnet report rebuilds the page', async () => {
   const root = mkdtempSync(join(tmpdir(), 'convnet-cli-'));
