@@ -12,14 +12,10 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { TypedArray } from '../tensor/dtype.js';
 import type { Rng } from '../tensor/random.js';
+import type { UnaryOp, Activation } from './activations.js';
 
-/** Elementwise functions of one input. `alpha` is the slope of leaky_relu / elu's scale. */
-export type UnaryOp =
-  | 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'elu' | 'selu' | 'leaky_relu' | 'gelu' | 'swish'
-  | 'softplus' | 'exp' | 'log' | 'neg' | 'abs' | 'sqrt' | 'square' | 'reciprocal' | 'sign'
-  | 'relu6' | 'hard_sigmoid';
-/** Activations with a gradient rule in `unaryGrad` (a subset of UnaryOp). */
-export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'elu' | 'selu' | 'leaky_relu' | 'gelu' | 'swish' | 'softplus' | 'relu6' | 'hard_sigmoid';
+/** Elementwise functions of one input and the activations (a subset, with a gradient rule in `unaryGrad`): the rows of the one table in activations.ts. */
+export type { UnaryOp, Activation };
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow' | 'greater' | 'less' | 'equal';
 export type ReduceOp = 'sum' | 'max' | 'min' | 'mean' | 'prod';
@@ -142,7 +138,40 @@ export interface BackendStorage {
   sliceColumns(x: Tensor, out: Tensor, outer: number, start: number): void;
   /** out[i] = rng.random() >= rate ? scale : 0, drawn in element order (dropout's mask). */
   randomMask(out: Tensor, rate: number, scale: number, rng: Rng): void;
+
+  // Images [N, H, W, C] float32 (spatial layers, resizing, augmentation).
+  /** out [N, outH, outW, C] = x placed at (top, left), zeros elsewhere (negative offsets crop). */
+  shift2d(x: Tensor, out: Tensor, top: number, left: number): void;
+  /** Nearest-neighbour up-sampling by (sh, sw): out [N, H*sh, W*sw, C]. */
+  upsample2d(x: Tensor, out: Tensor, sh: number, sw: number): void;
+  /** dx [N, H, W, C] (overwritten) = the sum of dy over each pixel's sh x sw block. */
+  upsample2dGrad(dy: Tensor, dx: Tensor, sh: number, sw: number): void;
+  /** out [N, ty.lo.length, tx.lo.length, C]: bilinear blend of rows lo/hi by w along each axis (nearest: lo = hi). */
+  resize2d(x: Tensor, out: Tensor, ty: ResizeAxis, tx: ResizeAxis): void;
+  /** dx (overwritten) from dy for resize2d with the same tables. */
+  resize2dGrad(dy: Tensor, dx: Tensor, ty: ResizeAxis, tx: ResizeAxis): void;
+  /** Per image: flags[n] 1 flips top-bottom, 2 left-right, 3 both, 0 copies. */
+  flip2d(x: Tensor, out: Tensor, flags: ArrayLike<number>): void;
+  /**
+   * Per image n, resamples with transforms[n] = [a0 a1 a2 b0 b1 b2]: output (x, y) reads input
+   * (a0 x + a1 y + a2, b0 x + b1 y + b2), outside points mapped by `fillMode` (TensorFlow's ImageProjectiveTransform).
+   */
+  affine2d(x: Tensor, out: Tensor, transforms: readonly ArrayLike<number>[], fillMode: FillMode, interpolation: ImageInterpolation, fillValue: number): void;
+
+  /**
+   * scipy.ndimage.correlate of `input` (any rank and dtype) with float64 `weights` of shape `wshape`
+   * into `out` (same shape; float results stored in out's dtype as SciPy's C cast does).
+   */
+  correlate(input: Tensor, weights: Float64Array, wshape: number[], origins: number[], mode: NdModeCode, cval: number, out: Tensor): void;
 }
+
+/** scipy.ndimage boundary modes after aliasing (grid-* names mapped by the front end). */
+export type NdModeCode = 'reflect' | 'constant' | 'nearest' | 'mirror' | 'wrap';
+
+/** One axis of a resize: for each output index the two source indices and the weight of the second. */
+export interface ResizeAxis { lo: Int32Array; hi: Int32Array; w: Float32Array }
+export type FillMode = 'reflect' | 'wrap' | 'constant' | 'nearest';
+export type ImageInterpolation = 'bilinear' | 'nearest';
 
 export interface Backend extends BackendStorage {
   readonly name: string;

@@ -6,7 +6,9 @@
  * plus its byte offset, which the kernels use directly (zero copy). The host-side reads, writes and
  * data-movement ops here are the only code outside the kernels that touches tensor memory.
  */
-import type { BackendStorage, DataId } from './backend.js';
+import type { BackendStorage, DataId, ResizeAxis, FillMode, ImageInterpolation, NdModeCode } from './backend.js';
+import { correlateInto } from './heap-ndimage.js';
+import * as img from './heap-images.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type TypedArray, typedView } from '../tensor/dtype.js';
 import { heap } from '../tensor/heap.js';
@@ -82,5 +84,39 @@ export abstract class HeapStorage implements BackendStorage {
   randomMask(out: Tensor, rate: number, scale: number, rng: Rng): void {
     const mv = heapView(out);
     for (let i = 0; i < mv.length; i++) mv[i] = rng.random() >= rate ? scale : 0;
+  }
+
+  shift2d(x: Tensor, out: Tensor, top: number, left: number): void {
+    const [n, h, w, c] = x.shape, [, oh, ow] = out.shape;
+    img.shift2d(heapView(x) as Float32Array, heapView(out) as Float32Array, n, h, w, c, oh, ow, top, left);
+  }
+  upsample2d(x: Tensor, out: Tensor, sh: number, sw: number): void {
+    const [n, h, w, c] = x.shape;
+    img.upsample2d(heapView(x) as Float32Array, heapView(out) as Float32Array, n, h, w, c, sh, sw);
+  }
+  upsample2dGrad(dy: Tensor, dx: Tensor, sh: number, sw: number): void {
+    const [n, h, w, c] = dx.shape;
+    img.upsample2dGrad(heapView(dy) as Float32Array, heapView(dx) as Float32Array, n, h, w, c, sh, sw);
+  }
+  resize2d(x: Tensor, out: Tensor, ty: ResizeAxis, tx: ResizeAxis): void {
+    const [n, h, w, c] = x.shape;
+    img.resize2d(heapView(x) as Float32Array, heapView(out) as Float32Array, n, h, w, c, ty, tx);
+  }
+  resize2dGrad(dy: Tensor, dx: Tensor, ty: ResizeAxis, tx: ResizeAxis): void {
+    const [n, h, w, c] = dx.shape;
+    img.resize2dGrad(heapView(dy) as Float32Array, heapView(dx) as Float32Array, n, h, w, c, ty, tx);
+  }
+  flip2d(x: Tensor, out: Tensor, flags: ArrayLike<number>): void {
+    const [n, h, w, c] = x.shape;
+    img.flip2d(heapView(x) as Float32Array, heapView(out) as Float32Array, n, h, w, c, flags);
+  }
+  affine2d(x: Tensor, out: Tensor, transforms: readonly ArrayLike<number>[], fillMode: FillMode, interpolation: ImageInterpolation, fillValue: number): void {
+    const [n, h, w, c] = x.shape;
+    const src = heapView(x) as Float32Array, dst = heapView(out) as Float32Array;
+    for (let i = 0; i < n; i++) img.affine(src, dst, i, h, w, c, transforms[i], fillMode, interpolation, fillValue);
+  }
+
+  correlate(input: Tensor, weights: Float64Array, wshape: number[], origins: number[], mode: NdModeCode, cval: number, out: Tensor): void {
+    correlateInto(input, weights, wshape, origins, mode, cval, out);
   }
 }

@@ -35,7 +35,7 @@ export function partStart(total: i32, part: i32, parts: i32, align: i32): i32 {
   for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
 }
 
-// Activation / unary op codes: the order of UNARY_OPS in src/backend/wasm/index.ts.
+// Activation / unary op codes: the `code` column of the activation table (src/backend/activations.ts).
 export const A_LINEAR = 0;
 export const A_RELU = 1;
 

@@ -8,72 +8,13 @@
  * users do.
  */
 import { Tensor, empty, Rng, rngFor } from '../tensor/index.js';
+import { backend } from '../backend/index.js';
+import type { FillMode as BackendFillMode, ImageInterpolation } from '../backend/backend.js';
 import { Layer, layerOptions, positional, registerLayer, type LayerArgs } from './layer.js';
 import { oneOf, checkNumber } from './config.js';
 
-type FillMode = 'reflect' | 'wrap' | 'constant' | 'nearest';
-type Interpolation = 'bilinear' | 'nearest';
-
-/** Maps a coordinate outside [0, len) back inside following the fill mode (TensorFlow's map_coord); -1 means "fill value". */
-function mapCoord(c: number, len: number, mode: FillMode): number {
-  if (c >= 0 && c <= len - 1) return c;
-  if (mode === 'constant') return -1;
-  if (mode === 'nearest') return Math.min(Math.max(c, 0), len - 1);
-  if (mode === 'wrap') {
-    if (len <= 1) return 0;
-    const sz = len - 1;
-    if (c < 0) c += sz * (Math.trunc(-c / sz) + 1);
-    else c -= sz * Math.trunc(c / sz);
-    return Math.min(Math.max(c, 0), len - 1);
-  }
-  // reflect: (d c b a | a b c d | d c b a)
-  if (len <= 1) return 0;
-  const sz2 = 2 * len;
-  if (c < 0) {
-    if (c < -sz2) c = sz2 * Math.trunc(-c / sz2) + c;
-    c = c < -len ? c + sz2 : -c - 1;
-  } else {
-    c -= sz2 * Math.trunc(c / sz2);
-    if (c >= len) c = sz2 - c - 1;
-  }
-  return Math.min(Math.max(c, 0), len - 1);
-}
-
-/**
- * Resamples image `n` of x into out with the projective transform [a0 a1 a2 b0 b1 b2]:
- * output (x, y) reads input (a0 x + a1 y + a2, b0 x + b1 y + b2).
- */
-function affine(src: Float32Array, dst: Float32Array, n: number, H: number, W: number, C: number, t: number[],
-  mode: FillMode, interp: Interpolation, fillValue: number): void {
-  const base = n * H * W * C;
-  const px = (yy: number, xx: number, c: number): number => {
-    const my = mapCoord(yy, H, mode), mx = mapCoord(xx, W, mode);
-    if (my < 0 || mx < 0) return fillValue;
-    return src[base + (Math.round(my) * W + Math.round(mx)) * C + c];
-  };
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const ix = t[0] * x + t[1] * y + t[2];
-      const iy = t[3] * x + t[4] * y + t[5];
-      const o = base + (y * W + x) * C;
-      if (interp === 'nearest') {
-        const ry = Math.round(iy), rx = Math.round(ix);
-        for (let c = 0; c < C; c++) dst[o + c] = px(ry, rx, c);
-      } else {
-        // Map the sample point first, then interpolate between its integer neighbours (as TensorFlow does).
-        const my = mapCoord(iy, H, mode), mx = mapCoord(ix, W, mode);
-        if (my < 0 || mx < 0) { for (let c = 0; c < C; c++) dst[o + c] = fillValue; continue; }
-        const y0 = Math.floor(my), x0 = Math.floor(mx);
-        const y1 = y0 + 1, x1 = x0 + 1;
-        const wy = my - y0, wx = mx - x0;
-        for (let c = 0; c < C; c++) {
-          const v00 = px(y0, x0, c), v01 = px(y0, x1, c), v10 = px(y1, x0, c), v11 = px(y1, x1, c);
-          dst[o + c] = (1 - wy) * ((1 - wx) * v00 + wx * v01) + wy * ((1 - wx) * v10 + wx * v11);
-        }
-      }
-    }
-  }
-}
+type FillMode = BackendFillMode;
+type Interpolation = ImageInterpolation;
 
 function rangeOf(f: unknown, what: string, where: string, sym: boolean): [number, number] {
   if (typeof f === 'number') {
@@ -107,10 +48,11 @@ abstract class RandomTransform extends Layer {
   call(x: Tensor, opts: { training: boolean }): Tensor {
     if (!opts.training) return x;
     if (x.rank !== 4) throw new RangeError(`convnet: ${this.className} ${this.name} expects [batch, height, width, channels] images`);
-    const [N, H, W, C] = x.shape;
+    const [N, H, W] = x.shape;
     const y = empty(x.shape);
-    const src = x.f32(), dst = y.f32();
-    for (let n = 0; n < N; n++) affine(src, dst, n, H, W, C, this.draw(H, W), this.fillMode, this.interpolation, this.fillValue);
+    const transforms: number[][] = [];
+    for (let n = 0; n < N; n++) transforms.push(this.draw(H, W));
+    backend().affine2d(x, y, transforms, this.fillMode, this.interpolation, this.fillValue);
     return y;
   }
 }
@@ -135,24 +77,13 @@ export class RandomFlip extends Layer {
   call(x: Tensor, opts: { training: boolean }): Tensor {
     if (!opts.training) return x;
     if (x.rank !== 4) throw new RangeError(`convnet: RandomFlip ${this.name} expects [batch, height, width, channels] images`);
-    const [N, H, W, C] = x.shape;
+    const N = x.shape[0];
     const y = empty(x.shape);
-    const src = x.f32(), dst = y.f32();
     const horiz = this.mode !== 'vertical', vert = this.mode !== 'horizontal';
-    for (let n = 0; n < N; n++) {
-      // Keras draws one flag per image and uses it for both directions.
-      const flip = this.rng.random() <= 0.5;
-      const fy = flip && vert, fx = flip && horiz;
-      const base = n * H * W * C;
-      for (let r = 0; r < H; r++) {
-        const sr = fy ? H - 1 - r : r;
-        if (!fx) { dst.set(src.subarray(base + sr * W * C, base + (sr + 1) * W * C), base + r * W * C); continue; }
-        for (let c = 0; c < W; c++) {
-          const s = base + (sr * W + (W - 1 - c)) * C, d = base + (r * W + c) * C;
-          for (let k = 0; k < C; k++) dst[d + k] = src[s + k];
-        }
-      }
-    }
+    // Keras draws one flag per image and uses it for both directions.
+    const flags = new Uint8Array(N);
+    for (let n = 0; n < N; n++) if (this.rng.random() <= 0.5) flags[n] = (vert ? 1 : 0) | (horiz ? 2 : 0);
+    backend().flip2d(x, y, flags);
     return y;
   }
   getConfig(): Record<string, unknown> { return { ...super.getConfig(), seed: this.seed, mode: this.mode, data_format: 'channels_last' }; }

@@ -5,7 +5,8 @@
  * (`out[n, i, j, c] = x[n, i - top, j - left, c]`, zero outside x), whose gradient is the
  * opposite shift. Nearest up-sampling repeats each pixel; its gradient sums each block.
  */
-import { Tensor, zeros, fmtShape } from '../tensor/index.js';
+import { Tensor, empty, fmtShape } from '../tensor/index.js';
+import { backend } from '../backend/index.js';
 import { record } from '../autograd/index.js';
 import { Layer, layerOptions, positional, registerLayer, type Shape, type LayerArgs } from './layer.js';
 import { intPair, oneOf } from './config.js';
@@ -30,19 +31,9 @@ export function margins(v: unknown, what: string, where: string): Margins {
 }
 
 function shiftRaw(x: Tensor, outH: number, outW: number, top: number, left: number): Tensor {
-  const [n, h, w, c] = x.shape;
-  const y = zeros([n, outH, outW, c]);
-  const i0 = Math.max(0, top), i1 = Math.min(outH, h + top);
-  const j0 = Math.max(0, left), j1 = Math.min(outW, w + left);
-  if (i1 <= i0 || j1 <= j0) return y;
-  const xv = x.f32(), yv = y.f32();
-  const run = (j1 - j0) * c;
-  for (let b = 0; b < n; b++) {
-    for (let i = i0; i < i1; i++) {
-      const src = ((b * h + i - top) * w + (j0 - left)) * c;
-      yv.set(xv.subarray(src, src + run), ((b * outH + i) * outW + j0) * c);
-    }
-  }
+  const [n, , , c] = x.shape;
+  const y = empty([n, outH, outW, c]);
+  backend().shift2d(x, y, top, left);
   return y;
 }
 
@@ -57,35 +48,15 @@ export function shift2d(x: Tensor, outH: number, outW: number, top: number, left
 
 function upsampleRaw(x: Tensor, sh: number, sw: number): Tensor {
   const [n, h, w, c] = x.shape;
-  const oh = h * sh, ow = w * sw;
-  const y = new Tensor([n, oh, ow, c], 'float32');
-  const xv = x.f32(), yv = y.f32();
-  for (let b = 0; b < n; b++) {
-    for (let i = 0; i < h; i++) {
-      const row = ((b * oh + i * sh) * ow) * c;
-      for (let j = 0; j < w; j++) {
-        const px = xv.subarray(((b * h + i) * w + j) * c, ((b * h + i) * w + j + 1) * c);
-        for (let r = 0; r < sw; r++) yv.set(px, row + (j * sw + r) * c);
-      }
-      for (let r = 1; r < sh; r++) yv.copyWithin(row + r * ow * c, row, row + ow * c);
-    }
-  }
+  const y = empty([n, h * sh, w * sw, c]);
+  backend().upsample2d(x, y, sh, sw);
   return y;
 }
 
 function upsampleGradRaw(dy: Tensor, h: number, w: number, sh: number, sw: number): Tensor {
-  const [n, oh, ow, c] = dy.shape;
-  const dx = zeros([n, h, w, c]);
-  const dv = dy.f32(), xv = dx.f32();
-  for (let b = 0; b < n; b++) {
-    for (let i = 0; i < oh; i++) {
-      for (let j = 0; j < ow; j++) {
-        const s = ((b * oh + i) * ow + j) * c;
-        const d = ((b * h + Math.floor(i / sh)) * w + Math.floor(j / sw)) * c;
-        for (let k = 0; k < c; k++) xv[d + k] += dv[s + k];
-      }
-    }
-  }
+  const [n, , , c] = dy.shape;
+  const dx = empty([n, h, w, c]);
+  backend().upsample2dGrad(dy, dx, sh, sw);
   return dx;
 }
 

@@ -4,7 +4,7 @@
 import { Tensor, fmtShape } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
 import type { UnaryOp, Activation, BinaryOp } from '../backend/backend.js';
-import { ACTIVATIONS } from '../backend/activations.js';
+import { ACTIVATIONS, FUSABLE } from '../backend/activations.js';
 import { B, assertFloat, broadcast, out, sameShape } from './util.js';
 import { sumTo } from './reduce.js';
 
@@ -213,7 +213,7 @@ export function activationGradFromOutput(name: Activation, y: Tensor, dy: Tensor
   B().unaryGrad(name, y, y, dy, dx, alpha);
   return dx;
 }
-/** Activations whose derivative is a function of the output alone (so they can be fused into kernels). */
-export const FUSABLE: ReadonlySet<Activation> = new Set<Activation>(['linear', 'relu', 'sigmoid', 'tanh', 'relu6']);
+/** Activations whose derivative is a function of the output alone (so they can be fused into kernels): from the activation table. */
+export { FUSABLE };
 
 export { unaryRaw, binaryRaw, sameShape, fmtShape };

@@ -6,7 +6,8 @@
  */
 import { Tensor, fmtShape } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
-import { assertFloat, assertRank, out } from './util.js';
+import type { ResizeAxis } from '../backend/backend.js';
+import { B, assertFloat, assertRank, out } from './util.js';
 
 export type Interpolation = 'bilinear' | 'nearest';
 
@@ -17,7 +18,7 @@ export interface ResizeOptions {
 }
 
 /** One axis: for each output index, the two source indices and the weight of the second. */
-interface AxisTable { lo: Int32Array; hi: Int32Array; w: Float32Array }
+type AxisTable = ResizeAxis;
 
 function axisTable(inLen: number, outLen: number, start: number, interp: Interpolation): AxisTable {
   const lo = new Int32Array(outLen), hi = new Int32Array(outLen), w = new Float32Array(outLen);
@@ -57,30 +58,10 @@ export function resize(x: Tensor, size: [number, number], opts: ResizeOptions = 
   const box = opts.cropToAspectRatio ? aspectCrop(H, W, th, tw) : { y0: 0, h: H, x0: 0, w: W };
   const ty = axisTable(box.h, th, box.y0, interp), tx = axisTable(box.w, tw, box.x0, interp);
   const y = out([N, th, tw, C]);
-  const xv = x.f32(), yv = y.f32();
-  const at = (n: number, r: number, c: number): number => ((n * H + r) * W + c) * C;
-  for (let n = 0; n < N; n++) for (let i = 0; i < th; i++) for (let j = 0; j < tw; j++) {
-    const tl = at(n, ty.lo[i], tx.lo[j]), tr = at(n, ty.lo[i], tx.hi[j]), bl = at(n, ty.hi[i], tx.lo[j]), br = at(n, ty.hi[i], tx.hi[j]);
-    const wy = ty.w[i], wx = tx.w[j], o = ((n * th + i) * tw + j) * C;
-    for (let c = 0; c < C; c++) {
-      const top = xv[tl + c] + (xv[tr + c] - xv[tl + c]) * wx;
-      const bottom = xv[bl + c] + (xv[br + c] - xv[bl + c]) * wx;
-      yv[o + c] = top + (bottom - top) * wy;
-    }
-  }
+  B().resize2d(x, y, ty, tx);
   record(op, [x], y, (dy) => {
     const dx = out(x.shape);
-    const dxv = dx.f32(), dyv = dy.f32();
-    dxv.fill(0);
-    for (let n = 0; n < N; n++) for (let i = 0; i < th; i++) for (let j = 0; j < tw; j++) {
-      const tl = at(n, ty.lo[i], tx.lo[j]), tr = at(n, ty.lo[i], tx.hi[j]), bl = at(n, ty.hi[i], tx.lo[j]), br = at(n, ty.hi[i], tx.hi[j]);
-      const wy = ty.w[i], wx = tx.w[j], o = ((n * th + i) * tw + j) * C;
-      for (let c = 0; c < C; c++) {
-        const g = dyv[o + c];
-        dxv[tl + c] += g * (1 - wy) * (1 - wx); dxv[tr + c] += g * (1 - wy) * wx;
-        dxv[bl + c] += g * wy * (1 - wx); dxv[br + c] += g * wy * wx;
-      }
-    }
+    B().resize2dGrad(dy, dx, ty, tx);
     return [dx];
   });
   return y;

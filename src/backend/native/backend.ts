@@ -21,6 +21,7 @@ import { BYTES } from '../../tensor/dtype.js';
 import { ReferenceBackend } from '../reference.js';
 import { WasmBackend } from '../wasm/backend.js';
 import { HeapStorage } from '../heap-storage.js';
+import { UNARY_TABLE } from '../activations.js';
 
 /** What the addon exports (native/src/addon.cc). */
 export interface NativeAddon {
@@ -41,12 +42,8 @@ const K = {
   adam: 17, sgd: 18, rmsprop: 19, fill: 20,
 } as const;
 
-/** Unary op codes (native/src/kernels.inc, the same order as the wasm kernels'). */
-const UNARY_OPS: readonly UnaryOp[] = [
-  'linear', 'relu', 'sigmoid', 'tanh', 'elu', 'selu', 'leaky_relu', 'gelu', 'swish', 'softplus', 'relu6',
-  'hard_sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'square', 'reciprocal', 'sign',
-];
-const UNARY_CODE = new Map(UNARY_OPS.map((op, i) => [op, i]));
+/** Unary op codes (native/src/kernels.inc, the same codes as the wasm kernels'): the `code` column of the activation table. */
+const UNARY_CODE = new Map<UnaryOp, number>(Object.entries(UNARY_TABLE).map(([op, r]) => [op as UnaryOp, r.code]));
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, greater: 7, less: 8, equal: 9 };
 const REDUCE_CODE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, mean: 3, prod: 4 };
 const DTYPE_CODE: Record<DType, number> = { float32: 0, int32: 1, uint8: 2, float64: 3 };

@@ -14,6 +14,7 @@ import { heap } from '../../tensor/heap.js';
 import { ReferenceBackend } from '../reference.js';
 import { HeapStorage } from '../heap-storage.js';
 import * as C from '../../kernels/constants.js';
+import { UNARY_OPS, UNARY_TABLE } from '../activations.js';
 import { ThreadPool, MAX_PARTS } from './pool.js';
 
 /** Kernel exports, in the order of their ids (shared with the workers). */
@@ -29,12 +30,9 @@ export const KERNELS = [
 type KernelName = typeof KERNELS[number];
 const K = Object.fromEntries(KERNELS.map((n, i) => [n, i])) as Record<KernelName, number>;
 
-/** Unary op codes of the kernels (src/kernels/common.ts). */
-export const UNARY_OPS: readonly UnaryOp[] = [
-  'linear', 'relu', 'sigmoid', 'tanh', 'elu', 'selu', 'leaky_relu', 'gelu', 'swish', 'softplus', 'relu6',
-  'hard_sigmoid', 'exp', 'log', 'neg', 'abs', 'sqrt', 'square', 'reciprocal', 'sign',
-];
-const UNARY_CODE = new Map(UNARY_OPS.map((op, i) => [op, i]));
+/** Unary op codes of the kernels (src/kernels/common.ts): the `code` column of the activation table. */
+export { UNARY_OPS };
+const UNARY_CODE = new Map<UnaryOp, number>(Object.entries(UNARY_TABLE).map(([op, r]) => [op as UnaryOp, r.code]));
 const BINARY_CODE: Record<BinaryOp, number> = {
   add: C.BIN_ADD, sub: C.BIN_SUB, mul: C.BIN_MUL, div: C.BIN_DIV, max: C.BIN_MAX, min: C.BIN_MIN, pow: C.BIN_POW,
   greater: C.BIN_GREATER, less: C.BIN_LESS, equal: C.BIN_EQUAL,
