@@ -6,65 +6,11 @@
 // the same page, then a small model trained on WebGPU. Skips visibly without Chromium or an adapter.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join, normalize, sep } from 'node:path';
-import ts from 'typescript';
+import type { Server } from 'node:http';
+import { existsSync } from 'node:fs';
+import { serve, WEBGPU_FLAGS, CHROMIUM } from './serve.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TIMEOUT_MS = 120000;
-export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader'];
-
-const PAGE = `<!doctype html><meta charset="utf-8"><title>convnet webgpu test</title>
-<script type="importmap">{ "imports": { "convnet-ts/browser": "/src/browser.js" } }</script>
-<script type="module">
-  const what = new URLSearchParams(location.search).get('run');
-  window.result = Promise.all([import('convnet-ts/browser'), import('/test/webgpu/kernels.mjs')])
-    .then(([c, m]) => m[what](c))
-    .catch((e) => ({ error: String(e && e.stack || e) }));
-  window.result.then(() => { window.done = true; });
-</script>`;
-
-const transpiled = new Map<string, string>();
-function transpile(file: string): string {
-  let js = transpiled.get(file);
-  if (js === undefined) {
-    js = ts.transpileModule(readFileSync(file, 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 }, fileName: file,
-    }).outputText;
-    transpiled.set(file, js);
-  }
-  return js;
-}
-
-function serve(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    const send = (status: number, type: string, body: string | Buffer) => {
-      res.writeHead(status, {
-        'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
-        'Content-Type': type, 'Cache-Control': 'no-store',
-      });
-      res.end(body);
-    };
-    try {
-      if (path === '/' || path === '/index.html') return send(200, 'text/html', PAGE);
-      const file = join(ROOT, path);
-      if (!file.startsWith(ROOT) || file.includes(`${sep}..`)) return send(403, 'text/plain', 'forbidden');
-      if (path.startsWith('/src/') && path.endsWith('.js')) return send(200, 'text/javascript', transpile(file.replace(/\.js$/, '.ts')));
-      if (path.startsWith('/build/') && path.endsWith('.wasm')) return send(200, 'application/wasm', readFileSync(file));
-      if ((path.startsWith('/lib/') || path.startsWith('/test/webgpu/')) && path.endsWith('.mjs')) return send(200, 'text/javascript', readFileSync(file));
-      return send(404, 'text/plain', 'not found');
-    } catch {
-      return send(404, 'text/plain', 'not found');
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    resolve({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` });
-  }));
-}
 
 const chromium = existsSync(CHROMIUM);
 let browser: any;

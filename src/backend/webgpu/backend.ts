@@ -409,6 +409,7 @@ export class WebGPUBackend implements Backend {
   resize2d(_x: Tensor, _out: Tensor, _ty: unknown, _tx: unknown): void { this.notYet('resize2d (Resizing)'); }
   resize2dGrad(_dy: Tensor, _dx: Tensor, _ty: unknown, _tx: unknown): void { this.notYet('resize2dGrad (Resizing)'); }
   flip2d(_x: Tensor, _out: Tensor, _flags: ArrayLike<number>): void { this.notYet('flip2d (RandomFlip)'); }
+  correlate(_input: Tensor, _w: Float64Array, _ws: number[], _o: number[], _m: unknown, _c: number, _out: Tensor): void { this.notYet('correlate (ndimage filters)'); }
   affine2d(_x: Tensor, _out: Tensor, _t: readonly ArrayLike<number>[], _f: unknown, _i: unknown, _v: number): void { this.notYet('affine2d (RandomRotation, RandomZoom, RandomTranslation)'); }
 
   // ---- dispatch ----------------------------------------------------------------------------------------

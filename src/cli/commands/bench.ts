@@ -14,7 +14,8 @@ Options:
   --only <names>     comma-separated sections to run (e.g. engine,filters)
   --threads <n>      kernel threads (default: every core)
   --backend <name>   native, wasm or reference (default: native when built, else wasm);
-                     the engine section also measures wasm training in the same run
+                     the engine section also measures wasm training in the same run;
+                     webgpu runs the webgpu section (needs an adapter: npm i webgpu)
   -h, --help         this help
 
 Figures are never pass/fail; timings on a shared machine are noisy, run it twice.`;
@@ -52,7 +53,10 @@ export const command: Command = {
         return 2;
       }
     }
-    if (options.backend !== undefined) {
+    if (options.backend === 'webgpu') {
+      // The webgpu section selects it per run (tensors read asynchronously there); others stay on the default.
+      if (options.only === undefined) names = ['webgpu'];
+    } else if (options.backend !== undefined) {
       const { useBackendOption } = await import('../../backend/index.js');
       try { useBackendOption(String(options.backend), 'bench'); } catch (e) { console.error(e instanceof Error ? e.message : String(e)); return 2; }
     }

@@ -1,0 +1,65 @@
+// The static server of the webgpu page tests and the bench page: TypeScript sources transpiled
+// file by file (what tsc writes to dist/, without the type check), build/*.wasm, lib/ and
+// test/webgpu/, with COOP/COEP. The page imports convnet-ts/browser and test/webgpu/<module>.mjs
+// and calls its export named by ?run=.
+import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join, normalize, sep } from 'node:path';
+import ts from 'typescript';
+
+export const CHROMIUM = '/usr/bin/chromium';
+/** Chromium's WebGPU on the CPU (SwiftShader): a real WebGPU implementation without a GPU. */
+export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader'];
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>convnet webgpu test</title>
+<script type="importmap">{ "imports": { "convnet-ts/browser": "/src/browser.js" } }</script>
+<script type="module">
+  const q = new URLSearchParams(location.search);
+  const what = q.get('run');
+  window.result = Promise.all([import('convnet-ts/browser'), import('/test/webgpu/' + (q.get('module') || 'kernels') + '.mjs')])
+    .then(([c, m]) => m[what](c, Object.fromEntries(q)))
+    .catch((e) => ({ error: String(e && e.stack || e) }));
+  window.result.then(() => { window.done = true; });
+</script>`;
+
+const transpiled = new Map<string, string>();
+function transpile(file: string): string {
+  let js = transpiled.get(file);
+  if (js === undefined) {
+    js = ts.transpileModule(readFileSync(file, 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 }, fileName: file,
+    }).outputText;
+    transpiled.set(file, js);
+  }
+  return js;
+}
+
+export function serve(): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    const send = (status: number, type: string, body: string | Buffer) => {
+      res.writeHead(status, {
+        'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
+        'Content-Type': type, 'Cache-Control': 'no-store',
+      });
+      res.end(body);
+    };
+    try {
+      if (path === '/' || path === '/index.html') return send(200, 'text/html', PAGE);
+      const file = join(ROOT, path);
+      if (!file.startsWith(ROOT) || file.includes(`${sep}..`)) return send(403, 'text/plain', 'forbidden');
+      if (path.startsWith('/src/') && path.endsWith('.js')) return send(200, 'text/javascript', transpile(file.replace(/\.js$/, '.ts')));
+      if (path.startsWith('/build/') && path.endsWith('.wasm')) return send(200, 'application/wasm', readFileSync(file));
+      if ((path.startsWith('/lib/') || path.startsWith('/test/webgpu/')) && path.endsWith('.mjs')) return send(200, 'text/javascript', readFileSync(file));
+      return send(404, 'text/plain', 'not found');
+    } catch {
+      return send(404, 'text/plain', 'not found');
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    resolve({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` });
+  }));
+}
+
