@@ -92,11 +92,12 @@ export class ProgbarLogger extends Callback {
   private bar: Progbar | null = null;
   private epochs = 1;
   private done = 0;
-  constructor(private readonly verbose: 1 | 2, private readonly write?: (s: string) => void, private readonly tty?: boolean) { super(); }
+  /** `now`: the bar's clock in milliseconds (performance.now by default; tests pass a fake one). */
+  constructor(private readonly verbose: 1 | 2, private readonly write?: (s: string) => void, private readonly tty?: boolean, private readonly now?: () => number) { super(); }
   async onTrainBegin(): Promise<void> { this.epochs = this.params.epochs; }
   async onEpochBegin(epoch: number): Promise<void> {
     if (this.epochs > 1) (this.write ?? writeOut)(`Epoch ${epoch + 1}/${this.epochs}\n`);
-    this.bar = new Progbar(this.params.steps, { verbose: this.verbose, write: this.write, isTTY: this.tty });
+    this.bar = new Progbar(this.params.steps, { verbose: this.verbose, write: this.write, isTTY: this.tty, now: this.now });
     this.done = 0;
   }
   async onTrainBatchEnd(batch: number, logs: Logs = {}): Promise<void> {

@@ -26,6 +26,8 @@ export interface ProgbarOptions {
   isTTY?: boolean;
   /** verbose 2 off a terminal: least seconds between progress lines within an epoch (default 30). */
   logInterval?: number;
+  /** The clock, in milliseconds (`performance.now` by default); tests pass a fake one. */
+  now?: () => number;
 }
 
 export function formatValue(v: number): string {
@@ -63,12 +65,13 @@ export class Progbar {
   private readonly write: (s: string) => void;
   private readonly tty: boolean;
   private values = new Map<string, number>();
-  private start = performance.now() / 1000;
+  private readonly clock: () => number;
+  private readonly start: number;
   private lastUpdate = 0;
   private timeAfterFirst: number | null = null;
   private prevWidth = 0;
   private readonly logInterval: number;
-  private lastLine = this.start;
+  private lastLine: number;
 
   constructor(target: number | null, opts: ProgbarOptions = {}) {
     this.target = target;
@@ -79,6 +82,9 @@ export class Progbar {
     this.write = opts.write ?? writeOut;
     this.tty = opts.isTTY ?? stdoutIsTTY();
     this.logInterval = opts.logInterval ?? 30;
+    this.clock = opts.now ?? (() => performance.now());
+    this.start = this.clock() / 1000;
+    this.lastLine = this.start;
   }
 
   /**
@@ -88,7 +94,7 @@ export class Progbar {
   update(current: number, values: [string, number][] = [], finalize?: boolean, note?: string): void {
     const fin = finalize ?? (this.target !== null && current >= this.target);
     for (const [k, v] of values) this.values.set(k, v);
-    const now = performance.now() / 1000;
+    const now = this.clock() / 1000;
     const perUnit = this.stepDuration(current, now);
     if (this.verbose === 1) {
       if (now - this.lastUpdate < this.interval && !fin) return;
