@@ -9,6 +9,7 @@
 #include <node_api.h>
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -88,8 +89,12 @@ class Pool {
     }
     cv_.notify_all();
     work();
-    for (int spins = 0; done_.load() < parts; spins++) {
-      if (spins < 20000) cpu_relax(); else std::this_thread::yield();
+    // Spin briefly (parts usually end together), then sleep until the last part is done: on a
+    // machine with more runnable threads than cores, spinning would burn the CPU the worker needs.
+    for (int spins = 0; done_.load() < parts && spins < 4000; spins++) cpu_relax();
+    if (done_.load() < parts) {
+      std::unique_lock<std::mutex> lk(doneMu_);
+      while (done_.load() < parts) doneCv_.wait_for(lk, std::chrono::milliseconds(1));
     }
     job_.store(nullptr);
   }
@@ -111,7 +116,10 @@ class Pool {
       const int p = next_.fetch_add(1);
       if (p >= nparts_.load()) break;
       (*job_.load())(p);
-      done_.fetch_add(1);
+      if (done_.fetch_add(1) + 1 == nparts_.load()) {
+        std::lock_guard<std::mutex> lk(doneMu_);
+        doneCv_.notify_one();
+      }
     }
   }
 
@@ -132,8 +140,8 @@ class Pool {
   }
 
   std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable cv_;
+  std::mutex mu_, doneMu_;
+  std::condition_variable cv_, doneCv_;
   std::atomic<uint64_t> gen_{0};
   std::atomic<int> next_{1 << 30}, nparts_{0}, done_{0};
   std::atomic<const std::function<void(int)>*> job_{nullptr};
