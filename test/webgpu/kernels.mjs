@@ -352,3 +352,66 @@ export async function train(c) {
   c.setBackend('wasm');
   return { gpuLosses: gpu, wasmFirst: wasm[0], trainMs: ms };
 }
+
+/**
+ * Tensors stored by the webgpu backend (made while it is in use): writes and reads, fills, copies
+ * and casts, views at offsets WebGPU cannot bind, takeRows/concat (and concat's gradient), the
+ * dropout mask, and the clear error of a synchronous read; each against the same op on wasm.
+ */
+export async function storage(c) {
+  const wg = await webgpu();
+  const g = await wg.initWebGPU();
+  if (!g) return { error: `no WebGPU: ${wg.webgpuUnavailableReason()}` };
+  const failures = [];
+  let checks = 0;
+  const same = async (t, want, what, tol = 0) => {
+    checks++;
+    if (t.store !== g) { failures.push(`${what}: not stored on webgpu (${t.store.storage})`); return; }
+    const a = Array.from(await t.data());
+    if (a.length !== want.length) { failures.push(`${what}: length ${a.length} vs ${want.length}`); return; }
+    for (let i = 0; i < a.length; i++) {
+      const ok = Number.isNaN(want[i]) ? Number.isNaN(a[i]) : Math.abs(a[i] - want[i]) <= tol * (1 + Math.abs(want[i]));
+      if (!ok) { failures.push(`${what}: element ${i}: ${a[i]} vs ${want[i]}`); return; }
+    }
+  };
+  // Every case runs on wasm first (its result is the expectation), then on webgpu.
+  const cases = {
+    'tensor + write': () => c.tensor([[1, -2, 3], [4, 5, NaN]]),
+    'zeros / full (host copy)': () => c.add(c.zeros([7]), c.full([7], 2.5)),
+    'full, large (fill kernel)': () => c.full([20001], -1.25),
+    'int32 and uint8 tensors': () => c.cast(c.tensor(new Uint8Array([1, 2, 250, 7, 9]), [5]), 'float32'),
+    'uint8 odd length': () => c.tensor(new Uint8Array([3, 1, 4, 1, 5, 9, 2]), [7]),
+    'clone': () => c.tensor([1.5, 2.5, 3.5]).clone(),
+    'sliceBatch view at byte offset 12': () => c.relu(c.tensor([[-1, 2, -3], [4, -5, 6], [7, 8, -9], [1, 1, 1]]).sliceBatch(1, 3)),
+    'sliceBatch view as an output base': () => c.mul(c.tensor([[1, 2], [3, 4], [5, 6]]).sliceBatch(1, 3), 10),
+    'takeRows (gatherRows)': () => c.takeRows(c.tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9]]), [2, 0, 2, 1]),
+    'concat along the last axis': () => c.concat([c.tensor([[1, 2], [3, 4]]), c.tensor([[5], [6]]), c.tensor([[7, 8, 9], [10, 11, 12]])], 1),
+    'concat gradient (sliceColumns)': () => {
+      const a = c.tensor([[1, 2], [3, 4]]), b = c.tensor([[5], [6]]);
+      const { grads } = c.valueAndGrad(() => c.sum(c.mul(c.concat([a, b], 1), c.tensor([[1, 2, 3], [4, 5, 6]]))), [a, b]);
+      return c.concat([grads[0].reshape([4]), grads[1].reshape([2])], 0);
+    },
+    'dropout mask (randomMask)': () => c.dropout(c.ones([64]), 0.5, new c.Rng(7)),
+  };
+  const want = {};
+  c.setBackend('wasm');
+  for (const [k, f] of Object.entries(cases)) want[k] = Array.from(f().dataSync());
+  c.setBackend(g);
+  try {
+    for (const [k, f] of Object.entries(cases)) await same(f(), want[k], k, 1e-6);
+    const small = c.tensor([1, 2, 3]);
+    checks++;
+    if (Array.from(small.dataSync()).join() !== '1,2,3') failures.push('dataSync of a host-written webgpu tensor');
+    const computed = c.exp(small);
+    checks++;
+    try { computed.dataSync(); failures.push('dataSync of a GPU-computed tensor should throw'); } catch (e) {
+      if (!/await t\.data\(\)/.test(String(e))) failures.push(`dataSync error names the remedy: ${e}`);
+    }
+    const big = c.zeros([70000]);
+    g.fill(big, 3);
+    await same(big, new Array(70000).fill(3), 'fill of 70,000 elements');
+  } finally {
+    c.setBackend('wasm');
+  }
+  return { failures, checks };
+}

@@ -52,6 +52,16 @@ test('webgpu kernels in Chromium (SwiftShader) match the reference backend', asy
   assert.deepEqual(r.failures, [], `${r.failures.length} mismatches:\n${r.failures.slice(0, 40).join('\n')}`);
 });
 
+test('tensors stored on webgpu: writes, reads, fills, views, takeRows, concat, dropout masks', async (t) => {
+  if (!chromium) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
+  const r = await runPage('storage');
+  const skip = skipReason(r);
+  if (skip) return t.skip(skip);
+  assert.equal(r.error, undefined, r.error);
+  assert.ok(r.checks >= 15, `ran ${r.checks} checks`);
+  assert.deepEqual(r.failures, []);
+});
+
 test('a small model trains on webgpu in the page; its first-step loss matches wasm', async (t) => {
   if (!chromium) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
   const r = await runPage('train');
