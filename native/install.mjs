@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -17,15 +18,29 @@ function loads() {
   try { require('node-gyp-build')(dir); return true; } catch { return false; }
 }
 
+/** A folder holding include/node/{node_api.h,common.gypi} for the running Node, or null. */
+function headersDir() {
+  const configured = process.env.npm_config_nodedir;
+  const candidates = [configured, resolve(dirname(process.execPath), '..'), '/usr', '/usr/local'].filter(Boolean);
+  for (const c of candidates) {
+    if (existsSync(join(c, 'include/node/node_api.h')) && existsSync(join(c, 'include/node/common.gypi'))) return c;
+  }
+  return null;
+}
+
 function main() {
   if (process.env.CONVNET_SKIP_NATIVE_BUILD) return say('the native backend was not built (CONVNET_SKIP_NATIVE_BUILD is set); the WebAssembly backend will be used');
   if (loads()) return; // a prebuilt binary for this platform, or an earlier build
   if (!existsSync(`${dir}/binding.gyp`)) return say('the native backend was not built (native/binding.gyp is missing); the WebAssembly backend will be used');
+  // node-gyp downloads Node's headers from nodejs.org unless told where they are: use the running
+  // Node's own (official builds ship include/node; Debian's are in /usr/include/node), or skip the
+  // build. An install never downloads anything from outside the npm registry.
+  const nodedir = headersDir();
+  if (!nodedir) return say(`the native backend was not built (Node's headers (include/node/node_api.h) were not found beside ${process.execPath}; set npm's nodedir to build it); the WebAssembly backend will be used`);
   // npm hands its bundled node-gyp to install scripts (npm_config_node_gyp); else one on PATH.
   const gyp = process.env.npm_config_node_gyp;
-  const [cmd, args] = gyp && existsSync(gyp)
-    ? [process.execPath, [gyp, 'rebuild', '--directory', dir]]
-    : ['node-gyp', ['rebuild', '--directory', dir]];
+  const gypArgs = ['rebuild', '--directory', dir, `--nodedir=${nodedir}`];
+  const [cmd, args] = gyp && existsSync(gyp) ? [process.execPath, [gyp, ...gypArgs]] : ['node-gyp', gypArgs];
   const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15 * 60 * 1000, shell: process.platform === 'win32' });
   if (r.status === 0 && loads()) return say('built the native backend (native/build/Release/convnet_native.node)');
   let why;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run prebuild`: copies the built addon (native/build/Release/convnet_native.node) to
+// `npm run prebuild:native` (run by scripts/pack.mjs): copies the built addon (native/build/Release/convnet_native.node) to
 // native/prebuilds/<platform>-<arch>/node.napi.node, the name node-gyp-build loads for a Node-API
 // addon, so the packed tarball installs without a compiler. `--strict` fails when nothing is built
 // (for packing); without it, it says so and exits 0.

@@ -40,6 +40,9 @@ if (build) {
   rmSync(join(root, 'dist'), { recursive: true, force: true }); // no stale modules from deleted sources
   run(['run', 'build'], root);
 }
+// The native addon built here goes in as native/prebuilds/<platform>-<arch>/ (installs need no compiler
+// there); packing fails when it was not built, rather than shipping a package without it.
+run(['run', 'prebuild:native', '--', '--strict'], root);
 // The files `npm pack` would ship (the `files` field), without running any script.
 const [listing] = JSON.parse(run(['pack', '--dry-run', '--json', '--ignore-scripts'], root));
 const stage = mkdtempSync(join(tmpdir(), 'convnet-pack-'));
