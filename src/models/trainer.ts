@@ -7,8 +7,8 @@
  * weights and optimizer state (kept tensors) live on. Several outputs each get a loss (and a
  * weight in the total), and metrics; logs name them `<output>_loss`, `<output>_<metric>`.
  */
-import { Tensor, tensor, scope, fmtShape } from '../tensor/index.js';
-import { add, mul } from '../ops/index.js';
+import { Tensor, tensor, scope, scalar, fmtShape } from '../tensor/index.js';
+import { add, mul, sum, concat } from '../ops/index.js';
 import { valueAndGrad, noGrad } from '../autograd/index.js';
 import { Layer, type Variable, type Shape } from '../layers/index.js';
 import { normalizeOptions } from '../layers/config.js';
@@ -20,7 +20,7 @@ import { Progbar } from './progbar.js';
 import { ListBatches, type Feed, type FeedBatch } from './tensor_batches.js';
 import { compileOutputs, compileConfigJSON, type CompileArgs, type CompiledOutput, type CompileArgsKept } from './compile_utils.js';
 import { isIterator, isInputs, disposeBatch, iteratorFeed, type Inputs, type TensorData, type Data } from './data_adapter.js';
-import { nonFiniteIn, WeightSnapshot, type NonFinite } from './non_finite.js';
+import { nonFiniteIn, firstNonFinite, WeightSnapshot, type NonFinite } from './non_finite.js';
 import { stdoutIsTTY, nextTurn, writeErr } from '../runtime.js';
 
 export type { CompileArgs } from './compile_utils.js';
@@ -235,24 +235,69 @@ export abstract class Trainer extends Layer implements CallbackModel {
   }
 
   /**
-   * A training step that leaves the model as it was when the loss, a gradient or a weight comes out
-   * NaN or infinite: returns the losses, or what went non-finite (weights and optimizer state then
-   * hold their values from before the batch).
+   * fit's training step, which leaves the model as it was when the loss, a gradient or a weight comes
+   * out NaN or infinite. The update is applied on the backend, then checked with one asynchronous
+   * read per step: the loss, each output's loss, and two flags that are NaN when the loss or a
+   * gradient (before the update) or a weight (after it) is not finite (sums of x * 0). A bad step is
+   * undone from backend copies taken before it; only then are the culprits looked for on the host.
+   * Returns the losses, or what went non-finite (weights and optimizer state then hold their values
+   * from before the batch). The step's scope closes before the read, so tensors made meanwhile
+   * (the input pipeline's prefetch) are not taken by it.
    */
-  private guardedTrainStep(xs: Tensor[], ys: Tensor[], classWeight: Record<number, number> | undefined, snap: WeightSnapshot): StepResult | NonFinite {
+  private async guardedTrainStep(xs: Tensor[], ys: Tensor[], classWeight: Record<number, number> | undefined, snap: WeightSnapshot): Promise<StepResult | NonFinite> {
     const state = () => [...this.weights, ...this.optimizer!.variables()];
     snap.take(state());
-    const r = this.trainStep(xs, ys, classWeight);
-    let bad: NonFinite | null = 'what' in r ? r : null;
-    if (!bad) {
-      for (const w of this.weights) {
-        const v = nonFiniteIn(w.value);
-        if (v !== null) { bad = { what: `weight "${w.path}"`, value: v }; break; }
+    const vars = this.trainableWeights;
+    const params = vars.map((v) => v.value);
+    const step = scope(() => {
+      const sw = this.sampleWeights(ys[0], classWeight);
+      let preds: Tensor[] = [];
+      let parts: (Tensor | null)[] = [];
+      const { value, grads } = valueAndGrad(() => {
+        preds = this.invoke(xs, { training: true });
+        const r = this.computeLoss(ys, preds, sw);
+        parts = r.parts;
+        return r.total;
+      }, params);
+      const flag = (ts: Tensor[]): Tensor => ts.filter((t) => t.dtype === 'float32').reduce((a, t) => add(a, sum(mul(t, 0))), scalar(0));
+      const gradFlag = flag([value, ...grads]);
+      if (vars.length) this.optimizer!.applyGradients(grads, vars);
+      const weightFlag = flag(this.weights.map((w) => w.value));
+      const read = concat([value, gradFlag, weightFlag, ...parts.map((p) => p ?? scalar(0))].map((t) => t.reshape([1])), 0);
+      return { read, grads, preds, sw };
+    });
+    try {
+      const v = await step.read.data();
+      if (Number.isFinite(v[0]) && Number.isFinite(v[1]) && Number.isFinite(v[2])) {
+        await this.updateMetricsAsync(ys, step.preds, step.sw);
+        return { loss: v[0], outputs: Array.from(v.subarray(3)) };
       }
+      let bad: NonFinite | null = Number.isFinite(v[0]) ? null : { what: 'the loss', value: v[0] };
+      for (let i = 0; !bad && i < step.grads.length; i++) {
+        const x = firstNonFinite(await step.grads[i].data());
+        if (x !== null) bad = { what: `the gradient of "${vars[i].path}"`, value: x };
+      }
+      for (const w of this.weights) {
+        if (bad) break;
+        const x = w.value.dtype === 'float32' ? firstNonFinite(await w.value.data()) : null;
+        if (x !== null) bad = { what: `weight "${w.path}"`, value: x };
+      }
+      snap.restore(state());
+      return bad ?? { what: 'the loss', value: NaN };
+    } finally {
+      for (const t of [step.read, ...step.grads, ...step.preds]) if (!xs.includes(t)) t.dispose();
+      step.sw?.dispose();
     }
-    if (!bad) return r;
-    snap.restore(state());
-    return bad;
+  }
+
+  /** Updates the metrics from the labels and predictions, read asynchronously (fit). */
+  private async updateMetricsAsync(ys: Tensor[], preds: Tensor[], sw: Tensor | null): Promise<void> {
+    for (let i = 0; i < this.compiledOutputs.length; i++) {
+      const ms = this.compiledOutputs[i].metrics;
+      if (!ms.length) continue;
+      const [t, p, w] = await Promise.all([ys[i].data(), preds[i].data(), i === 0 && sw ? sw.data() : null]);
+      for (const m of ms) m.metric.update(t, ys[i].shape, p, preds[i].shape, w);
+    }
   }
 
   private testStep(xs: Tensor[], ys: Tensor[]): StepResult {
@@ -420,7 +465,7 @@ export abstract class Trainer extends Layer implements CallbackModel {
             for (const c of cbs) await c.onTrainBatchBegin(b);
             if (!batch.ys) throw new RangeError('convnet: fit: a batch came without labels (y)');
             this.checkLabels(batch.ys, 'fit');
-            const r = this.guardedTrainStep(batch.xs, batch.ys, opts.classWeight, snapshot);
+            const r = await this.guardedTrainStep(batch.xs, batch.ys, opts.classWeight, snapshot);
             if ('what' in r) bad = r; else acc.add(r, batch.xs[0].shape[0]);
           } finally {
             disposeBatch(batch);
