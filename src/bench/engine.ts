@@ -92,8 +92,7 @@ function notebookModel(): Sequential {
 function batchOf(n: number, rng: Rng): { x: Tensor; y: Tensor } {
   const x = rand([n, SIZE, SIZE, 3], rng, 0.5).keep();
   const y = zeros([n]).keep();
-  const yv = y.f32();
-  for (let i = 0; i < n; i++) yv[i] = i % 2;
+  y.write(Array.from({ length: n }, (_, i) => i % 2));
   return { x, y };
 }
 
