@@ -70,6 +70,12 @@ export const PRESETS: Record<string, SearchSpace> = {
   },
   /** Only the notebook's model: one trial. */
   notebook: {},
+  /** A head on a pretrained base (`convnet sweep --base`): what a head's training varies. */
+  transfer: {
+    learningRate: [0.001, 0.0003, 0.0001],
+    batchSize: [32, 64],
+    dropout: [0, 0.2, 0.5],
+  },
 };
 
 /** Checks a space (from a file or a preset); unknown keys and bad values are errors naming the key. */

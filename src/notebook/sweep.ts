@@ -20,6 +20,7 @@ import { RunLog } from '../report/run-log.js';
 import type { Lang, SweepManifest, SweepSettings, TrialRecord } from '../report/types.js';
 import { inspectDataDir, makeSubset, type DataDirInfo } from './dataset.js';
 import { configDiff, gridSize, planTrials, trialId, type SearchSpace, type TrialConfig } from './space.js';
+import { HEAD_KEYS, sweepBase } from '../sweep/base.js';
 import { halvingRungs, hyperbandBrackets, minSideFor, promote, rungSettings, type BudgetKind } from '../sweep/halving.js';
 
 export const BEST_MODEL_FILE = 'best-model.keras';
@@ -125,6 +126,13 @@ export interface SweepOptions {
   eta?: number;
   minBudget?: number;
   budget?: BudgetKind;
+  /**
+   * Transfer learning: a pretrained model file and the layer to cut it at. Every trial trains a new
+   * head (global average pooling, dropout, a Dense classifier) on the frozen base, with the trial's
+   * learning rate, batch size, dropout and optimizer. `pixels`: the range the base takes (default
+   * '-1..1', MobileNetV2's; see src/sweep/base.ts).
+   */
+  base?: { path: string; cutAt?: string; pixels?: string };
 }
 
 export interface SweepResult {
@@ -156,6 +164,29 @@ export function checkSweepOptions(o: SweepOptions): void {
   if (tooMany.length) throw new Error(`convBlocks ${tooMany.join(', ')} would pool a ${size}x${size} input below one pixel; use at most ${maxBlocks(size)} blocks or a larger --target-size`);
   if (o.budget !== undefined && o.budget !== 'subset' && o.budget !== 'size') throw new Error(`--budget must be 'subset' or 'size', got '${o.budget}'`);
   if (o.strategy === 'halving' || o.strategy === 'hyperband') halvingRungs(1, o);
+  if (o.base) {
+    const other = Object.keys(o.space).filter((k) => !(HEAD_KEYS as string[]).includes(k));
+    if (other.length) throw new Error(`with --base, trials train a head on the base model: the space may vary ${HEAD_KEYS.join(', ')}, not ${other.join(', ')} (give --space or --preset transfer)`);
+    if (o.budget === 'size') throw new Error(`--budget size does not apply with --base (the base model fixes the image size); use --budget subset`);
+  }
+}
+
+/**
+ * Checks a sweep's base before anything is written: it loads, has the cut layer, and takes images
+ * of the sweep's size; then frees it.
+ */
+async function checkBase(base: NonNullable<SweepSettings['base']>, targetSize: number, numClasses: number): Promise<void> {
+  const { transferModel } = await import('../models/transfer.js');
+  const { model } = await transferModel({ base: base.path, cutAt: base.cutAt, numClasses });
+  try {
+    const [, h, w, c] = model.input.shape;
+    if ((h !== null && h !== targetSize) || (w !== null && w !== targetSize)) {
+      throw new Error(`the base model ${base.path} takes ${h}x${w} images; pass --target-size ${h === null ? w : h}`);
+    }
+    if (c !== 3) throw new Error(`the base model ${base.path} takes ${c} channels; the sweep feeds RGB images (3 channels)`);
+  } finally {
+    model.dispose();
+  }
 }
 
 function sameJson(a: unknown, b: unknown): boolean { return JSON.stringify(a) === JSON.stringify(b); }
@@ -223,6 +254,10 @@ export async function runSweep(o: SweepOptions, runner: TrialRunner | SweepExecu
   const seed = o.seed ?? 42;
   const info = inspectDataDir(o.data);
   const settings: SweepSettings = { data: resolve(o.data), epochs: o.epochs, targetSize: o.targetSize ?? 150, subset: o.subset ?? 1, seed };
+  if (o.base) {
+    settings.base = sweepBase(o.base.path, o.base.cutAt, o.base.pixels);
+    await checkBase(settings.base, settings.targetSize, info.classes.length);
+  }
   const halvingSettings = halving ? { eta: o.eta ?? 3, minBudget: o.minBudget ?? 1 / (o.eta ?? 3) ** 2, budget: o.budget ?? 'subset' } : undefined;
   const manifest = {
     kind: 'sweep', settings, space: o.space as SweepManifest['space'], strategy: strategy as SweepManifest['strategy'],
@@ -264,7 +299,7 @@ export async function runSweep(o: SweepOptions, runner: TrialRunner | SweepExecu
   const spaceLines = Object.entries(o.space).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`);
   run.add({
     type: 'text', title: 'Settings',
-    text: `${Object.entries({ ...settings, strategy, trials: manifest.trials, ...halvingSettings }).map(([k, v]) => `${k}: ${v}`).join('\n')}\nspace:\n${spaceLines.join('\n') || '  (the notebook\'s model only)'}`,
+    text: `${Object.entries({ ...settings, strategy, trials: manifest.trials, ...halvingSettings }).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n')}\nspace:\n${spaceLines.join('\n') || '  (the notebook\'s model only)'}`,
   });
   run.add({ type: 'sweep', title: 'Sweep', src: RESULTS_FILE });
   let progressSection = -1;

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { ImageDataGenerator } from '../data/index.js';
 import { setSeed } from '../tensor/random.js';
-import { classModeFor, compiledModelFromConfig } from './model.js';
+import { classModeFor, compiledModelFromConfig, optimizerFromConfig } from './model.js';
+import { cachedSha256, pixelScaling } from '../sweep/base.js';
 import type { Model } from '../models/index.js';
-import { TrialInterrupted, type TrialRunner } from './sweep.js';
+import { TrialInterrupted, type TrialContext, type TrialRunner } from './sweep.js';
 
 export interface TrialRunnerOptions {
   /** Folder for the decoded-image caches shared by all trials (the files are decoded once per target size). */
@@ -24,7 +25,8 @@ export function defaultTrialRunner(opts: TrialRunnerOptions = {}): TrialRunner {
     const size = settings.targetSize;
     // Two classes train as binary (one sigmoid), three or more as categorical (softmax, one-hot labels), as the notebook does.
     const numClasses = ctx.data.classes.length;
-    const gen = new ImageDataGenerator({ rescale: 1 / 255, validationSplit: 0.2 });
+    // A base model gets the pixel range it was trained on (MobileNetV2: -1..1); convnet's own CNN 0..1.
+    const gen = new ImageDataGenerator({ ...(settings.base ? pixelScaling(settings.base.pixels) : { rescale: 1 / 255 }), validationSplit: 0.2 });
     if (opts.cacheDir) mkdirSync(opts.cacheDir, { recursive: true });
     const flow = (subset: 'training' | 'validation') => gen.flowFromDirectory(ctx.data.dir, {
       targetSize: [size, size], batchSize: config.batchSize, classMode: classModeFor(numClasses), seed: settings.seed, shuffle: true, subset,
@@ -44,6 +46,8 @@ export function defaultTrialRunner(opts: TrialRunnerOptions = {}): TrialRunner {
         model = await loadModel(resume.modelPath, { warn: ctx.log });
         for (let e = 0; e < resume.epoch; e++) train.onEpochEnd();
         ctx.log(`Resuming from the checkpoint after epoch ${resume.epoch} of ${settings.epochs}`);
+      } else if (settings.base) {
+        model = await headOnBase(settings.base, config, numClasses);
       } else {
         model = compiledModelFromConfig(config, size, settings.seed, numClasses);
       }
@@ -71,4 +75,19 @@ export function defaultTrialRunner(opts: TrialRunnerOptions = {}): TrialRunner {
       await val.close();
     }
   };
+}
+
+/**
+ * Transfer learning: the base cut at its layer and frozen, a new head (global average pooling, the
+ * trial's dropout, a Dense classifier), compiled with the trial's optimizer and learning rate. Only
+ * the head trains: the exercise compares configurations at a fixed number of epochs, and fine-tuning
+ * the base is a second step on the best model (README: transfer learning).
+ */
+async function headOnBase(base: NonNullable<TrialContext['settings']['base']>, config: TrialContext['config'], numClasses: number): Promise<Model> {
+  const got = cachedSha256(base.path);
+  if (got !== base.sha256) throw new Error(`the base model ${base.path} changed since the sweep was planned (sha256 ${got.slice(0, 12)}... instead of ${base.sha256.slice(0, 12)}...)`);
+  const { transferModel } = await import('../models/transfer.js');
+  const { model } = await transferModel({ base: base.path, cutAt: base.cutAt, numClasses, dropout: config.dropout });
+  model.compile({ optimizer: optimizerFromConfig(config), loss: classModeFor(numClasses) === 'binary' ? 'binary_crossentropy' : 'categorical_crossentropy', metrics: ['accuracy'] });
+  return model;
 }

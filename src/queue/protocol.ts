@@ -2,11 +2,13 @@
  * What travels through the queue: one trial as plain JSON, checked field by field by the worker
  * before anything runs. A trial names a configuration of convnet's own model (space.ts) and the
  * sweep's settings; no code, no file to load, no layer list travels, so a worker can only ever
- * train the sweep's kind of model on its own copy of the data.
+ * train the sweep's kind of model on its own copy of the data. A transfer-learning sweep names its
+ * base model by path, cut layer and sha256: each worker loads its own copy and checks the hash.
  */
 import type { SweepSettings } from '../report/types.js';
 import { checkTrialConfig, trialId, type TrialConfig } from '../notebook/space.js';
 import type { DataFingerprint } from './fingerprint.js';
+import { PIXELS } from '../sweep/base.js';
 
 /** The one BullMQ queue every sweep's trials go through; jobs are named `<sweep>.<trial id>`. */
 export const QUEUE_NAME = 'trials';
@@ -66,7 +68,15 @@ export function checkTrialJob(data: unknown): TrialJob {
   let config: TrialConfig;
   try { config = checkTrialConfig(d.config); } catch (e) { fail((e as Error).message); }
   const s = d.settings as Record<string, unknown>;
-  if (!s || typeof s !== 'object' || Object.keys(s).sort().join() !== 'data,epochs,seed,subset,targetSize') fail('settings fields');
+  if (!s || typeof s !== 'object' || Object.keys(s).filter((k) => k !== 'base').sort().join() !== 'data,epochs,seed,subset,targetSize') fail('settings fields');
+  if (s.base !== undefined) {
+    const b = s.base as Record<string, unknown>;
+    if (!b || typeof b !== 'object' || Array.isArray(b) || Object.keys(b).some((k) => !['path', 'cutAt', 'sha256', 'pixels'].includes(k))) fail('settings.base fields');
+    if (!(PIXELS as unknown[]).includes(b.pixels)) fail('settings.base.pixels');
+    if (typeof b.path !== 'string' || b.path.length > 4096 || !b.path) fail('settings.base.path');
+    if (b.cutAt !== undefined && (typeof b.cutAt !== 'string' || !/^[\w.:/-]{1,256}$/.test(b.cutAt))) fail('settings.base.cutAt');
+    if (!isHex(b.sha256, 64)) fail('settings.base.sha256');
+  }
   if (typeof s.data !== 'string' || s.data.length > 4096) fail('settings.data');
   if (!isInt(s.epochs, 1, 10000) || !isInt(s.targetSize, 8, 4096) || !isInt(s.seed, -(2 ** 31), 2 ** 32)) fail('settings numbers');
   if (!(typeof s.subset === 'number' && s.subset > 0 && s.subset <= 1)) fail('settings.subset');

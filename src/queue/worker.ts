@@ -14,6 +14,7 @@ import { inspectDataDir, makeSubset, type DataDirInfo } from '../notebook/datase
 import { trialRecord, TrialInterrupted, type TrialCheckpoint, type TrialRunner, type SweepRecord } from '../notebook/sweep.js';
 import { bullConnection, checkConnection, redisOf, type QueueTarget } from './connection.js';
 import { fingerprintData, fingerprintDifference, type DataFingerprint } from './fingerprint.js';
+import { cachedSha256 } from '../sweep/base.js';
 import { checkTrialJob, PREFIX, QUEUE_NAME, sweepKeys, WORKERS_KEY, type TrialJob } from './protocol.js';
 
 export interface WorkerOptions {
@@ -22,6 +23,8 @@ export interface WorkerOptions {
   data?: string;
   /** A folder shared with the coordinator for checkpoints and models (default: both go through Redis). */
   artifacts?: string;
+  /** This machine's copy of a transfer-learning sweep's base model (default: the path the sweep recorded). */
+  base?: string;
   /** Decoded-image caches and subsets of this worker. */
   cacheDir?: string;
   /** Shown in the live report (default host-pid). */
@@ -126,14 +129,27 @@ export function startWorker(o: WorkerOptions): { done: Promise<WorkerExit>; stop
     return makeSubset(c.info, t.settings.subset, join(cacheRoot, `${c.fingerprint.list}-subset-${t.settings.subset}`), t.settings.seed);
   }
 
+  /** The settings with this machine's path of the sweep's base model, checked against the sweep's sha256. */
+  function settingsFor(t: TrialJob): TrialJob['settings'] {
+    const b = t.settings.base;
+    if (!b) return t.settings;
+    const path = resolve(o.base ?? b.path);
+    let got: string;
+    try { got = cachedSha256(path); } catch (e) { throw new Refusal(`convnet worker: cannot read the base model of sweep '${t.sweep}' at ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give --base this machine's copy of it`); }
+    if (got !== b.sha256) throw new Refusal(`convnet worker: the base model ${path} differs from sweep '${t.sweep}' (sha256 ${got.slice(0, 12)}... instead of ${b.sha256.slice(0, 12)}...); give --base a copy of the sweep's base model`);
+    return { ...t.settings, base: { ...b, path } };
+  }
+
   async function processTrial(job: Job, token?: string): Promise<string> {
     let t: TrialJob;
     try { t = checkTrialJob(job.data); } catch (e) { throw new UnrecoverableError((e as Error).message); }
     const keys = sweepKeys(t.sweep);
     if (await redis.hexists(keys.results, t.id)) return 'already recorded';
     let data: DataDirInfo;
+    let settings: TrialJob['settings'];
     try {
       data = dataFor(t);
+      settings = settingsFor(t);
     } catch (e) {
       if (!(e instanceof Refusal)) throw e;
       refusal = e.message;
@@ -172,7 +188,7 @@ export function startWorker(o: WorkerOptions): { done: Promise<WorkerExit>; stop
     let outcome;
     try {
       outcome = await runTrial({
-        index: t.index, total: 0, config: t.config, settings: t.settings, data, log: (l) => log(`${name}: ${l}`), checkpoint,
+        index: t.index, total: 0, config: t.config, settings, data, log: (l) => log(`${name}: ${l}`), checkpoint,
         onEpochEnd: async (epoch, logs) => { await progress(epoch, logs); await job.updateProgress({ epoch, epochs: t.settings.epochs }); },
       });
     } catch (e) {

@@ -51,6 +51,8 @@ export interface SweepSettings {
   targetSize: number;
   subset: number;
   seed: number;
+  /** Transfer learning: the pretrained base every trial puts its head on (src/sweep/base.ts); absent for convnet's own CNN. */
+  base?: { path: string; cutAt?: string; sha256: string; pixels: '-1..1' | '0..1' | '0..255' };
 }
 
 export interface SweepManifest {

@@ -1,34 +1,15 @@
 /** The sweep's real trainer (src/notebook/trial.ts) on small generated folders. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { runSweep } from '../../src/notebook/sweep.js';
 import { defaultTrialRunner } from '../../src/notebook/trial.js';
 import { validateSpace } from '../../src/notebook/space.js';
 import { loadModel } from '../../src/io/models/index.js';
-import { Rng } from '../../src/tensor/random.js';
-
-/** A coloured square on a noisy grey background, one class per colour. */
-export async function colourFolder(dir: string, perClass: number, names = ['blue', 'green', 'red'], s = 16): Promise<void> {
-  const colours: Record<string, [number, number, number]> = { blue: [30, 40, 220], green: [30, 200, 40], red: [220, 30, 30] };
-  const r = new Rng(3);
-  for (const name of names) {
-    const c = colours[name];
-    mkdirSync(join(dir, name), { recursive: true });
-    for (let i = 0; i < perClass; i++) {
-      const px = new Uint8Array(s * s * 3);
-      const x0 = r.int(s / 2), y0 = r.int(s / 2);
-      for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) {
-        const inside = x >= x0 && x < x0 + s / 2 && y >= y0 && y < y0 + s / 2;
-        for (let k = 0; k < 3; k++) px[(y * s + x) * 3 + k] = Math.max(0, Math.min(255, (inside ? c[k] : 128) + Math.round(10 * r.normal())));
-      }
-      writeFileSync(join(dir, name, `${name}.${i}.png`), await sharp(Buffer.from(px), { raw: { width: s, height: s, channels: 3 } }).png().toBuffer());
-    }
-  }
-}
+import { colourFolder, saveTinyMobileNet } from './sweep-helpers.js';
+import { sha256File } from '../../src/sweep/base.js';
 
 test('a sweep trial on a 3-class folder trains as categorical: softmax over 3, one-hot labels, accuracy well above chance', async () => {
   const root = mkdtempSync(join(tmpdir(), 'convnet-sweep3-'));
@@ -51,6 +32,55 @@ test('a sweep trial on a 3-class folder trains as categorical: softmax over 3, o
     assert.equal(last.activation, 'softmax');
     assert.equal(model.compileConfig?.loss, 'categorical_crossentropy');
     model.dispose();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a sweep with a base model: each trial trains a new head on the frozen base cut at a layer; bad bases are refused before anything is written', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'convnet-sweepbase-'));
+  try {
+    const data = join(root, 'colours');
+    await colourFolder(data, 10, ['blue', 'red']);
+    const file = join(root, 'mobilenet.keras');
+    await saveTinyMobileNet(file);
+    const out = join(root, 'out');
+    const space = validateSpace({ learningRate: [0.05, 0.01], batchSize: [4] });
+    const base = { path: file, cutAt: 'out_relu' };
+    const r = await runSweep({ data, out, epochs: 2, space, strategy: 'grid', targetSize: 16, base }, defaultTrialRunner({ cacheDir: join(root, 'cache'), verbose: 0 }), () => {});
+    assert.deepEqual(r.failed, []);
+    assert.equal(r.records.length, 2);
+    assert.deepEqual(r.records[0].settings.base, { path: file, cutAt: 'out_relu', sha256: sha256File(file), pixels: '-1..1' });
+    for (const rec of r.records) assert.ok(rec.history.loss.every(Number.isFinite));
+    // The best model: the base (its weights as in the file: frozen, BatchNorm statistics kept), then the head.
+    const best = await loadModel(join(out, 'best-model.keras'));
+    const last = best.layers[best.layers.length - 1].getConfig();
+    assert.equal(last.units, 1);
+    assert.equal(last.activation, 'sigmoid');
+    assert.equal(best.trainableWeights.length, 2, 'only the head trains');
+    const original = await loadModel(file);
+    const nested = best.layers.find((l) => l.name === 'mobilenetv2_tiny_base') as unknown as { layers: { name: string; getWeights(): { dataSync(): Float32Array }[] }[] };
+    assert.ok(nested, `a nested base in ${best.layers.map((l) => l.name)}`);
+    let compared = 0;
+    for (const l of nested.layers) {
+      const w = l.getWeights();
+      if (!w.length) continue;
+      assert.deepEqual(w.map((t) => Array.from(t.dataSync())), original.getLayer(l.name).getWeights().map((t) => Array.from(t.dataSync())), l.name);
+      compared++;
+    }
+    assert.ok(compared >= 10);
+    best.dispose(); original.dispose();
+    // Refused before anything is written: a missing layer, keys that build convnet's own CNN, another image size, a missing file.
+    const refused = async (o: Partial<Parameters<typeof runSweep>[0]>, re: RegExp) => {
+      const dest = join(root, `bad-${Math.random().toString(36).slice(2)}`);
+      await assert.rejects(runSweep({ data, out: dest, epochs: 1, space, strategy: 'grid', targetSize: 16, base, ...o }, defaultTrialRunner({ verbose: 0 }), () => {}), re);
+      assert.ok(!existsSync(dest));
+    };
+    await refused({ base: { path: file, cutAt: 'block_9_add' } }, /cannot cut .*mobilenet\.keras at layer "block_9_add"/);
+    await refused({ space: validateSpace({ filters: [8, 16] }) }, /with --base, trials train a head on the base model: the space may vary learningRate, batchSize, dropout, optimizer, not filters/);
+    await refused({ targetSize: 32 }, /the base model .* takes 16x16 images; pass --target-size 16/);
+    await refused({ base: { path: join(root, 'nope.keras') } }, /--base '.*nope\.keras' does not exist/);
+    await refused({ base: { path: file, pixels: '0..2' } }, /--base-pixels must be one of -1\.\.1, 0\.\.1, 0\.\.255, got '0\.\.2'/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

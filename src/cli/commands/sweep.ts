@@ -5,7 +5,7 @@ import { errorLine, parseArgs, UsageError } from '../args.js';
 
 const HELP = `Usage: convnet sweep DIR [--epochs 10] [--space space.json | --preset exercise] [--trials N]
                      [--strategy grid|random|halving|hyperband] [--out DIR] [--subset FRACTION]
-                     [--target-size S] [--seed N] [--force] [--lang en|es]
+                     [--target-size S] [--seed N] [--force] [--lang en|es] [--base MODEL --cut-at LAYER [--base-pixels -1..1]]
                      [--queue redis://HOST:6379/0 [--name NAME] [--artifacts DIR] [--attempts 3]]
 
 Trains one network per configuration on the images in DIR (one sub-folder per class; 20% of each class
@@ -14,7 +14,8 @@ is the validation set, as in the notebook) and ranks them by validation accuracy
   --epochs N          epochs of every trial (default 10, as the exercise fixes them)
   --preset NAME       'exercise' (default): filters, kernel size 3 or 5, conv blocks, dense units, learning
                       rate, batch size, plus batch normalisation, dropout, augmentation and optimizer;
-                      'notebook': only the notebook's own model
+                      'notebook': only the notebook's own model; 'transfer' (default with --base):
+                      learning rate, batch size and dropout of a head on the base
   --space FILE        a JSON object mapping parameters to lists of values, e.g.
                       {"filters": [16, 32], "kernelSize": [3, 5], "learningRate": [0.001, 0.0003]}
                       keys: filters, kernelSize, convBlocks, denseUnits, learningRate, batchSize,
@@ -34,6 +35,14 @@ is the validation set, as in the notebook) and ranks them by validation accuracy
   --subset F          use a fraction F of each class (e.g. 0.25) for fast exploration
   --target-size S     images are resized to S x S: 150, 150x150 or 150,150 (square; default 150)
   --force             write into an existing folder that is not this sweep (nothing is deleted)
+  --base FILE         transfer learning: a pretrained model (.keras or .h5, e.g. MobileNetV2 saved by Keras);
+                      each trial freezes it, cut at --cut-at, and trains a new head (global average pooling,
+                      dropout, a Dense classifier) with the trial's learningRate, batchSize, dropout and
+                      optimizer (the only keys the space may vary); --target-size must be the base's input size.
+                      Over a queue the workers load their own copy (their --base) and check its sha256
+  --cut-at LAYER      the layer whose output are the features (MobileNetV2: out_relu; default: its output)
+  --base-pixels R     the pixel range the base was trained on: -1..1 (default: MobileNet(V2), Xception,
+                      InceptionV3), 0..1 (the notebook's), 0..255 (bases with their own Rescaling layer)
   --queue URL         run the trials on 'convnet worker' processes through Redis (redis://HOST:PORT/DB,
                       rediss:// for TLS, 'env' for the URL in $CONVNET_REDIS_URL; the password comes from
                       the URL or $REDIS_PASSWORD); this command plans, enqueues and collects the results
@@ -61,10 +70,12 @@ export const command: Command = {
         targetSize: { type: 'number', default: 150 }, seed: { type: 'number', default: 42 }, force: { type: 'boolean' }, lang: { type: 'string', default: 'en' },
         queue: { type: 'string' }, name: { type: 'string' }, artifacts: { type: 'string' }, attempts: { type: 'number', default: 3 },
         eta: { type: 'number' }, minBudget: { type: 'number' }, budget: { type: 'string' }, backend: { type: 'string' },
+        base: { type: 'string' }, cutAt: { type: 'string' }, basePixels: { type: 'string' },
       }, 'sweep');
       o = p.options;
       if (p.positionals.length !== 1) throw new UsageError(`convnet sweep: give one data folder (got ${p.positionals.length}). Run 'convnet sweep --help'.`);
       dir = p.positionals[0];
+      if ((o.cutAt !== undefined || o.basePixels !== undefined) && !o.base) throw new UsageError(`convnet sweep: ${o.cutAt !== undefined ? '--cut-at' : '--base-pixels'} needs --base (the model file)`);
       if (o.space && o.preset) throw new UsageError('convnet sweep: give --space or --preset, not both');
       if (o.space) {
         if (!existsSync(o.space)) throw new UsageError(`convnet sweep: space file '${o.space}' does not exist`);
@@ -72,7 +83,7 @@ export const command: Command = {
         try { json = JSON.parse(readFileSync(o.space, 'utf8')); } catch (e) { throw new UsageError(`convnet sweep: ${o.space} is not valid JSON: ${(e as Error).message}`); }
         space = validateSpace(json, o.space);
       } else {
-        const name = o.preset ?? 'exercise';
+        const name = o.preset ?? (o.base ? 'transfer' : 'exercise');
         if (!PRESETS[name]) throw new UsageError(`convnet sweep: unknown preset '${name}' (known: ${Object.keys(PRESETS).join(', ')})`);
         space = PRESETS[name];
       }
@@ -117,6 +128,7 @@ export const command: Command = {
       const r = await runSweep({
         data: dir, out: o.out, epochs: o.epochs, space, strategy: o.strategy, trials: o.trials ?? (o.strategy === 'random' ? 10 : undefined),
         subset: o.subset, targetSize: o.targetSize, seed: o.seed, force: o.force, lang: o.lang, eta: o.eta, minBudget: o.minBudget, budget: o.budget,
+        base: o.base ? { path: o.base, cutAt: o.cutAt, pixels: o.basePixels } : undefined,
       }, executor ?? defaultTrialRunner({ cacheDir: join(o.out, 'cache'), signal: stop.signal }));
       return r.interrupted ? 130 : r.failed.length ? 1 : 0;
     } catch (e) {

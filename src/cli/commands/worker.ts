@@ -4,7 +4,7 @@ import { parseArgs, UsageError } from '../args.js';
 
 const HELP = `Usage: convnet worker [--queue redis://[:PASSWORD@]HOST:6379/0] [--data DIR] [--threads N]
                       [--artifacts DIR] [--cache DIR] [--name NAME] [--stalled-ms 30000]
-                      [--checkpoint-s 30] [--idle-exit S]
+                      [--checkpoint-s 30] [--idle-exit S] [--base MODEL]
 
 Takes trials of 'convnet sweep --queue' sweeps from Redis, one at a time, and trains each with all of
 this machine's threads. Start as many as you like, on any machines that reach the Redis server.
@@ -15,6 +15,8 @@ this machine's threads. Start as many as you like, on any machines that reach th
   --data DIR          this machine's copy of the sweep's data set (default: the path the sweep recorded);
                       its fingerprint (file list, sizes, a sample of the bytes) must match the sweep's,
                       or the worker refuses the trial, leaves it to the others and stops
+  --base FILE         this machine's copy of a transfer-learning sweep's base model (default: the path the
+                      sweep recorded); its sha256 must match the sweep's, or the worker refuses as for --data
   --threads N         threads of the kernels (default: every core)
   --artifacts DIR     a folder shared with the coordinator (the same as its --artifacts) for epoch
                       checkpoints and models; without it they go through Redis
@@ -43,7 +45,7 @@ export const command: Command = {
       const p = parseArgs(argv, {
         queue: { type: 'string' }, data: { type: 'string' }, threads: { type: 'number' }, artifacts: { type: 'string' },
         cache: { type: 'string' }, name: { type: 'string' }, stalledMs: { type: 'number', default: 30000 }, idleExit: { type: 'number' }, checkpointS: { type: 'number', default: 30 },
-        backend: { type: 'string' },
+        backend: { type: 'string' }, base: { type: 'string' },
       }, 'worker');
       o = p.options;
       if (p.positionals.length) throw new UsageError(`convnet worker: unexpected argument '${p.positionals[0]}'. Run 'convnet worker --help'.`);
@@ -70,7 +72,7 @@ export const command: Command = {
     const { startWorker } = await import('../../queue/worker.js');
     const w = startWorker({
       queue: target, data: o.data, threads: o.threads, artifacts: o.artifacts, cacheDir: o.cache, name: o.name, stalledMs: o.stalledMs,
-      idleExitMs: o.idleExit !== undefined ? o.idleExit * 1000 : undefined, backend: o.backend, checkpointSeconds: o.checkpointS,
+      idleExitMs: o.idleExit !== undefined ? o.idleExit * 1000 : undefined, backend: o.backend, checkpointSeconds: o.checkpointS, base: o.base,
     });
     let signals = 0;
     const onSignal = () => {
