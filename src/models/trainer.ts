@@ -309,6 +309,23 @@ export abstract class Trainer extends Layer implements CallbackModel {
     }));
   }
 
+  /** testStep for evaluate and fit's validation: the losses read once, asynchronously, after the step's scope closes. */
+  private async testStepAsync(xs: Tensor[], ys: Tensor[]): Promise<StepResult> {
+    const step = scope(() => noGrad(() => {
+      const preds = this.invoke(xs, { training: false }).map((y) => (xs.includes(y) ? y.clone() : y));
+      const { total, parts } = this.computeLoss(ys, preds, null);
+      const read = concat([total, ...parts.map((p) => p ?? scalar(0))].map((t) => t.reshape([1])), 0);
+      return { read, preds };
+    }));
+    try {
+      const v = await step.read.data();
+      await this.updateMetricsAsync(ys, step.preds, null);
+      return { loss: v[0], outputs: Array.from(v.subarray(1)) };
+    } finally {
+      for (const t of [step.read, ...step.preds]) t.dispose();
+    }
+  }
+
   private resetMetrics(): void { for (const m of this.compiledMetrics) m.reset(); }
 
   /** Running means of the losses and the metrics' results, under their log names. */
@@ -512,7 +529,7 @@ export abstract class Trainer extends Layer implements CallbackModel {
       const batch = await feed.get(b);
       try {
         if (b === 0) { this.ensureBuilt(batch); this.checkInputs(batch.xs); this.checkLabels(batch.ys, 'evaluate'); }
-        acc.add(this.testStep(batch.xs, batch.ys!), batch.xs[0].shape[0]);
+        acc.add(await this.testStepAsync(batch.xs, batch.ys!), batch.xs[0].shape[0]);
       } finally {
         disposeBatch(batch);
       }
@@ -566,7 +583,7 @@ export abstract class Trainer extends Layer implements CallbackModel {
           const n = Math.min(feed.samples, steps * feed.batchSize);
           outs = ys.map((y) => tensor(new Float32Array(n * (y.size / y.shape[0])), [n, ...y.shape.slice(1)]));
         }
-        ys.forEach((y, k) => { outs![k].write(y.dataSync(), row * (y.size / y.shape[0])); y.dispose(); });
+        for (let k = 0; k < ys.length; k++) { outs![k].write(await ys[k].data(), row * (ys[k].size / ys[k].shape[0])); ys[k].dispose(); }
         row += ys[0].shape[0];
       } finally {
         disposeBatch(batch);
