@@ -415,3 +415,91 @@ export async function storage(c) {
   }
   return { failures, checks };
 }
+
+/** The fixture generator's counter-based uniform numbers in [-scale, scale) (as test/backend/conformance.ts). */
+function hashUniform(seed, n, scale = 1) {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let h = (Math.imul(i, 0x9e3779b1) + seed) >>> 0;
+    h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b) >>> 0;
+    h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35) >>> 0;
+    h ^= h >>> 16; h >>>= 0;
+    out[i] = (h / 4294967296 * 2 - 1) * scale;
+  }
+  return out;
+}
+function f32(b64) {
+  const s = atob(b64), u = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+  return new Float32Array(u.buffer);
+}
+
+/**
+ * The PyTorch fixture of the conformance suite (test/fixtures/engine/pytorch.json): one whole
+ * forward/backward step of the notebook's model at 150x150x3, batch 2, on webgpu, held to the
+ * suite's tolerances (predictions and loss 1e-5 relative; each gradient's sampled entries
+ * 1e-4 max|g| + 1e-3 |ref|, its sum and norm 1e-3 of the norm).
+ */
+export async function pytorch(c) {
+  const wg = await webgpu();
+  const g = await wg.initWebGPU();
+  if (!g) return { error: `no WebGPU: ${wg.webgpuUnavailableReason()}` };
+  const m = (await (await fetch('/test/fixtures/engine/pytorch.json')).json()).model;
+  const failures = [];
+  const closeTo = (a, e, atol, rtol, what) => {
+    if (a.length !== e.length) { failures.push(`${what}: length ${a.length} vs ${e.length}`); return; }
+    for (let i = 0; i < a.length; i++) {
+      if (!(Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]))) { failures.push(`${what}: element ${i}: ${a[i]} vs PyTorch ${e[i]}`); return; }
+    }
+  };
+  c.setBackend(g);
+  const t0 = performance.now();
+  try {
+    const gen = (seed, shape, scale = 1) => c.tensor(hashUniform(seed, shape.reduce((a, b) => a * b, 1), scale), shape);
+    c.startScope();
+    const x = gen(m.x_seed, [m.batch, m.size, m.size, 3], m.x_scale);
+    const y = c.tensor(m.y.map((v) => [v]));
+    const params = [];
+    let ch = 3, ps = 100;
+    for (const f of [32, 64, 128, 64]) { params.push(gen(ps, [3, 3, ch, f], Math.sqrt(6 / (9 * ch))), gen(ps + 1, [f], 0.05)); ps += 2; ch = f; }
+    params.push(gen(ps, [5184, 128], Math.sqrt(6 / (5184 + 128))), gen(ps + 1, [128], 0.05)); ps += 2;
+    params.push(gen(ps, [128, 1], Math.sqrt(6 / 129)), gen(ps + 1, [1], 0.05));
+    let pred;
+    const { value, grads } = c.valueAndGrad(() => {
+      let h = x;
+      for (let i = 0; i < 4; i++) {
+        h = c.conv2d(h, params[2 * i], { bias: params[2 * i + 1], padding: 'same', activation: 'relu' });
+        h = c.maxPool2d(h, { poolSize: 2 });
+      }
+      const flat = h.reshape([m.batch, h.size / m.batch]);
+      pred = c.dense(c.relu(c.dense(flat, params[8], params[9])), params[10], params[11], 'sigmoid');
+      const pc = c.clip(pred, 1e-7, 1 - 1e-7);
+      return c.neg(c.mean(c.add(c.mul(y, c.log(pc)), c.mul(c.sub(1, y), c.log(c.sub(1, pc))))));
+    }, params);
+    closeTo(await pred.data(), f32(m.pred), 1e-6, 1e-5, 'predictions');
+    closeTo(await value.data(), [m.loss], 1e-6, 1e-5, 'loss');
+    for (let i = 0; i < grads.length; i++) {
+      const r = m.grads[i];
+      const gv = await grads[i].data();
+      const sample = f32(r.sample);
+      const got = Array.from(sample, (_, j) => gv[j * r.step]);
+      let gmax = 0; for (const v of sample) gmax = Math.max(gmax, Math.abs(v));
+      closeTo(got, sample, 1e-4 * gmax + 1e-9, 1e-3, `grad ${i} ${JSON.stringify(r.shape)} sample`);
+      let s = 0, n2 = 0; for (let j = 0; j < gv.length; j++) { s += gv[j]; n2 += gv[j] * gv[j]; }
+      closeTo([s, Math.sqrt(n2)], [r.sum, r.norm], 1e-3 * r.norm + 1e-9, 1e-3, `grad ${i} sum/norm`);
+    }
+    c.endScope(undefined);
+    return { failures, grads: grads.length, ms: performance.now() - t0 };
+  } finally {
+    c.setBackend('wasm');
+  }
+}
+
+/** Everything above in one page (one device: pipelines compile once for all four). */
+export async function all(c) {
+  const out = {};
+  for (const [k, f] of Object.entries({ run, storage, pytorch, train })) {
+    try { out[k] = await f(c); } catch (e) { out[k] = { error: String(e && e.stack || e) }; }
+  }
+  return out;
+}

@@ -53,6 +53,7 @@ export function serve(): Promise<{ server: Server; origin: string }> {
       if (path.startsWith('/src/') && path.endsWith('.js')) return send(200, 'text/javascript', transpile(file.replace(/\.js$/, '.ts')));
       if (path.startsWith('/build/') && path.endsWith('.wasm')) return send(200, 'application/wasm', readFileSync(file));
       if ((path.startsWith('/lib/') || path.startsWith('/test/webgpu/')) && path.endsWith('.mjs')) return send(200, 'text/javascript', readFileSync(file));
+      if (path === '/test/fixtures/engine/pytorch.json') return send(200, 'application/json', readFileSync(file));
       return send(404, 'text/plain', 'not found');
     } catch {
       return send(404, 'text/plain', 'not found');
