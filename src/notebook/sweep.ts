@@ -29,9 +29,12 @@ export const HALVING_FILE = 'halving.jsonl';
 
 /** Saves and restores a trial's state after each epoch (queue workers: a trial taken over resumes there). */
 export interface TrialCheckpoint {
-  /** The last saved state, if any: epochs done, the history so far, and the saved .keras file. */
-  load(): Promise<{ epoch: number; history: Record<string, number[]>; modelPath: string } | undefined>;
-  save(epoch: number, history: Record<string, number[]>, saveModel: (path: string) => Promise<void>): Promise<void>;
+  /**
+   * The last saved state, if any: epochs done, the history so far, the saved .keras file, and the
+   * trainer's own state (JSON: the layers' random streams) that makes the resumed trial bit-exact.
+   */
+  load(): Promise<{ epoch: number; history: Record<string, number[]>; modelPath: string; state?: unknown } | undefined>;
+  save(epoch: number, history: Record<string, number[]>, saveModel: (path: string) => Promise<void>, state?: unknown): Promise<void>;
 }
 
 export interface TrialContext {

@@ -5,6 +5,7 @@ import { ImageDataGenerator } from '../data/index.js';
 import { setSeed } from '../tensor/random.js';
 import { classModeFor, compiledModelFromConfig, optimizerFromConfig } from './model.js';
 import { cachedSha256, pixelScaling } from '../sweep/base.js';
+import { restoreRngStates, saveRngStates, type RngStates } from '../sweep/rng-state.js';
 import type { Model } from '../models/index.js';
 import { TrialInterrupted, type TrialContext, type TrialRunner } from './sweep.js';
 
@@ -37,14 +38,24 @@ export function defaultTrialRunner(opts: TrialRunnerOptions = {}): TrialRunner {
     const val = await flow('validation');
     try {
       // A trial taken over from a worker that died resumes from its last epoch checkpoint: the
-      // weights and optimizer state of that epoch, the shuffle order moved on to the next epoch
-      // (dropout's random stream restarts, so its numbers may differ slightly from an unbroken run).
+      // weights and optimizer state of that epoch, the layers' random streams (dropout, augmentation)
+      // where they were, the shuffle order moved on to the next epoch: the same numbers as an unbroken run.
       const resume = await ctx.checkpoint?.load();
       let model: Model;
       if (resume) {
         const { loadModel } = await import('../io/models/index.js');
         model = await loadModel(resume.modelPath, { warn: ctx.log });
-        for (let e = 0; e < resume.epoch; e++) train.onEpochEnd();
+        // The file holds the learning rate as float32; the trial's own number keeps the updates those of an unbroken run.
+        if (model.optimizer) model.optimizer.learningRate = config.learningRate;
+        const rngs = (resume.state as { rngs?: RngStates } | undefined)?.rngs;
+        if (rngs) restoreRngStates(model, rngs);
+        else ctx.log('The checkpoint holds no random streams: dropout and augmentation restart theirs');
+        // The shuffle order of an epoch follows from the draws of the one before (Keras reseeds per
+        // batch): hand out the finished epochs' batches again, untrained (decoded once, then cached).
+        for (let e = 0; e < resume.epoch; e++) {
+          for (let b = 0; b < train.length; b++) { const batch = await train.getBatch(b); batch.x.dispose(); batch.y?.dispose(); }
+          train.onEpochEnd();
+        }
         ctx.log(`Resuming from the checkpoint after epoch ${resume.epoch} of ${settings.epochs}`);
       } else if (settings.base) {
         model = await headOnBase(settings.base, config, numClasses);
@@ -55,7 +66,7 @@ export function defaultTrialRunner(opts: TrialRunnerOptions = {}): TrialRunner {
       const perEpoch = ctx.checkpoint || ctx.onEpochEnd ? [{
         onEpochEnd: async (epoch: number, logs: Record<string, number>) => {
           for (const [k, v] of Object.entries(logs)) (history[k] ??= []).push(v);
-          await ctx.checkpoint?.save(epoch + 1, history, (path) => model.save(path));
+          await ctx.checkpoint?.save(epoch + 1, history, (path) => model.save(path), { rngs: saveRngStates(model) });
           await ctx.onEpochEnd?.(epoch + 1, logs);
         },
       }] : [];

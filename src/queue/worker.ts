@@ -60,12 +60,12 @@ function redisCheckpoint(redis: Redis, key: string, dir: string): TrialCheckpoin
       if (!h?.model || !h.epoch) return undefined;
       const modelPath = join(dir, `resume-${process.pid}.keras`);
       writeFileSync(modelPath, h.model);
-      return { epoch: Number(h.epoch.toString()), history: JSON.parse(h.history.toString()), modelPath };
+      return { epoch: Number(h.epoch.toString()), history: JSON.parse(h.history.toString()), modelPath, ...(h.state ? { state: JSON.parse(h.state.toString()) } : {}) };
     },
-    async save(epoch, history, saveModel) {
+    async save(epoch, history, saveModel, state) {
       const p = join(dir, `checkpoint-${process.pid}.keras`);
       await saveModel(p);
-      await redis.multi().hset(key, { epoch: String(epoch), history: JSON.stringify(history), model: readFileSync(p) }).expire(key, CHECKPOINT_TTL_S).exec();
+      await redis.multi().hset(key, { epoch: String(epoch), history: JSON.stringify(history), state: JSON.stringify(state ?? null), model: readFileSync(p) }).expire(key, CHECKPOINT_TTL_S).exec();
       rmSync(p, { force: true });
     },
   };
@@ -76,16 +76,16 @@ function folderCheckpoint(dir: string): TrialCheckpoint {
   return {
     async load() {
       if (!existsSync(json)) return undefined;
-      const c = JSON.parse(readFileSync(json, 'utf8')) as { epoch: number; history: Record<string, number[]>; model: string };
+      const c = JSON.parse(readFileSync(json, 'utf8')) as { epoch: number; history: Record<string, number[]>; model: string; state?: unknown };
       const modelPath = join(dir, c.model);
-      return existsSync(modelPath) ? { epoch: c.epoch, history: c.history, modelPath } : undefined;
+      return existsSync(modelPath) ? { epoch: c.epoch, history: c.history, modelPath, ...(c.state ? { state: c.state } : {}) } : undefined;
     },
-    async save(epoch, history, saveModel) {
+    async save(epoch, history, saveModel, state) {
       mkdirSync(dir, { recursive: true });
       const model = `checkpoint-${epoch}.keras`;
       await saveModel(join(dir, model));
       const tmp = `${json}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ epoch, history, model }));
+      writeFileSync(tmp, JSON.stringify({ epoch, history, model, state: state ?? null }));
       renameSync(tmp, json);
       if (epoch > 1) rmSync(join(dir, `checkpoint-${epoch - 1}.keras`), { force: true });
     },
@@ -170,10 +170,10 @@ export function startWorker(o: WorkerOptions): { done: Promise<WorkerExit>; stop
     let lastSave = performance.now();
     const checkpoint: TrialCheckpoint = {
       load: async () => { const c = await store.load(); resumedFrom = c?.epoch; return c; },
-      save: async (epoch, history, saveModel) => {
+      save: async (epoch, history, saveModel, state) => {
         // Not after the last epoch (the result follows at once), nor sooner than checkpointSeconds after the last one.
         if (epoch >= t.settings.epochs || performance.now() - lastSave < (o.checkpointSeconds ?? 30) * 1000) return;
-        await store.save(epoch, history, saveModel);
+        await store.save(epoch, history, saveModel, state);
         lastSave = performance.now();
       },
     };

@@ -1,12 +1,14 @@
 /** The sweep's real trainer (src/notebook/trial.ts) on small generated folders. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSweep } from '../../src/notebook/sweep.js';
 import { defaultTrialRunner } from '../../src/notebook/trial.js';
-import { validateSpace } from '../../src/notebook/space.js';
+import { NOTEBOOK_CONFIG, validateSpace } from '../../src/notebook/space.js';
+import { inspectDataDir } from '../../src/notebook/dataset.js';
+import type { TrialCheckpoint, TrialContext } from '../../src/notebook/sweep.js';
 import { loadModel } from '../../src/io/models/index.js';
 import { colourFolder, saveTinyMobileNet } from './sweep-helpers.js';
 import { sha256File } from '../../src/sweep/base.js';
@@ -81,6 +83,46 @@ test('a sweep with a base model: each trial trains a new head on the frozen base
     await refused({ targetSize: 32 }, /the base model .* takes 16x16 images; pass --target-size 16/);
     await refused({ base: { path: join(root, 'nope.keras') } }, /--base '.*nope\.keras' does not exist/);
     await refused({ base: { path: file, pixels: '0..2' } }, /--base-pixels must be one of -1\.\.1, 0\.\.1, 0\.\.255, got '0\.\.2'/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a trial resumed from an epoch checkpoint computes the same numbers as an unbroken one (dropout and augmentation streams restored)', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'convnet-resume-'));
+  try {
+    const data = join(root, 'colours');
+    await colourFolder(data, 12, ['blue', 'red']);
+    const config = { ...NOTEBOOK_CONFIG, filters: 4, convBlocks: 2, denseUnits: 8, batchSize: 8, dropout: 0.5, augmentation: true };
+    const ctx = (checkpoint: TrialCheckpoint): TrialContext => ({
+      index: 0, total: 1, config, settings: { data, epochs: 4, targetSize: 16, subset: 1, seed: 7 }, data: inspectDataDir(data), log: () => {}, checkpoint,
+    });
+    // The unbroken run, saving a checkpoint after every epoch (kept after epoch 2).
+    let saved: { epoch: number; history: Record<string, number[]>; modelPath: string; state?: unknown } | undefined;
+    const recording: TrialCheckpoint = {
+      load: async () => undefined,
+      save: async (epoch, history, saveModel, state) => {
+        if (epoch !== 2) return;
+        const modelPath = join(root, 'epoch2.keras');
+        await saveModel(modelPath);
+        saved = { epoch, history: structuredClone(history), modelPath, state: JSON.parse(JSON.stringify(state)) };
+      },
+    };
+    const run = defaultTrialRunner({ cacheDir: join(root, 'cache'), verbose: 0 });
+    const whole = await run(ctx(recording));
+    whole.dispose?.();
+    assert.equal(saved?.epoch, 2);
+    assert.ok((saved!.state as { rngs: unknown[] }).rngs.length >= 3, 'dropout, flip and zoom streams saved');
+    // Another "worker" takes it up at epoch 2.
+    const copy = join(root, 'resume.keras');
+    copyFileSync(saved!.modelPath, copy);
+    const resumed = await run(ctx({ load: async () => ({ ...saved!, modelPath: copy }), save: async () => {} }));
+    resumed.dispose?.();
+    assert.deepEqual(resumed.history, whole.history, 'bit-exact');
+    // Without the streams (an older checkpoint), dropout and augmentation restart: other numbers.
+    const restarted = await run(ctx({ load: async () => ({ ...saved!, modelPath: copy, state: undefined }), save: async () => {} }));
+    restarted.dispose?.();
+    assert.notDeepEqual(restarted.history.loss, whole.history.loss);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

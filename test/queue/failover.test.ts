@@ -7,12 +7,14 @@ import { validateSpace } from '../../src/notebook/space.js';
 import { queueExecutor } from '../../src/queue/coordinator.js';
 import { parseQueueUrl } from '../../src/queue/connection.js';
 import { readJsonLines } from '../../src/report/files.js';
+import { defaultTrialRunner } from '../../src/notebook/trial.js';
+import { setThreads } from '../../src/backend/index.js';
 import { SKIP, spawnCli, startRedis, tempDir, tinyData, waitFor, type Spawned } from './helpers.js';
 
 // Workers wait long when idle (a trial put back by the stalled check must find one); the tests kill them at the end.
 const worker = (url: string, name: string, root: string) => spawnCli(['worker', '--queue', url, '--threads', '1', '--name', name, '--stalled-ms', '1500', '--checkpoint-s', '0', '--idle-exit', '60', '--cache', join(root, name)]);
 
-test('SIGKILL a worker mid-trial: another worker takes the trial up from its last epoch checkpoint, recorded once', { skip: SKIP, timeout: 120000 }, async () => {
+test('SIGKILL a worker mid-trial: another worker takes the trial up from its last epoch checkpoint, recorded once, with the numbers of an unbroken run', { skip: SKIP, timeout: 120000 }, async () => {
   const root = tempDir('kill');
   const redis = await startRedis();
   const c = await redis.client();
@@ -23,7 +25,8 @@ test('SIGKILL a worker mid-trial: another worker takes the trial up from its las
     workers.a = worker(redis.url, 'a', root);
     workers.b = worker(redis.url, 'b', root);
     const space = validateSpace({ filters: [8, 12], convBlocks: [2] });
-    const sweep = runSweep({ data, out: join(root, 'out'), epochs: 6, space, strategy: 'grid', targetSize: 32 },
+    const settings = { data, epochs: 6, space, strategy: 'grid' as const, targetSize: 32 };
+    const sweep = runSweep({ ...settings, out: join(root, 'out') },
       queueExecutor({ queue: parseQueueUrl(redis.url), name: 'kill', pollMs: 200, signal: AbortSignal.any([stop.signal, AbortSignal.timeout(100000)]) }), () => {});
     // The first trial past its first epoch (a checkpoint exists): kill its worker.
     const victim = await waitFor('a trial past epoch 1', async () => {
@@ -42,6 +45,12 @@ test('SIGKILL a worker mid-trial: another worker takes the trial up from its las
     assert.equal(taken.history.val_accuracy.length, 6, 'the whole history, the part before the kill included');
     assert.equal(r.failed.length, 0);
     assert.deepEqual(await c.redis.keys('convnet:sweep:kill:checkpoint:*'), []);
+    // Bit-exact: the resumed trial (weights, optimizer state, dropout's stream and the shuffle order
+    // restored) has the history of the same trial trained unbroken here (same seed, one thread).
+    setThreads(1);
+    const local = await runSweep({ ...settings, out: join(root, 'local') }, defaultTrialRunner({ cacheDir: join(root, 'lc'), verbose: 0 }), () => {});
+    const unbroken = local.records.find((x) => x.id === victim.id)!;
+    assert.deepEqual(taken.history, unbroken.history, 'the resumed trial computes what an unbroken one does');
   } finally {
     stop.abort();
     for (const w of Object.values(workers)) w.proc.kill('SIGKILL');
