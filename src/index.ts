@@ -31,6 +31,6 @@ export type { ModelFormat, SaveOptions, LoadOptions } from './io/models/index.js
 export { runNotebook, generateBuiltinData } from './notebook/index.js';
 export type { NotebookOptions, NotebookResult, BuiltinData, BuiltinDataOptions } from './notebook/index.js';
 export { runSweep, defaultTrialRunner, PRESETS, validateSpace } from './notebook/index.js';
-export type { SweepOptions, SweepResult, TrialRunner, TrialRunnerOptions, TrialConfig, SearchSpace } from './notebook/index.js';
+export type { SweepOptions, SweepResult, TrialRunner, TrialRunnerOptions, TrialConfig, SearchSpace, Strategy, BudgetKind } from './notebook/index.js';
 export { buildReport, serveReport } from './report/index.js';
 export type { ReportServer } from './report/index.js';
