@@ -392,6 +392,23 @@ export async function storage(c) {
       return c.concat([grads[0].reshape([4]), grads[1].reshape([2])], 0);
     },
     'dropout mask (randomMask)': () => c.dropout(c.ones([64]), 0.5, new c.Rng(7)),
+    'shift2d (pad and crop)': () => {
+      const x = c.tensor(hashUniform(3, 2 * 5 * 4 * 3), [2, 5, 4, 3]);
+      const a = c.zeros([2, 7, 6, 3]), b = c.zeros([2, 3, 3, 3]);
+      c.backend().shift2d(x, a, 1, 2); c.backend().shift2d(x, b, -1, -1);
+      return c.concat([a.reshape([a.size]), b.reshape([b.size])], 0);
+    },
+    'upsample2d and its gradient': () => {
+      const x = c.tensor(hashUniform(4, 2 * 3 * 5 * 2), [2, 3, 5, 2]);
+      const y = c.zeros([2, 6, 15, 2]), dx = c.zeros([2, 3, 5, 2]);
+      c.backend().upsample2d(x, y, 2, 3); c.backend().upsample2dGrad(y, dx, 2, 3);
+      return c.concat([y.reshape([y.size]), dx.reshape([dx.size])], 0);
+    },
+    'flip2d per image': () => {
+      const x = c.tensor(hashUniform(5, 4 * 3 * 4 * 2), [4, 3, 4, 2]), y = c.zeros([4, 3, 4, 2]);
+      c.backend().flip2d(x, y, [0, 1, 2, 3]);
+      return y;
+    },
   };
   const want = {};
   c.setBackend('wasm');

@@ -403,12 +403,40 @@ export class WebGPUBackend implements Backend {
   private notYet(what: string): never {
     throw new Error(`convnet: webgpu: ${what} has no WGSL kernel yet; run this layer on the wasm backend`);
   }
-  shift2d(_x: Tensor, _out: Tensor, _top: number, _left: number): void { this.notYet('shift2d (ZeroPadding2D, Cropping2D)'); }
-  upsample2d(_x: Tensor, _out: Tensor, _sh: number, _sw: number): void { this.notYet('upsample2d (UpSampling2D)'); }
-  upsample2dGrad(_dy: Tensor, _dx: Tensor, _sh: number, _sw: number): void { this.notYet('upsample2dGrad (UpSampling2D)'); }
+  shift2d(x: Tensor, out: Tensor, top: number, left: number): void {
+    this.checkF32('shift2d', x, out);
+    const [, h, w, c] = x.shape, [, oh, ow] = out.shape;
+    const { u } = this.params();
+    const i32 = new Int32Array(u.buffer);
+    u[0] = out.size; u[1] = h; u[2] = w; u[3] = c; u[4] = oh; u[5] = ow; i32[6] = top; i32[7] = left;
+    this.elementwise('shift2d', K.shift2dShader, u, [{ binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }], out.size);
+  }
+  private upsample(grad: boolean, x: Tensor, out: Tensor, sh: number, sw: number): void {
+    this.checkF32(grad ? 'upsample2dGrad' : 'upsample2d', x, out);
+    const [, h, w, c] = grad ? out.shape : x.shape;
+    const { u } = this.params();
+    u[0] = out.size; u[1] = h; u[2] = w; u[3] = c; u[4] = sh; u[5] = sw;
+    this.elementwise(`upsample:${grad}`, () => K.upsample2dShader(grad), u, [{ binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }], out.size);
+  }
+  upsample2d(x: Tensor, out: Tensor, sh: number, sw: number): void { this.upsample(false, x, out, sh, sw); }
+  upsample2dGrad(dy: Tensor, dx: Tensor, sh: number, sw: number): void { this.upsample(true, dy, dx, sh, sw); }
+  flip2d(x: Tensor, out: Tensor, flags: ArrayLike<number>): void {
+    this.checkF32('flip2d', x, out);
+    const [n, h, w, c] = x.shape;
+    const fl = new Uint32Array(Math.max(n, 1));
+    for (let i = 0; i < n; i++) fl[i] = flags[i];
+    const fb = this.acquire(fl.byteLength);
+    this.device.queue.writeBuffer(fb, 0, fl.buffer, 0, fl.byteLength);
+    const { u } = this.params();
+    u[0] = x.size; u[1] = h; u[2] = w; u[3] = c;
+    if (!x.size) { this.releaseBuffer(fb); return; }
+    const [gx, gy] = grid(Math.ceil(x.size / K.WG));
+    this.run([{ key: 'flip2d', src: K.flip2dShader, params: u, groups: [gx, gy], bind: [
+      { binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }, { binding: 3, buf: fb },
+    ] }], [fb]);
+  }
   resize2d(_x: Tensor, _out: Tensor, _ty: unknown, _tx: unknown): void { this.notYet('resize2d (Resizing)'); }
   resize2dGrad(_dy: Tensor, _dx: Tensor, _ty: unknown, _tx: unknown): void { this.notYet('resize2dGrad (Resizing)'); }
-  flip2d(_x: Tensor, _out: Tensor, _flags: ArrayLike<number>): void { this.notYet('flip2d (RandomFlip)'); }
   correlate(_input: Tensor, _w: Float64Array, _ws: number[], _o: number[], _m: unknown, _c: number, _out: Tensor): void { this.notYet('correlate (ndimage filters)'); }
   affine2d(_x: Tensor, _out: Tensor, _t: readonly ArrayLike<number>[], _f: unknown, _i: unknown, _v: number): void { this.notYet('affine2d (RandomRotation, RandomZoom, RandomTranslation)'); }
 

@@ -1040,3 +1040,61 @@ ${MAIN} {
   O[i] = X[IDX[i / row] * row + i % row];
 }`;
 }
+
+// ---- images [N, H, W, C] (spatial layers, augmentation) -------------------------------------------------
+
+/** out [N, outH, outW, C] = x at (top, left), zeros elsewhere. params: [total, h, w, c, outH, outW, top, left (i32)]. */
+export function shift2dShader(): string {
+  return `${PRELUDE}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+${MAIN} {
+  let i = gid(wid, nwg, li);
+  if (i >= pu(0u)) { return; }
+  let c = pu(3u);
+  let k = i % c; let t = i / c; let j = t % pu(5u); let t2 = t / pu(5u); let r = t2 % pu(4u); let b = t2 / pu(4u);
+  let sr = i32(r) - bitcast<i32>(pu(6u));
+  let sj = i32(j) - bitcast<i32>(pu(7u));
+  var v: f32 = 0.0;
+  if (sr >= 0 && sj >= 0 && sr < i32(pu(1u)) && sj < i32(pu(2u))) { v = X[((b * pu(1u) + u32(sr)) * pu(2u) + u32(sj)) * c + k]; }
+  O[i] = v;
+}`;
+}
+
+/** Nearest up-sampling (grad = false: out [N, H*sh, W*sw, C]) or its gradient (grad: dx [N, H, W, C]). params: [total, h, w, c, sh, sw]. */
+export function upsample2dShader(grad: boolean): string {
+  return `${PRELUDE}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+${MAIN} {
+  let i = gid(wid, nwg, li);
+  if (i >= pu(0u)) { return; }
+  let h = pu(1u); let w = pu(2u); let c = pu(3u); let sh = pu(4u); let sw = pu(5u);
+  let k = i % c; let t = i / c;
+  ${grad ? `let x = t % w; let t2 = t / w; let y = t2 % h; let b = t2 / h;
+  var s: f32 = 0.0;
+  for (var r = 0u; r < sh; r = r + 1u) {
+    for (var q = 0u; q < sw; q = q + 1u) { s = s + X[((b * h * sh + y * sh + r) * (w * sw) + x * sw + q) * c + k]; }
+  }
+  O[i] = s;` : `let x = t % (w * sw); let t2 = t / (w * sw); let y = t2 % (h * sh); let b = t2 / (h * sh);
+  O[i] = X[((b * h + y / sh) * w + x / sw) * c + k];`}
+}`;
+}
+
+/** Per-image flips: FLAGS[n] bit 0 flips rows, bit 1 columns. params: [total, h, w, c]. */
+export function flip2dShader(): string {
+  return `${PRELUDE}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+@group(0) @binding(3) var<storage, read> FLAGS: array<u32>;
+${MAIN} {
+  let i = gid(wid, nwg, li);
+  if (i >= pu(0u)) { return; }
+  let h = pu(1u); let w = pu(2u); let c = pu(3u);
+  let k = i % c; let t = i / c; let x = t % w; let t2 = t / w; let y = t2 % h; let b = t2 / h;
+  let f = FLAGS[b];
+  let sy = select(y, h - 1u - y, (f & 1u) != 0u);
+  let sx = select(x, w - 1u - x, (f & 2u) != 0u);
+  O[i] = X[((b * h + sy) * w + sx) * c + k];
+}`;
+}
