@@ -21,9 +21,11 @@ export interface KernelArgs extends LayerArgs {
 export const KERNEL_KEYS = ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'activation', 'useBias', 'kernelInitializer',
   'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint', 'dataFormat'];
 
-/** Filters, activation, bias and the kernel's initializer/regularizer: what every kernel layer here shares. */
-export abstract class KernelLayer extends Layer {
-  readonly filters: number;
+/**
+ * Activation, bias and the kernel's and bias's initializers/regularizers: what Dense and the kernel
+ * layers take alike (Keras's option names and defaults: glorot_uniform kernel, zero bias).
+ */
+export abstract class WeightedLayer extends Layer {
   readonly activation: ActivationName;
   readonly useBias: boolean;
   readonly kernelInitializer: Initializer;
@@ -35,12 +37,7 @@ export abstract class KernelLayer extends Layer {
 
   constructor(o: Record<string, unknown>) {
     super(o);
-    const w = `${this.className} ${this.name}`;
-    if (!(Number.isInteger(o.filters) && (o.filters as number) > 0)) throw new RangeError(`convnet: ${w}: filters must be a positive integer, got ${JSON.stringify(o.filters)}`);
-    if (o.kernelSize === undefined) throw new RangeError(`convnet: ${w}: kernelSize is required (e.g. 3)`);
-    if (o.dataFormat !== undefined && o.dataFormat !== null) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', w);
-    this.filters = o.filters as number;
-    this.activation = activationName(o.activation, w);
+    this.activation = activationName(o.activation, `${this.className} ${this.name}`);
     this.useBias = o.useBias === undefined ? true : !!o.useBias;
     this.kernelInitializer = getInitializer(o.kernelInitializer as InitializerIdentifier, 'glorot_uniform');
     this.biasInitializer = getInitializer(o.biasInitializer as InitializerIdentifier, 'zeros');
@@ -48,10 +45,27 @@ export abstract class KernelLayer extends Layer {
     this.biasRegularizer = getRegularizer(o.biasRegularizer as RegularizerIdentifier);
   }
 
-  protected makeWeights(kernelShape: number[]): void {
+  /** The kernel of `kernelShape` and, with useBias, a bias of `units`. */
+  protected addKernelAndBias(kernelShape: number[], units: number): void {
     this.kernel = this.addWeight('kernel', kernelShape, this.kernelInitializer, { regularizer: this.kernelRegularizer });
-    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.biasInitializer, { regularizer: this.biasRegularizer });
+    if (this.useBias) this.bias = this.addWeight('bias', [units], this.biasInitializer, { regularizer: this.biasRegularizer });
   }
+}
+
+/** Filters and a kernel size on top of WeightedLayer: what every kernel layer here shares. */
+export abstract class KernelLayer extends WeightedLayer {
+  readonly filters: number;
+
+  constructor(o: Record<string, unknown>) {
+    super(o);
+    const w = `${this.className} ${this.name}`;
+    if (!(Number.isInteger(o.filters) && (o.filters as number) > 0)) throw new RangeError(`convnet: ${w}: filters must be a positive integer, got ${JSON.stringify(o.filters)}`);
+    if (o.kernelSize === undefined) throw new RangeError(`convnet: ${w}: kernelSize is required (e.g. 3)`);
+    if (o.dataFormat !== undefined && o.dataFormat !== null) oneOf(o.dataFormat, ['channels_last'] as const, 'dataFormat', w);
+    this.filters = o.filters as number;
+  }
+
+  protected makeWeights(kernelShape: number[]): void { this.addKernelAndBias(kernelShape, this.filters); }
 
   protected lastAxis(inputShape: Shape, rank: number, what: string): number {
     if (inputShape.length !== rank) throw new RangeError(`convnet: ${this.className} ${this.name} expects ${rank}-D input ${what}, got rank ${inputShape.length}`);

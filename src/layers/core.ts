@@ -1,10 +1,11 @@
 /** Dense (fully connected: act(x · kernel + bias), kernel [in, units]) and Activation. */
 import type { Tensor } from '../tensor/index.js';
 import { dense } from '../ops/index.js';
-import { Layer, layerOptions, positional, registerLayer, type Shape, type Variable, type LayerArgs } from './layer.js';
-import { getInitializer, type Initializer, type InitializerIdentifier } from './initializers.js';
-import { getRegularizer, type Regularizer, type RegularizerIdentifier } from './regularizers.js';
+import { Layer, layerOptions, positional, registerLayer, type Shape, type LayerArgs } from './layer.js';
+import { type InitializerIdentifier } from './initializers.js';
+import { type RegularizerIdentifier } from './regularizers.js';
 import { activationName, applyActivation, backendActivation, type ActivationName } from './activations.js';
+import { WeightedLayer } from './conv.js';
 
 export interface DenseArgs extends LayerArgs {
   units?: number;
@@ -18,17 +19,9 @@ export interface DenseArgs extends LayerArgs {
 const DENSE_KEYS = ['units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer',
   'activityRegularizer', 'kernelConstraint', 'biasConstraint', 'loraRank', 'loraAlpha', 'quantizationConfig'];
 
-export class Dense extends Layer {
+export class Dense extends WeightedLayer {
   static readonly className = 'Dense';
   readonly units: number;
-  readonly activation: ActivationName;
-  readonly useBias: boolean;
-  readonly kernelInitializer: Initializer;
-  readonly biasInitializer: Initializer;
-  readonly kernelRegularizer: Regularizer | null;
-  readonly biasRegularizer: Regularizer | null;
-  kernel: Variable | null = null;
-  bias: Variable | null = null;
 
   /** `new Dense(128, { activation: 'relu' })` or `new Dense({ units: 128 })`. */
   constructor(units: number, args?: DenseArgs);
@@ -38,12 +31,6 @@ export class Dense extends Layer {
     super(o);
     if (!(Number.isInteger(o.units) && (o.units as number) > 0)) throw new RangeError(`convnet: Dense ${this.name}: units must be a positive integer, got ${JSON.stringify(o.units)}`);
     this.units = o.units as number;
-    this.activation = activationName(o.activation, `Dense ${this.name}`);
-    this.useBias = o.useBias === undefined ? true : !!o.useBias;
-    this.kernelInitializer = getInitializer(o.kernelInitializer as InitializerIdentifier, 'glorot_uniform');
-    this.biasInitializer = getInitializer(o.biasInitializer as InitializerIdentifier, 'zeros');
-    this.kernelRegularizer = getRegularizer(o.kernelRegularizer as RegularizerIdentifier);
-    this.biasRegularizer = getRegularizer(o.biasRegularizer as RegularizerIdentifier);
   }
 
   build(inputShape: Shape): void {
@@ -51,8 +38,7 @@ export class Dense extends Layer {
     if (inputShape.length < 2 || inDim === null) {
       throw new RangeError(`convnet: Dense ${this.name}: the last axis of the input must be known, got ${JSON.stringify(inputShape)}`);
     }
-    this.kernel = this.addWeight('kernel', [inDim, this.units], this.kernelInitializer, { regularizer: this.kernelRegularizer });
-    if (this.useBias) this.bias = this.addWeight('bias', [this.units], this.biasInitializer, { regularizer: this.biasRegularizer });
+    this.addKernelAndBias([inDim, this.units], this.units);
     super.build(inputShape);
   }
 
