@@ -79,7 +79,7 @@ export async function run(c) {
   {
     // unary, with NaN and infinities
     let seed = 1;
-    for (const n of [1, 7, 4099]) for (const op of UNARY) {
+    for (const n of [3, 1031]) for (const op of UNARY) {
       const positive = op === 'log' || op === 'sqrt';
       const x = rand([n], seed++, positive ? 0.01 : -4, 4);
       const o = zeros([n]), e = zeros([n]);
@@ -101,7 +101,7 @@ export async function run(c) {
       close(o, e, 1e-7, 2e-6, `unaryGrad ${op} n=${n}`);
     }
     // bias + activation
-    for (const [rows, cc] of [[1, 1], [3, 7], [150, 33]]) for (const act of ACTS) for (const wb of [true, false]) {
+    for (const [rows, cc] of [[1, 1], [37, 33]]) for (const act of ACTS) for (const wb of [true, false]) {
       const x = rand([rows, cc], seed++, -4, 4), b = wb ? rand([cc], seed++) : null;
       const o = zeros([rows, cc]), e = zeros([rows, cc]);
       g.biasAct(x, b, o, rows, cc, act, 0.2); ref.biasAct(x, b, e, rows, cc, act, 0.2);
@@ -125,7 +125,7 @@ export async function run(c) {
       g.binary(op, xs, ys, o, p); ref.binary(op, xs, ys, e, p);
       close(o, e, 0, 0, `binary ${op} with NaN`);
     }
-    for (const n of [1, 150]) for (const op of BIN) for (const rev of [false, true]) for (const s of [0.1, -1.7, 3, NaN]) {
+    for (const n of [1, 150]) for (const op of BIN) for (const rev of [false, true]) for (const s of (n === 1 ? [NaN] : [0.1, -1.7, 3])) {
       const x = rand([n], seed++, op === 'pow' && !rev ? 0.1 : -2, 2);
       const o = zeros([n]), e = zeros([n]);
       g.binaryScalar(op, x, s, o, rev); ref.binaryScalar(op, x, s, e, rev);
