@@ -4,10 +4,7 @@
  * resumes on another worker, so that a resumed trial computes the same numbers as an unbroken one.
  * (The data iterator's order is restored by replaying its epoch ends; the validation order is fixed.)
  */
-import { Rng } from '../tensor/random.js';
-
-/** xoshiro128**'s four words and Box-Muller's spare draw. Rng keeps them private; read and written here only. */
-interface RngFields { s0: number; s1: number; s2: number; s3: number; spare: number | null }
+import { Rng, type RngState } from '../tensor/random.js';
 
 interface LayerLike { name: string; layers?: LayerLike[] }
 
@@ -23,13 +20,10 @@ function layerRngs(model: LayerLike): { name: string; rng: Rng }[] {
   return out;
 }
 
-export type RngStates = { layer: string; state: [number, number, number, number, number | null] }[];
+export type RngStates = { layer: string; state: RngState }[];
 
 export function saveRngStates(model: LayerLike): RngStates {
-  return layerRngs(model).map(({ name, rng }) => {
-    const f = rng as unknown as RngFields;
-    return { layer: name, state: [f.s0, f.s1, f.s2, f.s3, f.spare] };
-  });
+  return layerRngs(model).map(({ name, rng }) => ({ layer: name, state: rng.getState() }));
 }
 
 /** Puts the saved states back; throws when the model's random layers are not those saved. */
@@ -38,8 +32,5 @@ export function restoreRngStates(model: LayerLike, states: RngStates): void {
   if (rngs.length !== states.length || rngs.some((r, i) => r.name !== states[i].layer)) {
     throw new Error(`the checkpoint's random streams (${states.map((s) => s.layer).join(', ') || 'none'}) do not match the model's (${rngs.map((r) => r.name).join(', ') || 'none'})`);
   }
-  rngs.forEach(({ rng }, i) => {
-    const f = rng as unknown as RngFields;
-    [f.s0, f.s1, f.s2, f.s3, f.spare] = states[i].state;
-  });
+  rngs.forEach(({ rng }, i) => rng.setState(states[i].state));
 }

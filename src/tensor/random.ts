@@ -2,6 +2,9 @@
  * Seeded random numbers: xoshiro128** seeded through splitmix32. `setSeed(n)` makes every later
  * random draw (initializers, dropout, shuffling) repeat exactly.
  */
+/** An Rng's state as `getState` returns it: xoshiro128**'s four words and the pending normal draw or null. */
+export type RngState = [number, number, number, number, number | null];
+
 export class Rng {
   private s0 = 0; private s1 = 0; private s2 = 0; private s3 = 0;
   private spare: number | null = null;
@@ -60,6 +63,24 @@ export class Rng {
     for (let i = 0; i < n; i++) p[i] = i;
     this.shuffle(p);
     return p;
+  }
+  /**
+   * The generator's whole state: xoshiro128**'s four 32-bit words and Box-Muller's spare normal draw
+   * (null when none is pending). A plain JSON-able array; `setState` on any Rng continues the stream
+   * exactly where this one stood.
+   */
+  getState(): RngState { return [this.s0, this.s1, this.s2, this.s3, this.spare]; }
+  /** Puts back a state from `getState` (a copy: later draws do not change the array). */
+  setState(state: RngState): void {
+    const ok = Array.isArray(state) && state.length === 5
+      && state.slice(0, 4).every((w) => Number.isInteger(w) && (w as number) >= -2147483648 && (w as number) <= 4294967295)
+      && (state[4] === null || Number.isFinite(state[4]))
+      && state.slice(0, 4).some((w) => w !== 0);
+    if (!ok) {
+      throw new Error(`Rng.setState: expected [s0, s1, s2, s3, spare] as returned by getState() (four 32-bit integers, not all zero, and a finite number or null), got ${JSON.stringify(state)}`);
+    }
+    [this.s0, this.s1, this.s2, this.s3] = state as number[];
+    this.spare = state[4];
   }
   /** A new generator whose stream depends only on this one's next draw. */
   fork(): Rng { return new Rng(this.nextU32()); }
