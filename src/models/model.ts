@@ -131,8 +131,18 @@ export abstract class Model extends Trainer implements SummaryModel, SavableMode
   /** The whole `config.json` object of a .keras file (module, class_name, config, build_config, compile_config). */
   abstract serialize(): ReturnType<Layer['serialize']> & { compile_config?: Record<string, unknown> | null };
 
-  /** Saves to a .keras file (or TF.js folder, .onnx) through `src/io/models`; written atomically. */
-  async save(path: string, opts: SaveOptions = {}): Promise<void> {
+  /**
+   * Saves to a .keras file (or .h5, TF.js folder, .onnx) through `src/io/models`; written atomically.
+   * `save('blob://')` writes no file and returns the `.keras` file as a Blob (in a page, a Web Worker
+   * or Node: the bytes `save('x.keras')` writes); `save('downloads://name.keras')` offers a download in a page.
+   */
+  save(path: 'blob://', opts?: SaveOptions): Promise<Blob>;
+  save(path: string, opts?: SaveOptions): Promise<void>;
+  async save(path: string, opts: SaveOptions = {}): Promise<void | Blob> {
+    if (typeof path === 'string' && path.startsWith('blob://')) {
+      if (path !== 'blob://') throw new Error(`convnet: save(${JSON.stringify(path)}): 'blob://' takes no name (it returns the .keras file as a Blob); give the name when you download or upload the Blob`);
+      return (await import('../io/models/browser.js')).saveModelBlob(this, opts);
+    }
     const io = await import('../io/models/index.js');
     await io.saveModel(this, path, opts);
   }

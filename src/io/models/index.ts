@@ -428,11 +428,18 @@ function restoreLegacyOptimizer(model: ModelLike, legacy: { names: string[]; val
 
 /**
  * Loads a model saved by convnet, Keras 3, Keras 2.13-2.15 (.keras), Keras's legacy .h5, or
- * TF.js (a folder with model.json). Restores the architecture, weights, compile settings and,
+ * TF.js (a folder with model.json), from a path or from the bytes of a .keras/.h5 file (Uint8Array,
+ * ArrayBuffer, Blob). Restores the architecture, weights, compile settings and,
  * from .keras files, the optimizer state. Untrusted files are safe to open: nothing in a file
  * runs code, and malformed or hostile content is refused with a message naming it.
  */
-export async function loadModel(path: string, opts: LoadOptions = {}): Promise<Model> {
+export async function loadModel(path: string | Uint8Array | ArrayBuffer | ArrayBufferView | Blob, opts: LoadOptions = {}): Promise<Model> {
+  if (typeof path !== 'string') {
+    // The bytes of a .keras or legacy .h5 file (or a Blob, as `model.save('blob://')` returns), read as in a browser.
+    const isBytes = path instanceof ArrayBuffer || ArrayBuffer.isView(path) || (typeof Blob !== 'undefined' && path instanceof Blob);
+    if (!isBytes) throw new TypeError(`convnet: loadModel: give a file path, or a model file's bytes (Uint8Array, ArrayBuffer, Blob), got ${Object.prototype.toString.call(path)}`);
+    return (await import('./browser.js')).loadModelFrom(path, opts);
+  }
   const warn = opts.warn ?? ((m: string) => console.warn(`convnet: ${m}`));
   const data = await readModelData(path, opts);
   return buildModel(data, path, opts, warn);
