@@ -1,4 +1,4 @@
-// Model files in convnet-ts/browser without a bundler (the README's import map): saveModelBlob,
+// Model files in convnet-ts/browser without a bundler (the README's import map): saveModelBlob, model.save('blob://'),
 // loadModel from a Blob, an ArrayBuffer and a URL, and model.save('downloads://...') as a real
 // download that loads in Node and predicts the same. The page imports the TypeScript sources
 // transpiled file by file (what tsc writes to dist/), fflate's and h5wasm's ESM builds.
@@ -41,13 +41,15 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>model files</title><li
     const fromBuffer = await c.loadModel(await blob.arrayBuffer());
     const url = URL.createObjectURL(blob);
     const fromUrl = await c.loadModel(url);
+    const saved = await model.save('blob://');
+    const fromSave = await c.loadModel(saved);
     const preds = [];
-    for (const m of [fromBlob, fromBuffer, fromUrl]) preds.push(Array.from((await m.predict(x, { verbose: 0 })).dataSync()));
+    for (const m of [fromBlob, fromBuffer, fromUrl, fromSave]) preds.push(Array.from((await m.predict(x, { verbose: 0 })).dataSync()));
     const optimizerSteps = Number(fromBlob.optimizer.variables()[0].value.dataSync()[0]);
     let refused = null;
     try { await c.loadModel(new Uint8Array([1, 2, 3, 4])); } catch (e) { refused = String(e.message); }
     await model.save('downloads://tiny.keras');
-    return { x: Array.from(x.dataSync()), want, preds, bytes: blob.size, type: blob.type, classes: await c.readClassNames(blob), optimizerSteps, refused };
+    return { x: Array.from(x.dataSync()), want, preds, bytes: blob.size, type: blob.type, savedType: saved instanceof Blob ? saved.type : String(saved), classes: await c.readClassNames(blob), optimizerSteps, refused };
   })().catch((e) => ({ error: String(e && e.stack || e) }));
 </script>`;
 
@@ -92,7 +94,7 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-test('convnet-ts/browser: saveModelBlob, loadModel from a Blob, ArrayBuffer and URL, model.save(\'downloads://x.keras\') loads in Node', async (t) => {
+test('convnet-ts/browser: saveModelBlob, model.save(\'blob://\'), loadModel from a Blob, ArrayBuffer and URL, model.save(\'downloads://x.keras\') loads in Node', async (t) => {
   if (!existsSync(CHROMIUM)) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
   const s = await serve();
   server = s.server;
@@ -109,6 +111,8 @@ test('convnet-ts/browser: saveModelBlob, loadModel from a Blob, ArrayBuffer and 
   assert.equal(r.error, undefined, r.error);
   assert.deepEqual(errors, []);
   assert.equal(r.type, 'application/x-keras');
+  assert.equal(r.savedType, 'application/x-keras', "model.save('blob://') returns a .keras Blob");
+  assert.equal(r.preds.length, 4);
   assert.deepEqual(r.classes, ['a', 'b']);
   assert.equal(r.optimizerSteps, 4, 'the optimizer state came back (2 epochs x 2 steps)');
   for (const p of r.preds) assert.deepEqual(p, r.want);
