@@ -9,6 +9,7 @@ import { pi, pu, pf, partStart, copyF32, zeroF32, actRows, A_RELU, A_LINEAR } fr
 import { gemmBlock, packB, MR, NR, MC } from './gemm';
 
 import { KCMAX, KCP } from './constants';
+import { Conv, GradSum } from './params';
 
 function kBlock(K: i32): i32 {
   const nb = (K + KCMAX - 1) / KCMAX;
@@ -21,11 +22,11 @@ function kBlock(K: i32): i32 {
  */
 // @ts-ignore: decorator
 @inline function im2colRow(p: usize, x: usize, r: i32, pc: i32, kc: i32, dst: usize): void {
-  const inH = pi(p, 1), inW = pi(p, 2), inC = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), kW = pi(p, 8);
+  const inH = pi(p, Conv.IN_H), inW = pi(p, Conv.IN_W), inC = pi(p, Conv.IN_C), outH = pi(p, Conv.OUT_H), outW = pi(p, Conv.OUT_W), kW = pi(p, Conv.K_W);
   const hw = outH * outW;
   const b = r / hw, rem = r - b * hw, oy = rem / outW, ox = rem - oy * outW;
-  const iy0 = oy * pi(p, 9) - pi(p, 13), ix0 = ox * pi(p, 10) - pi(p, 14);
-  const dH = pi(p, 11), dW = pi(p, 12);
+  const iy0 = oy * pi(p, Conv.STRIDE_H) - pi(p, Conv.PAD_TOP), ix0 = ox * pi(p, Conv.STRIDE_W) - pi(p, Conv.PAD_LEFT);
+  const dH = pi(p, Conv.DILATION_H), dW = pi(p, Conv.DILATION_W);
   // With dilationW 1, a whole kernel row inside the image is one run of kW*inC floats.
   const rowRun = dW == 1 && ix0 >= 0 && ix0 + kW <= inW;
   let s = pc / inC, icOff = pc - s * inC, kk = 0;
@@ -46,14 +47,14 @@ function kBlock(K: i32): i32 {
 
 /** Forward: out = act(im2col(x) * w + bias). Params 17 x, 18 w, 19 bias (or 0), 20 out. */
 export function k_conv2d(p: usize, part: i32, parts: i32): void {
-  const batch = pi(p, 0), inC = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
-  const kH = pi(p, 7), kW = pi(p, 8), act = pi(p, 15), alpha = pf(p, 16);
-  const x = pu(p, 17), w = pu(p, 18), bias = pu(p, 19), out = pu(p, 20);
+  const batch = pi(p, Conv.BATCH), inC = pi(p, Conv.IN_C), outH = pi(p, Conv.OUT_H), outW = pi(p, Conv.OUT_W), outC = pi(p, Conv.OUT_C);
+  const kH = pi(p, Conv.K_H), kW = pi(p, Conv.K_W), act = pi(p, Conv.ACT), alpha = pf(p, Conv.ALPHA);
+  const x = pu(p, Conv.IN0), w = pu(p, Conv.IN1), bias = pu(p, Conv.BIAS), out = pu(p, Conv.OUT);
   const M = batch * outH * outW, K = kH * kW * inC, N = outC;
   const m0 = partStart(M, part, parts, MR), m1 = partStart(M, part + 1, parts, MR);
   if (m0 >= m1) return;
-  const nc = pi(p, 23);
-  const scratch = pu(p, 21) + <usize>part * pu(p, 22);
+  const nc = pi(p, Conv.NC);
+  const scratch = pu(p, Conv.SCRATCH) + <usize>part * pu(p, Conv.PER_PART);
   const pb = scratch;
   const pstride: usize = (<usize>K * NR) << 2;
   const at = pb + ((<usize>K * ((nc + NR - 1) / NR * NR)) << 2);
@@ -83,16 +84,16 @@ export function k_conv2d(p: usize, part: i32, parts: i32): void {
  * Params 17 dy, 18 w, 20 dx.
  */
 export function k_conv2d_grad_input(p: usize, part: i32, parts: i32): void {
-  const batch = pi(p, 0), inH = pi(p, 1), inW = pi(p, 2), inC = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
-  const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
-  const padTop = pi(p, 13), padLeft = pi(p, 14);
-  const dy = pu(p, 17), w = pu(p, 18), dx = pu(p, 20);
+  const batch = pi(p, Conv.BATCH), inH = pi(p, Conv.IN_H), inW = pi(p, Conv.IN_W), inC = pi(p, Conv.IN_C), outH = pi(p, Conv.OUT_H), outW = pi(p, Conv.OUT_W), outC = pi(p, Conv.OUT_C);
+  const kH = pi(p, Conv.K_H), kW = pi(p, Conv.K_W), sH = pi(p, Conv.STRIDE_H), sW = pi(p, Conv.STRIDE_W), dH = pi(p, Conv.DILATION_H), dW = pi(p, Conv.DILATION_W);
+  const padTop = pi(p, Conv.PAD_TOP), padLeft = pi(p, Conv.PAD_LEFT);
+  const dy = pu(p, Conv.IN0), w = pu(p, Conv.IN1), dx = pu(p, Conv.OUT);
   const M = batch * inH * inW, K = kH * kW * outC, N = inC;
   const m0 = partStart(M, part, parts, MR), m1 = partStart(M, part + 1, parts, MR);
   if (m0 >= m1) return;
   if (inC <= 4 && (outC & 3) == 0) { gradInputFewChannels(p, m0, m1); return; }
-  const nc = pi(p, 23);
-  const scratch = pu(p, 21) + <usize>part * pu(p, 22);
+  const nc = pi(p, Conv.NC);
+  const scratch = pu(p, Conv.SCRATCH) + <usize>part * pu(p, Conv.PER_PART);
   const pb = scratch;
   const pstride: usize = (<usize>K * NR) << 2;
   const at = pb + ((<usize>K * ((nc + NR - 1) / NR * NR)) << 2);
@@ -149,10 +150,10 @@ export function k_conv2d_grad_input(p: usize, part: i32, parts: i32): void {
  * would waste most of the work, so each dx pixel takes its dot products over outC directly.
  */
 function gradInputFewChannels(p: usize, m0: i32, m1: i32): void {
-  const inH = pi(p, 1), inW = pi(p, 2), inC = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
-  const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
-  const padTop = pi(p, 13), padLeft = pi(p, 14);
-  const dy = pu(p, 17), w = pu(p, 18), dx = pu(p, 20);
+  const inH = pi(p, Conv.IN_H), inW = pi(p, Conv.IN_W), inC = pi(p, Conv.IN_C), outH = pi(p, Conv.OUT_H), outW = pi(p, Conv.OUT_W), outC = pi(p, Conv.OUT_C);
+  const kH = pi(p, Conv.K_H), kW = pi(p, Conv.K_W), sH = pi(p, Conv.STRIDE_H), sW = pi(p, Conv.STRIDE_W), dH = pi(p, Conv.DILATION_H), dW = pi(p, Conv.DILATION_W);
+  const padTop = pi(p, Conv.PAD_TOP), padLeft = pi(p, Conv.PAD_LEFT);
+  const dy = pu(p, Conv.IN0), w = pu(p, Conv.IN1), dx = pu(p, Conv.OUT);
   const hw = inH * inW;
   const wc: usize = <usize>outC << 2;
   for (let r = m0; r < m1; r++) {
@@ -201,13 +202,13 @@ export function gradFilterPartialBytes(K: i32, outC: i32): usize {
  * into a partial [outC, K] at the start of its scratch. Params 17 x, 18 dy.
  */
 export function k_conv2d_grad_filter(p: usize, part: i32, parts: i32): void {
-  const batch = pi(p, 0), inH = pi(p, 1), inW = pi(p, 2), inC = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
-  const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
-  const padTop = pi(p, 13), padLeft = pi(p, 14);
-  const x = pu(p, 17), dy = pu(p, 18);
+  const batch = pi(p, Conv.BATCH), inH = pi(p, Conv.IN_H), inW = pi(p, Conv.IN_W), inC = pi(p, Conv.IN_C), outH = pi(p, Conv.OUT_H), outW = pi(p, Conv.OUT_W), outC = pi(p, Conv.OUT_C);
+  const kH = pi(p, Conv.K_H), kW = pi(p, Conv.K_W), sH = pi(p, Conv.STRIDE_H), sW = pi(p, Conv.STRIDE_W), dH = pi(p, Conv.DILATION_H), dW = pi(p, Conv.DILATION_W);
+  const padTop = pi(p, Conv.PAD_TOP), padLeft = pi(p, Conv.PAD_LEFT);
+  const x = pu(p, Conv.IN0), dy = pu(p, Conv.IN1);
   const P = batch * outH * outW, K = kH * kW * inC;
   const q0 = partStart(P, part, parts, 1), q1 = partStart(P, part + 1, parts, 1);
-  const scratch = pu(p, 21) + <usize>part * pu(p, 22);
+  const scratch = pu(p, Conv.SCRATCH) + <usize>part * pu(p, Conv.PER_PART);
   const ct = scratch;
   const at = ct + gradFilterPartialBytes(K, outC);
   const panel = at + ((<usize>outC * KCP) << 2);
@@ -278,7 +279,7 @@ export function k_conv2d_grad_filter(p: usize, part: i32, parts: i32): void {
  * partial [oc, k]. Params: 0 K, 1 outC, 2 scratch, 3 scratch bytes per part, 4 phase-1 parts, 5 dw.
  */
 export function k_conv2d_grad_filter_sum(p: usize, part: i32, parts: i32): void {
-  const K = pi(p, 0), outC = pi(p, 1), scratch = pu(p, 2), stride = pu(p, 3), n = pi(p, 4), dw = pu(p, 5);
+  const K = pi(p, GradSum.K), outC = pi(p, GradSum.N), scratch = pu(p, GradSum.SCRATCH), stride = pu(p, GradSum.STRIDE), n = pi(p, GradSum.PARTS), dw = pu(p, GradSum.OUT);
   const k0 = partStart(K, part, parts, 1), k1 = partStart(K, part + 1, parts, 1);
   for (let k = k0; k < k1; k++) {
     for (let oc = 0; oc < outC; oc++) {

@@ -5,6 +5,7 @@
 // Parameter block: the conv block of conv.ts (0..22); 17 x, 18 kernel (forward) or dy (filter
 // gradient), 19 bias, 20 output, 21 scratch, 22 scratch bytes per part.
 import { pi, pu, partStart, copyF32, zeroF32, A_RELU } from './common';
+import { Conv } from './params';
 
 // @ts-ignore: decorator
 @inline function madd(acc: v128, a: v128, b: v128): v128 { return f32x4.add(acc, f32x4.mul(a, b)); }
@@ -19,13 +20,13 @@ import { pi, pu, partStart, copyF32, zeroF32, A_RELU } from './common';
  * channels sums its 9*C taps in registers (B read straight from the HWIO kernel: [9C x outC]).
  */
 export function k_conv2d_3x3_small(p: usize, part: i32, parts: i32): void {
-  const batch = pi(p, 0), H = pi(p, 1), W = pi(p, 2), C = pi(p, 3), N = pi(p, 6);
-  const relu = pi(p, 15) == A_RELU;
-  const x = pu(p, 17), w = pu(p, 18), bias = pu(p, 19), out = pu(p, 20);
+  const batch = pi(p, Conv.BATCH), H = pi(p, Conv.IN_H), W = pi(p, Conv.IN_W), C = pi(p, Conv.IN_C), N = pi(p, Conv.OUT_C);
+  const relu = pi(p, Conv.ACT) == A_RELU;
+  const x = pu(p, Conv.IN0), w = pu(p, Conv.IN1), bias = pu(p, Conv.BIAS), out = pu(p, Conv.OUT);
   const R = batch * H;
   const r0 = partStart(R, part, parts, 1), r1 = partStart(R, part + 1, parts, 1);
   if (r0 >= r1) return;
-  const buf = pu(p, 21) + <usize>part * pu(p, 22);
+  const buf = pu(p, Conv.SCRATCH) + <usize>part * pu(p, Conv.PER_PART);
   const rowF = padRow(W, C);
   const rowB: usize = <usize>rowF << 2;
   const pc: usize = <usize>C << 2;
@@ -105,12 +106,12 @@ export function conv3x3SmallBytes(W: i32, C: i32): usize {
  * contiguous; dy rows are read in place. Phase 2 is k_conv2d_grad_filter_sum over 9C*outC floats.
  */
 export function k_conv2d_3x3_small_grad_filter(p: usize, part: i32, parts: i32): void {
-  const batch = pi(p, 0), H = pi(p, 1), W = pi(p, 2), C = pi(p, 3), N = pi(p, 6);
-  const x = pu(p, 17), dy = pu(p, 18);
+  const batch = pi(p, Conv.BATCH), H = pi(p, Conv.IN_H), W = pi(p, Conv.IN_W), C = pi(p, Conv.IN_C), N = pi(p, Conv.OUT_C);
+  const x = pu(p, Conv.IN0), dy = pu(p, Conv.IN1);
   const R = batch * H;
   const r0 = partStart(R, part, parts, 1), r1 = partStart(R, part + 1, parts, 1);
   const K = 9 * C, K4 = (K + 3) & ~3;
-  const partial = pu(p, 21) + <usize>part * pu(p, 22);
+  const partial = pu(p, Conv.SCRATCH) + <usize>part * pu(p, Conv.PER_PART);
   const ldc: usize = <usize>N << 2;
   const planes = partial + ((<usize>K4 * N) << 2);
   const Wp = W + 2;

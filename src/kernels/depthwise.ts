@@ -8,6 +8,7 @@
 // With M == 1 the channel loop runs in f32x4; other multipliers take the scalar loop.
 // Every part writes a disjoint piece of the output, so no zeroing or reduction pass is needed.
 import { pi, pu, pf, partStart, actRows } from './common';
+import { Conv } from './params';
 
 /** First tap index k in [0, n) with 0 <= base + k * step < len (steps are positive). */
 // @ts-ignore: decorator
@@ -26,11 +27,11 @@ import { pi, pu, pf, partStart, actRows } from './common';
 
 /** Forward. Parts: output rows (batch * outH). In-bounds taps are found once per row and pixel, not tested per tap. */
 export function k_depthwise_conv2d(p: usize, part: i32, parts: i32): void {
-  const inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
-  const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
-  const padTop = pi(p, 13), padLeft = pi(p, 14), act = pi(p, 15), alpha = pf(p, 16);
-  const x = pu(p, 17), w = pu(p, 18), bias = pu(p, 19), out = pu(p, 20), M = pi(p, 21);
-  const rows = pi(p, 0) * outH;
+  const inH = pi(p, Conv.IN_H), inW = pi(p, Conv.IN_W), C = pi(p, Conv.IN_C), outH = pi(p, Conv.OUT_H), outW = pi(p, Conv.OUT_W), outC = pi(p, Conv.OUT_C);
+  const kH = pi(p, Conv.K_H), kW = pi(p, Conv.K_W), sH = pi(p, Conv.STRIDE_H), sW = pi(p, Conv.STRIDE_W), dH = pi(p, Conv.DILATION_H), dW = pi(p, Conv.DILATION_W);
+  const padTop = pi(p, Conv.PAD_TOP), padLeft = pi(p, Conv.PAD_LEFT), act = pi(p, Conv.ACT), alpha = pf(p, Conv.ALPHA);
+  const x = pu(p, Conv.IN0), w = pu(p, Conv.IN1), bias = pu(p, Conv.BIAS), out = pu(p, Conv.OUT), M = pi(p, Conv.DEPTH_MULT);
+  const rows = pi(p, Conv.BATCH) * outH;
   const r0 = partStart(rows, part, parts, 1), r1 = partStart(rows, part + 1, parts, 1);
   const tapBytes: usize = <usize>outC << 2;
   const pixBytes: usize = <usize>C << 2;
@@ -68,9 +69,9 @@ export function k_depthwise_conv2d(p: usize, part: i32, parts: i32): void {
 
 /** One output channel o (input channel c) at (oy, ox), summed in the same tap order as the vector loop. */
 function scalarOut(img: usize, w: usize, bias: usize, c: i32, o: i32, oy: i32, ox: i32, p: usize): f32 {
-  const inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outC = pi(p, 6);
-  const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
-  const padTop = pi(p, 13), padLeft = pi(p, 14);
+  const inH = pi(p, Conv.IN_H), inW = pi(p, Conv.IN_W), C = pi(p, Conv.IN_C), outC = pi(p, Conv.OUT_C);
+  const kH = pi(p, Conv.K_H), kW = pi(p, Conv.K_W), sH = pi(p, Conv.STRIDE_H), sW = pi(p, Conv.STRIDE_W), dH = pi(p, Conv.DILATION_H), dW = pi(p, Conv.DILATION_W);
+  const padTop = pi(p, Conv.PAD_TOP), padLeft = pi(p, Conv.PAD_LEFT);
   let acc: f32 = bias ? load<f32>(bias + (<usize>o << 2)) : 0;
   for (let ky = 0; ky < kH; ky++) {
     const iy = oy * sH - padTop + ky * dH;
@@ -89,11 +90,11 @@ function scalarOut(img: usize, w: usize, bias: usize, c: i32, o: i32, oy: i32, o
  * (iy, ix) of dy[b, oy, ox, c*M + m] * w[ky, kx, c, m]. Parts: input rows (batch * inH); dx is overwritten.
  */
 export function k_depthwise_conv2d_grad_input(p: usize, part: i32, parts: i32): void {
-  const inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
-  const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
-  const padTop = pi(p, 13), padLeft = pi(p, 14);
-  const dy = pu(p, 17), w = pu(p, 18), dx = pu(p, 20), M = pi(p, 21);
-  const rows = pi(p, 0) * inH;
+  const inH = pi(p, Conv.IN_H), inW = pi(p, Conv.IN_W), C = pi(p, Conv.IN_C), outH = pi(p, Conv.OUT_H), outW = pi(p, Conv.OUT_W), outC = pi(p, Conv.OUT_C);
+  const kH = pi(p, Conv.K_H), kW = pi(p, Conv.K_W), sH = pi(p, Conv.STRIDE_H), sW = pi(p, Conv.STRIDE_W), dH = pi(p, Conv.DILATION_H), dW = pi(p, Conv.DILATION_W);
+  const padTop = pi(p, Conv.PAD_TOP), padLeft = pi(p, Conv.PAD_LEFT);
+  const dy = pu(p, Conv.IN0), w = pu(p, Conv.IN1), dx = pu(p, Conv.OUT), M = pi(p, Conv.DEPTH_MULT);
+  const rows = pi(p, Conv.BATCH) * inH;
   const r0 = partStart(rows, part, parts, 1), r1 = partStart(rows, part + 1, parts, 1);
   const tapBytes: usize = <usize>outC << 2;
   for (let r = r0; r < r1; r++) {
@@ -166,10 +167,10 @@ function tapRun(t: i32, d: i32, s: i32, n: i32, outLen: i32): u64 {
 
 /** Filter gradient: dw[ky, kx, c, m] = sum over batch and output positions of x * dy. Parts: taps (kH * kW); dw is overwritten. */
 export function k_depthwise_conv2d_grad_filter(p: usize, part: i32, parts: i32): void {
-  const batch = pi(p, 0), inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5), outC = pi(p, 6);
-  const kH = pi(p, 7), kW = pi(p, 8), sH = pi(p, 9), sW = pi(p, 10), dH = pi(p, 11), dW = pi(p, 12);
-  const padTop = pi(p, 13), padLeft = pi(p, 14);
-  const x = pu(p, 17), dy = pu(p, 18), dw = pu(p, 20), M = pi(p, 21);
+  const batch = pi(p, Conv.BATCH), inH = pi(p, Conv.IN_H), inW = pi(p, Conv.IN_W), C = pi(p, Conv.IN_C), outH = pi(p, Conv.OUT_H), outW = pi(p, Conv.OUT_W), outC = pi(p, Conv.OUT_C);
+  const kH = pi(p, Conv.K_H), kW = pi(p, Conv.K_W), sH = pi(p, Conv.STRIDE_H), sW = pi(p, Conv.STRIDE_W), dH = pi(p, Conv.DILATION_H), dW = pi(p, Conv.DILATION_W);
+  const padTop = pi(p, Conv.PAD_TOP), padLeft = pi(p, Conv.PAD_LEFT);
+  const x = pu(p, Conv.IN0), dy = pu(p, Conv.IN1), dw = pu(p, Conv.OUT), M = pi(p, Conv.DEPTH_MULT);
   const taps = kH * kW;
   const t0 = partStart(taps, part, parts, 1), t1 = partStart(taps, part + 1, parts, 1);
   for (let t = t0; t < t1; t++) {

@@ -5,12 +5,13 @@ import {
   CHUNK, BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_MAX, BIN_MIN, BIN_POW, BIN_GREATER, BIN_LESS, BIN_EQUAL,
   RED_SUM, RED_MAX, RED_MIN, RED_MEAN, RED_PROD,
 } from './constants';
+import { BiasAct, Binary, BinaryScalar, Block, Cast, Fill, Reduce, Softmax, Transpose, Unary, UnaryGrad } from './params';
 
 // ---- unary -------------------------------------------------------------------------------
 
 /** out = f(x). Params: 0 n, 1 op, 2 alpha (f32), 3 x, 4 out. */
 export function k_unary(p: usize, part: i32, parts: i32): void {
-  const n = pi(p, 0), op = pi(p, 1), alpha = pf(p, 2), x = pu(p, 3), out = pu(p, 4);
+  const n = pi(p, Unary.N), op = pi(p, Unary.OP), alpha = pf(p, Unary.ALPHA), x = pu(p, Unary.X), out = pu(p, Unary.OUT);
   const s = partStart(n, part, parts, 16), e = partStart(n, part + 1, parts, 16);
   let i = s;
   if (isVecOp(op)) {
@@ -22,7 +23,7 @@ export function k_unary(p: usize, part: i32, parts: i32): void {
 
 /** dx = dy * f'(x). Params: 0 n, 1 op, 2 alpha, 3 x, 4 y, 5 dy, 6 dx. */
 export function k_unary_grad(p: usize, part: i32, parts: i32): void {
-  const n = pi(p, 0), op = pi(p, 1), alpha = pf(p, 2), x = pu(p, 3), y = pu(p, 4), dy = pu(p, 5), dx = pu(p, 6);
+  const n = pi(p, UnaryGrad.N), op = pi(p, UnaryGrad.OP), alpha = pf(p, UnaryGrad.ALPHA), x = pu(p, UnaryGrad.X), y = pu(p, UnaryGrad.Y), dy = pu(p, UnaryGrad.DY), dx = pu(p, UnaryGrad.DX);
   const s = partStart(n, part, parts, 16), e = partStart(n, part + 1, parts, 16);
   let i = s;
   if (op <= 1) {
@@ -99,19 +100,19 @@ function binRun(op: i32, a: usize, as: i32, b: usize, bs: i32, out: usize, n: i3
  * 8+d out shape, 16+d a strides, 24+d b strides (elements; 0 on broadcast axes).
  */
 export function k_binary(p: usize, part: i32, parts: i32): void {
-  const rank = pi(p, 0), op = pi(p, 1), a = pu(p, 2), b = pu(p, 3), out = pu(p, 4), total = pi(p, 5);
+  const rank = pi(p, Binary.RANK), op = pi(p, Binary.OP), a = pu(p, Binary.A), b = pu(p, Binary.B), out = pu(p, Binary.OUT), total = pi(p, Binary.TOTAL);
   const s = partStart(total, part, parts, 16), e = partStart(total, part + 1, parts, 16);
   if (s >= e) return;
   const last = rank - 1;
-  const inner = pi(p, 8 + last), ias = pi(p, 16 + last), ibs = pi(p, 24 + last);
+  const inner = pi(p, Binary.SHAPE + last), ias = pi(p, Binary.A_STRIDES + last), ibs = pi(p, Binary.B_STRIDES + last);
   // Index of s along each axis, and the input offsets there.
   let ai = 0, bi = 0, rest = s;
-  const idx = p + 512; // scratch slots for the odometer, inside this part's own area below
+  const idx = p + Block.ODOMETER_BYTE; // scratch slots for the odometer, inside this part's own area below
   for (let d = last; d >= 0; d--) {
-    const dim = pi(p, 8 + d);
+    const dim = pi(p, Binary.SHAPE + d);
     const q = rest % dim; rest = rest / dim;
     store<i32>(idx + (<usize>part << 5) + (<usize>d << 2), q);
-    ai += q * pi(p, 16 + d); bi += q * pi(p, 24 + d);
+    ai += q * pi(p, Binary.A_STRIDES + d); bi += q * pi(p, Binary.B_STRIDES + d);
   }
   const id = idx + (<usize>part << 5);
   let pos = s;
@@ -124,22 +125,22 @@ export function k_binary(p: usize, part: i32, parts: i32): void {
     store<i32>(id + (<usize>last << 2), j + len);
     // Carry into the outer axes.
     for (let d = last; d > 0; d--) {
-      const dim = pi(p, 8 + d);
+      const dim = pi(p, Binary.SHAPE + d);
       const q = load<i32>(id + (<usize>d << 2));
       if (q < dim) break;
       store<i32>(id + (<usize>d << 2), 0);
-      ai -= dim * pi(p, 16 + d); bi -= dim * pi(p, 24 + d);
+      ai -= dim * pi(p, Binary.A_STRIDES + d); bi -= dim * pi(p, Binary.B_STRIDES + d);
       const q1 = load<i32>(id + (<usize>(d - 1) << 2)) + 1;
       store<i32>(id + (<usize>(d - 1) << 2), q1);
-      ai += pi(p, 16 + d - 1); bi += pi(p, 24 + d - 1);
+      ai += pi(p, Binary.A_STRIDES + d - 1); bi += pi(p, Binary.B_STRIDES + d - 1);
     }
   }
 }
 
 /** out = x op s (or s op x when reversed), in float64 like the reference. Params: 0 n, 1 op, 2 reverse, 3 x, 4 out, 6-7 s (f64). */
 export function k_binary_scalar(p: usize, part: i32, parts: i32): void {
-  const n = pi(p, 0), op = pi(p, 1), rev = pi(p, 2), x = pu(p, 3), out = pu(p, 4);
-  const sc = load<f64>(p + 24);
+  const n = pi(p, BinaryScalar.N), op = pi(p, BinaryScalar.OP), rev = pi(p, BinaryScalar.REVERSE), x = pu(p, BinaryScalar.X), out = pu(p, BinaryScalar.OUT);
+  const sc = load<f64>(p + (<usize>BinaryScalar.S << 2));
   const s = partStart(n, part, parts, 16), e = partStart(n, part + 1, parts, 16);
   let i = s;
   if (op <= 3) {
@@ -165,7 +166,7 @@ export function k_binary_scalar(p: usize, part: i32, parts: i32): void {
 
 /** out = act(x + bias) over rows x c. Params: 0 rows, 1 c, 2 act, 3 alpha, 4 x, 5 bias (or 0), 6 out. */
 export function k_bias_act(p: usize, part: i32, parts: i32): void {
-  const rows = pi(p, 0), c = pi(p, 1), act = pi(p, 2), alpha = pf(p, 3), x = pu(p, 4), bias = pu(p, 5), out = pu(p, 6);
+  const rows = pi(p, BiasAct.ROWS), c = pi(p, BiasAct.C), act = pi(p, BiasAct.ACT), alpha = pf(p, BiasAct.ALPHA), x = pu(p, BiasAct.X), bias = pu(p, BiasAct.BIAS), out = pu(p, BiasAct.OUT);
   const r0 = partStart(rows, part, parts, 1), r1 = partStart(rows, part + 1, parts, 1);
   const av = f32x4.splat(alpha);
   const vec = isVecOp(act);
@@ -248,9 +249,9 @@ function reduceRange(op: i32, x: usize, n: i32, inner: i32, o0: i32, o1: i32, j0
  * combined by k_reduce_sum; 0: parts are outer rows).
  */
 export function k_reduce(p: usize, part: i32, parts: i32): void {
-  const op = pi(p, 0), outer = pi(p, 1), n = pi(p, 2), inner = pi(p, 3), x = pu(p, 4), out = pu(p, 5);
-  const scratch = pu(p, 6) + <usize>part * pu(p, 7);
-  if (pi(p, 8)) {
+  const op = pi(p, Reduce.OP), outer = pi(p, Reduce.OUTER), n = pi(p, Reduce.N), inner = pi(p, Reduce.INNER), x = pu(p, Reduce.X), out = pu(p, Reduce.OUT);
+  const scratch = pu(p, Reduce.SCRATCH) + <usize>part * pu(p, Reduce.PER_PART);
+  if (pi(p, Reduce.SPLIT_N)) {
     const j0 = partStart(n, part, parts, 1), j1 = partStart(n, part + 1, parts, 1);
     reduceRange(op, x, n, inner, 0, outer, j0, j1, scratch, scratch + (CHUNK << 3), 0);
   } else {
@@ -261,8 +262,8 @@ export function k_reduce(p: usize, part: i32, parts: i32): void {
 
 /** Combines the partials of k_reduce in part order. Params as k_reduce plus 9: its part count. */
 export function k_reduce_sum(p: usize, part: i32, parts: i32): void {
-  const op = pi(p, 0), outer = pi(p, 1), n = pi(p, 2), inner = pi(p, 3), out = pu(p, 5);
-  const scratch = pu(p, 6) + (CHUNK << 3), stride = pu(p, 7), np = pi(p, 9);
+  const op = pi(p, Reduce.OP), outer = pi(p, Reduce.OUTER), n = pi(p, Reduce.N), inner = pi(p, Reduce.INNER), out = pu(p, Reduce.OUT);
+  const scratch = pu(p, Reduce.SCRATCH) + (CHUNK << 3), stride = pu(p, Reduce.PER_PART), np = pi(p, Reduce.PARTS);
   const total = outer * inner;
   const s = partStart(total, part, parts, 1), e = partStart(total, part + 1, parts, 1);
   for (let i = s; i < e; i++) {
@@ -280,7 +281,7 @@ export function k_reduce_sum(p: usize, part: i32, parts: i32): void {
 
 /** Row-wise softmax of [rows, cols], in float64 like the reference. Params: 0 rows, 1 cols, 2 x, 3 out. */
 export function k_softmax(p: usize, part: i32, parts: i32): void {
-  const rows = pi(p, 0), cols = pi(p, 1), x = pu(p, 2), out = pu(p, 3);
+  const rows = pi(p, Softmax.ROWS), cols = pi(p, Softmax.COLS), x = pu(p, Softmax.X), out = pu(p, Softmax.OUT);
   const r0 = partStart(rows, part, parts, 1), r1 = partStart(rows, part + 1, parts, 1);
   for (let r = r0; r < r1; r++) {
     const xr = x + ((<usize>r * cols) << 2), orow = out + ((<usize>r * cols) << 2);
@@ -304,18 +305,18 @@ export function k_softmax(p: usize, part: i32, parts: i32): void {
  * 8+d out shape, 16+d x stride (elements) of out axis d.
  */
 export function k_transpose(p: usize, part: i32, parts: i32): void {
-  const rank = pi(p, 0), total = pi(p, 1), x = pu(p, 2), out = pu(p, 3);
+  const rank = pi(p, Transpose.RANK), total = pi(p, Transpose.TOTAL), x = pu(p, Transpose.X), out = pu(p, Transpose.OUT);
   const s = partStart(total, part, parts, 16), e = partStart(total, part + 1, parts, 16);
   if (s >= e) return;
   const last = rank - 1;
-  const inner = pi(p, 8 + last), ist = pi(p, 16 + last);
-  const id = p + 512 + (<usize>part << 5);
+  const inner = pi(p, Transpose.SHAPE + last), ist = pi(p, Transpose.STRIDES + last);
+  const id = p + Block.ODOMETER_BYTE + (<usize>part << 5);
   let xi = 0, rest = s;
   for (let d = last; d >= 0; d--) {
-    const dim = pi(p, 8 + d);
+    const dim = pi(p, Transpose.SHAPE + d);
     const q = rest % dim; rest = rest / dim;
     store<i32>(id + (<usize>d << 2), q);
-    xi += q * pi(p, 16 + d);
+    xi += q * pi(p, Transpose.STRIDES + d);
   }
   let pos = s;
   while (pos < e) {
@@ -326,13 +327,13 @@ export function k_transpose(p: usize, part: i32, parts: i32): void {
     pos += len; xi += len * ist;
     store<i32>(id + (<usize>last << 2), j + len);
     for (let d = last; d > 0; d--) {
-      const dim = pi(p, 8 + d);
+      const dim = pi(p, Transpose.SHAPE + d);
       const q = load<i32>(id + (<usize>d << 2));
       if (q < dim) break;
       store<i32>(id + (<usize>d << 2), 0);
-      xi -= dim * pi(p, 16 + d);
+      xi -= dim * pi(p, Transpose.STRIDES + d);
       store<i32>(id + (<usize>(d - 1) << 2), load<i32>(id + (<usize>(d - 1) << 2)) + 1);
-      xi += pi(p, 16 + d - 1);
+      xi += pi(p, Transpose.STRIDES + d - 1);
     }
   }
 }
@@ -348,7 +349,7 @@ export function k_transpose(p: usize, part: i32, parts: i32): void {
 
 /** Dtype conversion. Codes: 0 float32, 1 int32, 2 uint8, 3 float64. Params: 0 n, 1 from, 2 to, 3 x, 4 out. */
 export function k_cast(p: usize, part: i32, parts: i32): void {
-  const n = pi(p, 0), from = pi(p, 1), to = pi(p, 2), x = pu(p, 3), out = pu(p, 4);
+  const n = pi(p, Cast.N), from = pi(p, Cast.FROM), to = pi(p, Cast.TO), x = pu(p, Cast.X), out = pu(p, Cast.OUT);
   const s = partStart(n, part, parts, 16), e = partStart(n, part + 1, parts, 16);
   for (let i = s; i < e; i++) {
     const ii = <usize>i;
@@ -366,7 +367,7 @@ export function k_cast(p: usize, part: i32, parts: i32): void {
 
 /** Fills n floats with a value. Params: 0 n, 1 value (f32), 2 ptr. */
 export function k_fill(p: usize, part: i32, parts: i32): void {
-  const n = pi(p, 0), v = pf(p, 1), ptr = pu(p, 2);
+  const n = pi(p, Fill.N), v = pf(p, Fill.VALUE), ptr = pu(p, Fill.PTR);
   const s = partStart(n, part, parts, 16), e = partStart(n, part + 1, parts, 16);
   let i = s;
   const vv = f32x4.splat(v);

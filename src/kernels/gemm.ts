@@ -5,6 +5,7 @@ import { micro4x8 } from './micro';
 import { pi, pu, pf, partStart, actRows, A_RELU } from './common';
 
 import { MR, NR, KC, MC, NC } from './constants';
+import { Matmul } from './params';
 export { MR, NR, KC, MC, NC };
 
 /**
@@ -80,10 +81,10 @@ export const MATMUL_SCRATCH: i32 = (KC * NC + MC * KC + 64) * 4;
  * 8 accumulate, 9 scratch, 10 scratch bytes per part, 11 split over n (else over m).
  */
 export function k_matmul(p: usize, part: i32, parts: i32): void {
-  const m = pi(p, 0), n = pi(p, 1), k = pi(p, 2);
-  const a = pu(p, 3), transA = pi(p, 4), b = pu(p, 5), transB = pi(p, 6), c = pu(p, 7), acc = pi(p, 8);
-  const scratch = pu(p, 9) + <usize>part * pu(p, 10);
-  const splitN = pi(p, 11);
+  const m = pi(p, Matmul.M), n = pi(p, Matmul.N), k = pi(p, Matmul.K);
+  const a = pu(p, Matmul.A), transA = pi(p, Matmul.TRANS_A), b = pu(p, Matmul.B), transB = pi(p, Matmul.TRANS_B), c = pu(p, Matmul.C), acc = pi(p, Matmul.ACCUMULATE);
+  const scratch = pu(p, Matmul.SCRATCH) + <usize>part * pu(p, Matmul.PER_PART);
+  const splitN = pi(p, Matmul.SPLIT_N);
   let m0 = 0, m1 = m, n0 = 0, n1 = n;
   if (splitN) { n0 = partStart(n, part, parts, NR); n1 = partStart(n, part + 1, parts, NR); }
   else { m0 = partStart(m, part, parts, MR); m1 = partStart(m, part + 1, parts, MR); }

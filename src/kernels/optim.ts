@@ -1,13 +1,14 @@
 // Optimizer updates over whole parameter tensors, in place, as in src/backend/reference.ts.
 import { pi, pu, pf, partStart } from './common';
+import { Adam, Rmsprop, Sgd } from './params';
 
 /**
  * Adam(W): m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); p -= lrT m / (sqrt(v or vhat) + eps).
  * Params: 0 n, 1 param, 2 grad, 3 m, 4 v, 5 vhat (or 0), 6 lrT, 7 1-beta1, 8 1-beta2, 9 eps, 10 weightDecay*lr.
  */
 export function k_adam(p: usize, part: i32, parts: i32): void {
-  const n = pi(p, 0), w = pu(p, 1), g = pu(p, 2), m = pu(p, 3), v = pu(p, 4), vh = pu(p, 5);
-  const lrT = pf(p, 6), c1 = pf(p, 7), c2 = pf(p, 8), eps = pf(p, 9), wd = pf(p, 10);
+  const n = pi(p, Adam.N), w = pu(p, Adam.W), g = pu(p, Adam.G), m = pu(p, Adam.M), v = pu(p, Adam.V), vh = pu(p, Adam.VHAT);
+  const lrT = pf(p, Adam.LR_T), c1 = pf(p, Adam.C1), c2 = pf(p, Adam.C2), eps = pf(p, Adam.EPS), wd = pf(p, Adam.WD);
   const s = partStart(n, part, parts, 16), e = partStart(n, part + 1, parts, 16);
   let i = s;
   const vlr = f32x4.splat(lrT), vc1 = f32x4.splat(c1), vc2 = f32x4.splat(c2), veps = f32x4.splat(eps), vwd = f32x4.splat(wd);
@@ -45,8 +46,8 @@ export function k_adam(p: usize, part: i32, parts: i32): void {
  * Params: 0 n, 1 param, 2 grad, 3 velocity (or 0), 4 lr, 5 momentum, 6 nesterov, 7 weightDecay*lr.
  */
 export function k_sgd(p: usize, part: i32, parts: i32): void {
-  const n = pi(p, 0), w = pu(p, 1), g = pu(p, 2), vel = pu(p, 3);
-  const lr = pf(p, 4), mu = pf(p, 5), nesterov = pi(p, 6), wd = pf(p, 7);
+  const n = pi(p, Sgd.N), w = pu(p, Sgd.W), g = pu(p, Sgd.G), vel = pu(p, Sgd.VEL);
+  const lr = pf(p, Sgd.LR), mu = pf(p, Sgd.MOMENTUM), nesterov = pi(p, Sgd.NESTEROV), wd = pf(p, Sgd.WD);
   const s = partStart(n, part, parts, 16), e = partStart(n, part + 1, parts, 16);
   const useVel = vel != 0 && mu != 0;
   for (let i = s; i < e; i++) {
@@ -69,8 +70,8 @@ export function k_sgd(p: usize, part: i32, parts: i32): void {
  * Params: 0 n, 1 param, 2 grad, 3 ms, 4 mom (or 0), 5 mg (or 0), 6 lr, 7 rho, 8 momentum, 9 eps, 10 centered.
  */
 export function k_rmsprop(p: usize, part: i32, parts: i32): void {
-  const n = pi(p, 0), w = pu(p, 1), g = pu(p, 2), ms = pu(p, 3), mom = pu(p, 4), mg = pu(p, 5);
-  const lr = pf(p, 6), rho = pf(p, 7), mu = pf(p, 8), eps = pf(p, 9), centered = pi(p, 10);
+  const n = pi(p, Rmsprop.N), w = pu(p, Rmsprop.W), g = pu(p, Rmsprop.G), ms = pu(p, Rmsprop.MS), mom = pu(p, Rmsprop.MOM), mg = pu(p, Rmsprop.MG);
+  const lr = pf(p, Rmsprop.LR), rho = pf(p, Rmsprop.RHO), mu = pf(p, Rmsprop.MOMENTUM), eps = pf(p, Rmsprop.EPS), centered = pi(p, Rmsprop.CENTERED);
   const s = partStart(n, part, parts, 16), e = partStart(n, part + 1, parts, 16);
   for (let i = s; i < e; i++) {
     const o: usize = <usize>i << 2;

@@ -5,12 +5,13 @@
 // 14 dx, 15 split rows (1: parts are output rows; 0: parts are whole images, for overlapping
 // windows, so backward parts never add into the same dx element).
 import { pi, pu, partStart } from './common';
+import { Pool } from './params';
 
 /** Forward max (mode 0) or average (mode 1). Params 12 x, 13 out. Parts: output rows. */
 function poolForward(p: usize, part: i32, parts: i32, avg: bool): void {
-  const batch = pi(p, 0), inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5);
-  const pH = pi(p, 6), pW = pi(p, 7), sH = pi(p, 8), sW = pi(p, 9), padTop = pi(p, 10), padLeft = pi(p, 11);
-  const x = pu(p, 12), out = pu(p, 13);
+  const batch = pi(p, Pool.BATCH), inH = pi(p, Pool.IN_H), inW = pi(p, Pool.IN_W), C = pi(p, Pool.C), outH = pi(p, Pool.OUT_H), outW = pi(p, Pool.OUT_W);
+  const pH = pi(p, Pool.H), pW = pi(p, Pool.W), sH = pi(p, Pool.STRIDE_H), sW = pi(p, Pool.STRIDE_W), padTop = pi(p, Pool.PAD_TOP), padLeft = pi(p, Pool.PAD_LEFT);
+  const x = pu(p, Pool.X), out = pu(p, Pool.Y);
   const rows = batch * outH;
   const r0 = partStart(rows, part, parts, 1), r1 = partStart(rows, part + 1, parts, 1);
   const rowBytes: usize = (<usize>inW * C) << 2;
@@ -62,9 +63,9 @@ export function k_avg_pool(p: usize, part: i32, parts: i32): void { poolForward(
  * Params 12 x (max only), 13 dy, 14 dx.
  */
 function poolBackward(p: usize, part: i32, parts: i32, avg: bool): void {
-  const batch = pi(p, 0), inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5);
-  const pH = pi(p, 6), pW = pi(p, 7), sH = pi(p, 8), sW = pi(p, 9), padTop = pi(p, 10), padLeft = pi(p, 11);
-  const x = pu(p, 12), dy = pu(p, 13), dx = pu(p, 14), splitRows = pi(p, 15);
+  const batch = pi(p, Pool.BATCH), inH = pi(p, Pool.IN_H), inW = pi(p, Pool.IN_W), C = pi(p, Pool.C), outH = pi(p, Pool.OUT_H), outW = pi(p, Pool.OUT_W);
+  const pH = pi(p, Pool.H), pW = pi(p, Pool.W), sH = pi(p, Pool.STRIDE_H), sW = pi(p, Pool.STRIDE_W), padTop = pi(p, Pool.PAD_TOP), padLeft = pi(p, Pool.PAD_LEFT);
+  const x = pu(p, Pool.X), dy = pu(p, Pool.Y), dx = pu(p, Pool.DX), splitRows = pi(p, Pool.SPLIT_ROWS);
   let r0: i32, r1: i32;
   if (splitRows) { r0 = partStart(batch * outH, part, parts, 1); r1 = partStart(batch * outH, part + 1, parts, 1); }
   else { r0 = partStart(batch, part, parts, 1) * outH; r1 = partStart(batch, part + 1, parts, 1) * outH; }
@@ -150,8 +151,8 @@ function poolBackward(p: usize, part: i32, parts: i32, avg: bool): void {
  * output rows; output row oy owns input rows [2oy, 2oy + 2), the last one also the rows below.
  */
 function maxPoolGrad2x2(p: usize, part: i32, parts: i32): void {
-  const batch = pi(p, 0), inH = pi(p, 1), inW = pi(p, 2), C = pi(p, 3), outH = pi(p, 4), outW = pi(p, 5);
-  const x = pu(p, 12), dy = pu(p, 13), dx = pu(p, 14);
+  const batch = pi(p, Pool.BATCH), inH = pi(p, Pool.IN_H), inW = pi(p, Pool.IN_W), C = pi(p, Pool.C), outH = pi(p, Pool.OUT_H), outW = pi(p, Pool.OUT_W);
+  const x = pu(p, Pool.X), dy = pu(p, Pool.Y), dx = pu(p, Pool.DX);
   const r0 = partStart(batch * outH, part, parts, 1), r1 = partStart(batch * outH, part + 1, parts, 1);
   const rowBytes: usize = (<usize>inW * C) << 2;
   const cb: usize = <usize>C << 2;
@@ -198,8 +199,8 @@ function maxPoolGrad2x2(p: usize, part: i32, parts: i32): void {
 /** Whether the 2x2 path applies (params as the backward block); it then writes all of dx. */
 // @ts-ignore: decorator
 @inline function is2x2(p: usize): bool {
-  return pi(p, 6) == 2 && pi(p, 7) == 2 && pi(p, 8) == 2 && pi(p, 9) == 2 && pi(p, 10) == 0 && pi(p, 11) == 0 && (pi(p, 3) & 3) == 0 &&
-    2 * pi(p, 4) <= pi(p, 1) && 2 * pi(p, 5) <= pi(p, 2);
+  return pi(p, Pool.H) == 2 && pi(p, Pool.W) == 2 && pi(p, Pool.STRIDE_H) == 2 && pi(p, Pool.STRIDE_W) == 2 && pi(p, Pool.PAD_TOP) == 0 && pi(p, Pool.PAD_LEFT) == 0 && (pi(p, Pool.C) & 3) == 0 &&
+    2 * pi(p, Pool.OUT_H) <= pi(p, Pool.IN_H) && 2 * pi(p, Pool.OUT_W) <= pi(p, Pool.IN_W);
 }
 
 export function k_max_pool_grad(p: usize, part: i32, parts: i32): void {

@@ -12,12 +12,13 @@ import { pi, pu, partStart } from './common';
 import { gemmBlock, NR } from './gemm';
 
 import { KCW } from './constants';
+import { Conv } from './params';
 
 /** Channels read (Cin) and written (Cout) by a Winograd call in `mode`. */
 // @ts-ignore: decorator
-@inline function cinOf(p: usize): i32 { return pi(p, 24) ? pi(p, 6) : pi(p, 3); }
+@inline function cinOf(p: usize): i32 { return pi(p, Conv.WINO_MODE) ? pi(p, Conv.OUT_C) : pi(p, Conv.IN_C); }
 // @ts-ignore: decorator
-@inline function coutOf(p: usize): i32 { return pi(p, 24) ? pi(p, 3) : pi(p, 6); }
+@inline function coutOf(p: usize): i32 { return pi(p, Conv.WINO_MODE) ? pi(p, Conv.IN_C) : pi(p, Conv.OUT_C); }
 
 /**
  * Kernel transform, parts over input channels: U[xi] is a [Cin x Cout] GEMM operand packed in
@@ -25,8 +26,8 @@ import { KCW } from './constants';
  * computed in float64. Forward: g = w[:, :, c, k]; input gradient: g = w[2-ky, 2-kx, k, c].
  */
 export function k_wino_weights(p: usize, part: i32, parts: i32): void {
-  const inC = pi(p, 3), outC = pi(p, 6), mode = pi(p, 24);
-  const w = pu(p, 18), U = pu(p, 25);
+  const inC = pi(p, Conv.IN_C), outC = pi(p, Conv.OUT_C), mode = pi(p, Conv.WINO_MODE);
+  const w = pu(p, Conv.IN1), U = pu(p, Conv.WINO_U);
   const cin = cinOf(p), cout = coutOf(p);
   const kp = (cout + NR - 1) / NR * NR;
   const c0 = partStart(cin, part, parts, 1), c1 = partStart(cin, part + 1, parts, 1);
@@ -85,17 +86,17 @@ export function winoWeightBytes(cin: i32, cout: i32): usize {
  * thread runs it, so results do not depend on the thread count.
  */
 export function k_conv2d_wino(p: usize, part: i32, parts: i32): void {
-  const batch = pi(p, 0), mode = pi(p, 24);
-  const H = mode ? pi(p, 4) : pi(p, 1), W = mode ? pi(p, 5) : pi(p, 2);
+  const batch = pi(p, Conv.BATCH), mode = pi(p, Conv.WINO_MODE);
+  const H = mode ? pi(p, Conv.OUT_H) : pi(p, Conv.IN_H), W = mode ? pi(p, Conv.OUT_W) : pi(p, Conv.IN_W);
   const cin = cinOf(p), cout = coutOf(p);
-  const x = pu(p, 17), bias: usize = mode ? <usize>0 : pu(p, 19), out = pu(p, 20), U = pu(p, 25);
-  const relu = mode ? 0 : (pi(p, 15) == 1 ? 1 : 0);
-  const TB = pi(p, 26);
+  const x = pu(p, Conv.IN0), bias: usize = mode ? <usize>0 : pu(p, Conv.BIAS), out = pu(p, Conv.OUT), U = pu(p, Conv.WINO_U);
+  const relu = mode ? 0 : (pi(p, Conv.ACT) == 1 ? 1 : 0);
+  const TB = pi(p, Conv.WINO_TB);
   const tH = (H + 1) >> 1, tW = (W + 1) >> 1, tHW = tH * tW;
   const T = batch * tHW;
   const t0 = partStart(T, part, parts, 1), t1 = partStart(T, part + 1, parts, 1);
   if (t0 >= t1) return;
-  const scratch = pu(p, 21) + <usize>part * pu(p, 22);
+  const scratch = pu(p, Conv.SCRATCH) + <usize>part * pu(p, Conv.PER_PART);
   const V = scratch;
   const vPlane: usize = (<usize>TB * cin) << 2;
   const M = V + 16 * vPlane;
@@ -235,12 +236,12 @@ export function k_conv2d_wino(p: usize, part: i32, parts: i32): void {
  * Params 17 x, 18 dy, 26 tiles per block.
  */
 export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void {
-  const batch = pi(p, 0), H = pi(p, 1), W = pi(p, 2), cin = pi(p, 3), cout = pi(p, 6);
-  const x = pu(p, 17), dy = pu(p, 18), TB = pi(p, 26);
+  const batch = pi(p, Conv.BATCH), H = pi(p, Conv.IN_H), W = pi(p, Conv.IN_W), cin = pi(p, Conv.IN_C), cout = pi(p, Conv.OUT_C);
+  const x = pu(p, Conv.IN0), dy = pu(p, Conv.IN1), TB = pi(p, Conv.WINO_TB);
   const tH = (H + 1) >> 1, tW = (W + 1) >> 1, tHW = tH * tW;
   const T = batch * tHW;
   const t0 = partStart(T, part, parts, 1), t1 = partStart(T, part + 1, parts, 1);
-  const scratch = pu(p, 21) + <usize>part * pu(p, 22);
+  const scratch = pu(p, Conv.SCRATCH) + <usize>part * pu(p, Conv.PER_PART);
   const dU = scratch;
   const cin8 = (cin + NR - 1) / NR * NR;
   const V = dU + partialBytes(cin, cout);
@@ -407,8 +408,8 @@ export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void
  * 27 phase-1 parts.
  */
 export function k_conv2d_wino_grad_filter_sum(p: usize, part: i32, parts: i32): void {
-  const cin = pi(p, 3), cout = pi(p, 6);
-  const dw = pu(p, 20), scratch = pu(p, 21), stride = pu(p, 22), n = pi(p, 27);
+  const cin = pi(p, Conv.IN_C), cout = pi(p, Conv.OUT_C);
+  const dw = pu(p, Conv.OUT), scratch = pu(p, Conv.SCRATCH), stride = pu(p, Conv.PER_PART), n = pi(p, Conv.WINO_PARTS);
   const c0 = partStart(cin, part, parts, 1), c1 = partStart(cin, part + 1, parts, 1);
   const uPlane: usize = (<usize>cout * cin) << 2;
   const tap: usize = (<usize>cin * cout) << 2;
