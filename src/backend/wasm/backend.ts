@@ -14,6 +14,10 @@ import { heap } from '../../tensor/heap.js';
 import { ReferenceBackend } from '../reference.js';
 import { HeapStorage } from '../heap-storage.js';
 import * as C from '../../kernels/constants.js';
+import {
+  Block, Unary, UnaryGrad, Binary, BinaryScalar, BiasAct, Reduce, Softmax, Transpose, Cast, Fill, Matmul, Conv, GradSum,
+  Pool, Adam, Sgd, Rmsprop,
+} from '../../kernels/params.js';
 import { UNARY_OPS, UNARY_TABLE } from '../activations.js';
 import { ThreadPool, MAX_PARTS } from './pool.js';
 
@@ -92,10 +96,10 @@ export class WasmBackend extends HeapStorage implements Backend {
     const buf = this.memory.buffer;
     if (buf !== this.buffer) {
       this.buffer = buf;
-      this.i32 = new Int32Array(buf, PARAMS, 128);
-      this.u32 = new Uint32Array(buf, PARAMS, 128);
-      this.f32 = new Float32Array(buf, PARAMS, 128);
-      this.f64 = new Float64Array(buf, PARAMS, 64);
+      this.i32 = new Int32Array(buf, PARAMS, Block.SLOTS);
+      this.u32 = new Uint32Array(buf, PARAMS, Block.SLOTS);
+      this.f32 = new Float32Array(buf, PARAMS, Block.SLOTS);
+      this.f64 = new Float64Array(buf, PARAMS, Block.SLOTS >> 1);
     }
   }
 
@@ -130,16 +134,16 @@ export class WasmBackend extends HeapStorage implements Backend {
     if (x.dtype !== 'float32' || out.dtype !== 'float32') return this.ref.unary(op, x, out, alpha);
     this.params();
     const n = out.size;
-    this.i32[0] = n; this.i32[1] = UNARY_CODE.get(op)!; this.f32[2] = alpha;
-    this.u32[3] = x.offset; this.u32[4] = out.offset;
+    this.i32[Unary.N] = n; this.i32[Unary.OP] = UNARY_CODE.get(op)!; this.f32[Unary.ALPHA] = alpha;
+    this.u32[Unary.X] = x.offset; this.u32[Unary.OUT] = out.offset;
     this.run('k_unary', this.parts(n, SMALL_ELEMENTS, MAX_PARTS, SPLIT));
   }
 
   unaryGrad(op: Activation, x: Tensor, y: Tensor, dy: Tensor, dx: Tensor, alpha: number): void {
     this.params();
     const n = dx.size;
-    this.i32[0] = n; this.i32[1] = UNARY_CODE.get(op)!; this.f32[2] = alpha;
-    this.u32[3] = x.offset; this.u32[4] = y.offset; this.u32[5] = dy.offset; this.u32[6] = dx.offset;
+    this.i32[UnaryGrad.N] = n; this.i32[UnaryGrad.OP] = UNARY_CODE.get(op)!; this.f32[UnaryGrad.ALPHA] = alpha;
+    this.u32[UnaryGrad.X] = x.offset; this.u32[UnaryGrad.Y] = y.offset; this.u32[UnaryGrad.DY] = dy.offset; this.u32[UnaryGrad.DX] = dx.offset;
     this.run('k_unary_grad', this.parts(n, SMALL_ELEMENTS, MAX_PARTS, SPLIT));
   }
 
@@ -156,13 +160,14 @@ export class WasmBackend extends HeapStorage implements Backend {
       } else { shape.push(n); as.push(p.aStrides[d]); bs.push(p.bStrides[d]); }
     }
     if (shape.length === 0) { shape.push(1); as.push(0); bs.push(0); }
-    if (shape.length > 8) return this.ref.binary(op, a, b, out, p);
+    if (shape.length > Block.MAX_RANK) return this.ref.binary(op, a, b, out, p);
     const total = out.size;
     if (total === 0) return;
     this.params();
     const i = this.i32;
-    i[0] = shape.length; i[1] = BINARY_CODE[op]; this.u32[2] = a.offset; this.u32[3] = b.offset; this.u32[4] = out.offset; i[5] = total;
-    for (let d = 0; d < shape.length; d++) { i[8 + d] = shape[d]; i[16 + d] = as[d]; i[24 + d] = bs[d]; }
+    i[Binary.RANK] = shape.length; i[Binary.OP] = BINARY_CODE[op]; i[Binary.TOTAL] = total;
+    this.u32[Binary.A] = a.offset; this.u32[Binary.B] = b.offset; this.u32[Binary.OUT] = out.offset;
+    for (let d = 0; d < shape.length; d++) { i[Binary.SHAPE + d] = shape[d]; i[Binary.A_STRIDES + d] = as[d]; i[Binary.B_STRIDES + d] = bs[d]; }
     this.run('k_binary', this.parts(total, SMALL_ELEMENTS, MAX_PARTS, SPLIT));
   }
 
@@ -170,8 +175,8 @@ export class WasmBackend extends HeapStorage implements Backend {
     if (x.dtype !== 'float32' || out.dtype !== 'float32') return this.ref.binaryScalar(op, x, s, out, reverse);
     this.params();
     const n = out.size;
-    this.i32[0] = n; this.i32[1] = BINARY_CODE[op]; this.i32[2] = reverse ? 1 : 0;
-    this.u32[3] = x.offset; this.u32[4] = out.offset; this.f64[3] = s;
+    this.i32[BinaryScalar.N] = n; this.i32[BinaryScalar.OP] = BINARY_CODE[op]; this.i32[BinaryScalar.REVERSE] = reverse ? 1 : 0;
+    this.u32[BinaryScalar.X] = x.offset; this.u32[BinaryScalar.OUT] = out.offset; this.f64[BinaryScalar.S >> 1] = s;
     this.run('k_binary_scalar', this.parts(n, SMALL_ELEMENTS));
   }
 
@@ -185,36 +190,37 @@ export class WasmBackend extends HeapStorage implements Backend {
     const scratch = this.scratch(perPart * parts);
     this.params();
     const i = this.i32;
-    i[0] = REDUCE_CODE[op]; i[1] = outer; i[2] = n; i[3] = inner; this.u32[4] = x.offset; this.u32[5] = out.offset;
-    this.u32[6] = scratch; i[7] = perPart; i[8] = splitN ? 1 : 0; i[9] = parts;
+    i[Reduce.OP] = REDUCE_CODE[op]; i[Reduce.OUTER] = outer; i[Reduce.N] = n; i[Reduce.INNER] = inner;
+    this.u32[Reduce.X] = x.offset; this.u32[Reduce.OUT] = out.offset;
+    this.u32[Reduce.SCRATCH] = scratch; i[Reduce.PER_PART] = perPart; i[Reduce.SPLIT_N] = splitN ? 1 : 0; i[Reduce.PARTS] = parts;
     this.run('k_reduce', parts);
     if (splitN) this.run('k_reduce_sum', this.parts(outer * inner * parts, SMALL_ELEMENTS));
   }
 
   softmax(x: Tensor, out: Tensor, rows: number, cols: number): void {
     this.params();
-    this.i32[0] = rows; this.i32[1] = cols; this.u32[2] = x.offset; this.u32[3] = out.offset;
+    this.i32[Softmax.ROWS] = rows; this.i32[Softmax.COLS] = cols; this.u32[Softmax.X] = x.offset; this.u32[Softmax.OUT] = out.offset;
     this.run('k_softmax', this.parts(rows * cols, SMALL_ELEMENTS / 4, rows));
   }
 
   transpose(x: Tensor, out: Tensor, perm: number[]): void {
     const rank = x.shape.length;
-    if (x.dtype === 'uint8' || x.dtype === 'float64' || rank > 8 || rank === 0) return this.ref.transpose(x, out, perm);
+    if (x.dtype === 'uint8' || x.dtype === 'float64' || rank > Block.MAX_RANK || rank === 0) return this.ref.transpose(x, out, perm);
     const strides = new Array<number>(rank);
     let s = 1;
     for (let d = rank - 1; d >= 0; d--) { strides[d] = s; s *= x.shape[d]; }
     if (out.size === 0) return;
     this.params();
     const i = this.i32;
-    i[0] = rank; i[1] = out.size; this.u32[2] = x.offset; this.u32[3] = out.offset;
-    for (let d = 0; d < rank; d++) { i[8 + d] = x.shape[perm[d]]; i[16 + d] = strides[perm[d]]; }
+    i[Transpose.RANK] = rank; i[Transpose.TOTAL] = out.size; this.u32[Transpose.X] = x.offset; this.u32[Transpose.OUT] = out.offset;
+    for (let d = 0; d < rank; d++) { i[Transpose.SHAPE + d] = x.shape[perm[d]]; i[Transpose.STRIDES + d] = strides[perm[d]]; }
     this.run('k_transpose', this.parts(out.size, SMALL_ELEMENTS));
   }
 
   cast(x: Tensor, out: Tensor): void {
     this.params();
-    this.i32[0] = x.size; this.i32[1] = DTYPE_CODE[x.dtype]; this.i32[2] = DTYPE_CODE[out.dtype];
-    this.u32[3] = x.offset; this.u32[4] = out.offset;
+    this.i32[Cast.N] = x.size; this.i32[Cast.FROM] = DTYPE_CODE[x.dtype]; this.i32[Cast.TO] = DTYPE_CODE[out.dtype];
+    this.u32[Cast.X] = x.offset; this.u32[Cast.OUT] = out.offset;
     this.run('k_cast', this.parts(x.size, SMALL_ELEMENTS));
   }
 
@@ -228,7 +234,7 @@ export class WasmBackend extends HeapStorage implements Backend {
   /** Fills n floats at a heap byte offset. */
   fillF32(ptr: number, n: number, value: number): void {
     this.params();
-    this.i32[0] = n; this.f32[1] = value; this.u32[2] = ptr;
+    this.i32[Fill.N] = n; this.f32[Fill.VALUE] = value; this.u32[Fill.PTR] = ptr;
     this.run('k_fill', this.parts(n, SMALL_ELEMENTS * 4));
   }
 
@@ -243,26 +249,30 @@ export class WasmBackend extends HeapStorage implements Backend {
     const scratch = this.scratch(MATMUL_SCRATCH * parts);
     this.params();
     const i = this.i32, u = this.u32;
-    i[0] = m; i[1] = n; i[2] = k; u[3] = a.offset; i[4] = p.transA ? 1 : 0; u[5] = b.offset; i[6] = p.transB ? 1 : 0;
-    u[7] = out.offset; i[8] = p.accumulate ? 1 : 0; u[9] = scratch; i[10] = MATMUL_SCRATCH; i[11] = splitN ? 1 : 0;
+    i[Matmul.M] = m; i[Matmul.N] = n; i[Matmul.K] = k;
+    u[Matmul.A] = a.offset; i[Matmul.TRANS_A] = p.transA ? 1 : 0; u[Matmul.B] = b.offset; i[Matmul.TRANS_B] = p.transB ? 1 : 0;
+    u[Matmul.C] = out.offset; i[Matmul.ACCUMULATE] = p.accumulate ? 1 : 0;
+    u[Matmul.SCRATCH] = scratch; i[Matmul.PER_PART] = MATMUL_SCRATCH; i[Matmul.SPLIT_N] = splitN ? 1 : 0;
     this.run('k_matmul', parts);
   }
 
   biasAct(x: Tensor, bias: Tensor | null, out: Tensor, rows: number, c: number, act: Activation, alpha: number): void {
     this.params();
     const i = this.i32;
-    i[0] = rows; i[1] = c; i[2] = UNARY_CODE.get(act)!; this.f32[3] = alpha;
-    this.u32[4] = x.offset; this.u32[5] = bias ? bias.offset : 0; this.u32[6] = out.offset;
+    i[BiasAct.ROWS] = rows; i[BiasAct.C] = c; i[BiasAct.ACT] = UNARY_CODE.get(act)!; this.f32[BiasAct.ALPHA] = alpha;
+    this.u32[BiasAct.X] = x.offset; this.u32[BiasAct.BIAS] = bias ? bias.offset : 0; this.u32[BiasAct.OUT] = out.offset;
     this.run('k_bias_act', this.parts(rows * c, SMALL_ELEMENTS, rows));
   }
 
-  /** Writes the conv parameter block (slots 0..16). */
+  /** Writes the shape, activation and alpha of the conv parameter block (Conv.BATCH .. Conv.ALPHA). */
   private convParams(p: Conv2DParams): void {
     this.params();
     const i = this.i32;
-    i[0] = p.batch; i[1] = p.inH; i[2] = p.inW; i[3] = p.inC; i[4] = p.outH; i[5] = p.outW; i[6] = p.outC;
-    i[7] = p.kH; i[8] = p.kW; i[9] = p.strideH; i[10] = p.strideW; i[11] = p.dilationH; i[12] = p.dilationW;
-    i[13] = p.padTop; i[14] = p.padLeft; i[15] = UNARY_CODE.get(p.activation ?? 'linear')!; this.f32[16] = p.alpha ?? 0;
+    i[Conv.BATCH] = p.batch; i[Conv.IN_H] = p.inH; i[Conv.IN_W] = p.inW; i[Conv.IN_C] = p.inC;
+    i[Conv.OUT_H] = p.outH; i[Conv.OUT_W] = p.outW; i[Conv.OUT_C] = p.outC; i[Conv.K_H] = p.kH; i[Conv.K_W] = p.kW;
+    i[Conv.STRIDE_H] = p.strideH; i[Conv.STRIDE_W] = p.strideW; i[Conv.DILATION_H] = p.dilationH; i[Conv.DILATION_W] = p.dilationW;
+    i[Conv.PAD_TOP] = p.padTop; i[Conv.PAD_LEFT] = p.padLeft;
+    i[Conv.ACT] = UNARY_CODE.get(p.activation ?? 'linear')!; this.f32[Conv.ALPHA] = p.alpha ?? 0;
   }
 
   /** Scratch per part of a conv GEMM with depth K and N columns: packed B, an im2col tile, an edge tile. */
@@ -305,8 +315,8 @@ export class WasmBackend extends HeapStorage implements Backend {
     const scratch = this.scratch(uBytes + perPart * parts);
     this.convParams(p);
     const i = this.i32, u = this.u32;
-    u[17] = input.offset; u[18] = w.offset; u[19] = bias ? bias.offset : 0; u[20] = out.offset;
-    u[21] = scratch + uBytes; u[22] = perPart; i[24] = mode; u[25] = scratch; i[26] = tb;
+    u[Conv.IN0] = input.offset; u[Conv.IN1] = w.offset; u[Conv.BIAS] = bias ? bias.offset : 0; u[Conv.OUT] = out.offset;
+    u[Conv.SCRATCH] = scratch + uBytes; u[Conv.PER_PART] = perPart; i[Conv.WINO_MODE] = mode; u[Conv.WINO_U] = scratch; i[Conv.WINO_TB] = tb;
     this.run('k_wino_weights', this.parts(16 * cin * cout * 8, SMALL_ELEMENTS, cin));
     this.run('k_conv2d_wino', parts);
   }
@@ -321,7 +331,8 @@ export class WasmBackend extends HeapStorage implements Backend {
     const scratch = this.scratch(perPart * parts);
     this.convParams(p);
     const i = this.i32, u = this.u32;
-    u[17] = x.offset; u[18] = dy.offset; u[20] = dw.offset; u[21] = scratch; u[22] = perPart; i[26] = tb; i[27] = parts;
+    u[Conv.IN0] = x.offset; u[Conv.IN1] = dy.offset; u[Conv.OUT] = dw.offset; u[Conv.SCRATCH] = scratch; u[Conv.PER_PART] = perPart;
+    i[Conv.WINO_TB] = tb; i[Conv.WINO_PARTS] = parts;
     this.run('k_conv2d_wino_grad_filter', parts);
     this.run('k_conv2d_wino_grad_filter_sum', this.parts(16 * cin * cout * parts, SMALL_ELEMENTS, cin));
   }
@@ -334,11 +345,12 @@ export class WasmBackend extends HeapStorage implements Backend {
     const scratch = this.scratch(perPart * parts);
     this.convParams(p);
     const u = this.u32;
-    u[17] = x.offset; u[18] = dy.offset; u[21] = scratch; u[22] = perPart;
+    u[Conv.IN0] = x.offset; u[Conv.IN1] = dy.offset; u[Conv.SCRATCH] = scratch; u[Conv.PER_PART] = perPart;
     this.run('k_conv2d_3x3_small_grad_filter', parts);
     this.params();
     const i = this.i32;
-    i[0] = K * N; i[1] = 1; u[2] = scratch; i[3] = perPart; i[4] = parts; u[5] = dw.offset;
+    i[GradSum.K] = K * N; i[GradSum.N] = 1; u[GradSum.SCRATCH] = scratch; i[GradSum.STRIDE] = perPart; i[GradSum.PARTS] = parts;
+    u[GradSum.OUT] = dw.offset;
     this.run('k_conv2d_grad_filter_sum', this.parts(K * N * parts, SMALL_ELEMENTS, K * N));
   }
 
@@ -354,7 +366,8 @@ export class WasmBackend extends HeapStorage implements Backend {
       const scratch = this.scratch(perPart * parts);
       this.convParams(p);
       const u = this.u32;
-      u[17] = x.offset; u[18] = w.offset; u[19] = bias ? bias.offset : 0; u[20] = out.offset; u[21] = scratch; u[22] = perPart;
+      u[Conv.IN0] = x.offset; u[Conv.IN1] = w.offset; u[Conv.BIAS] = bias ? bias.offset : 0; u[Conv.OUT] = out.offset;
+      u[Conv.SCRATCH] = scratch; u[Conv.PER_PART] = perPart;
       this.run('k_conv2d_3x3_small', parts);
       return;
     }
@@ -363,8 +376,8 @@ export class WasmBackend extends HeapStorage implements Backend {
     const scratch = this.scratch(perPart * parts);
     this.convParams(p);
     const u = this.u32;
-    u[17] = x.offset; u[18] = w.offset; u[19] = bias ? bias.offset : 0; u[20] = out.offset;
-    u[21] = scratch; u[22] = perPart; this.i32[23] = nc;
+    u[Conv.IN0] = x.offset; u[Conv.IN1] = w.offset; u[Conv.BIAS] = bias ? bias.offset : 0; u[Conv.OUT] = out.offset;
+    u[Conv.SCRATCH] = scratch; u[Conv.PER_PART] = perPart; this.i32[Conv.NC] = nc;
     this.run('k_conv2d', parts);
   }
 
@@ -378,8 +391,8 @@ export class WasmBackend extends HeapStorage implements Backend {
     const scratch = this.scratch(perPart * parts);
     this.convParams(p);
     const u = this.u32;
-    u[17] = dy.offset; u[18] = w.offset; u[19] = 0; u[20] = dx.offset;
-    u[21] = scratch; u[22] = perPart; this.i32[23] = nc;
+    u[Conv.IN0] = dy.offset; u[Conv.IN1] = w.offset; u[Conv.BIAS] = 0; u[Conv.OUT] = dx.offset;
+    u[Conv.SCRATCH] = scratch; u[Conv.PER_PART] = perPart; this.i32[Conv.NC] = nc;
     this.run('k_conv2d_grad_input', parts);
   }
 
@@ -395,11 +408,12 @@ export class WasmBackend extends HeapStorage implements Backend {
     const scratch = this.scratch(perPart * parts);
     this.convParams(p);
     const u = this.u32;
-    u[17] = x.offset; u[18] = dy.offset; u[21] = scratch; u[22] = perPart;
+    u[Conv.IN0] = x.offset; u[Conv.IN1] = dy.offset; u[Conv.SCRATCH] = scratch; u[Conv.PER_PART] = perPart;
     this.run('k_conv2d_grad_filter', parts);
     this.params();
     const i = this.i32;
-    i[0] = K; i[1] = N; u[2] = scratch; i[3] = perPart; i[4] = parts; u[5] = dw.offset;
+    i[GradSum.K] = K; i[GradSum.N] = N; u[GradSum.SCRATCH] = scratch; i[GradSum.STRIDE] = perPart; i[GradSum.PARTS] = parts;
+    u[GradSum.OUT] = dw.offset;
     this.run('k_conv2d_grad_filter_sum', this.parts(K * N * parts, SMALL_ELEMENTS, K));
   }
 
@@ -408,7 +422,8 @@ export class WasmBackend extends HeapStorage implements Backend {
   private depthwiseParams(p: DepthwiseConv2DParams, a: Tensor, b: Tensor, bias: Tensor | null, out: Tensor): void {
     this.convParams(p);
     const u = this.u32;
-    u[17] = a.offset; u[18] = b.offset; u[19] = bias ? bias.offset : 0; u[20] = out.offset; this.i32[21] = p.depthMultiplier;
+    u[Conv.IN0] = a.offset; u[Conv.IN1] = b.offset; u[Conv.BIAS] = bias ? bias.offset : 0; u[Conv.OUT] = out.offset;
+    this.i32[Conv.DEPTH_MULT] = p.depthMultiplier;
   }
 
   depthwiseConv2d(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: DepthwiseConv2DParams): void {
@@ -434,9 +449,10 @@ export class WasmBackend extends HeapStorage implements Backend {
   private poolParams(p: Pool2DParams, a: number, b: number, c: number): void {
     this.params();
     const i = this.i32;
-    i[0] = p.batch; i[1] = p.inH; i[2] = p.inW; i[3] = p.channels; i[4] = p.outH; i[5] = p.outW;
-    i[6] = p.poolH; i[7] = p.poolW; i[8] = p.strideH; i[9] = p.strideW; i[10] = p.padTop; i[11] = p.padLeft;
-    this.u32[12] = a; this.u32[13] = b; this.u32[14] = c; i[15] = p.strideH >= p.poolH ? 1 : 0;
+    i[Pool.BATCH] = p.batch; i[Pool.IN_H] = p.inH; i[Pool.IN_W] = p.inW; i[Pool.C] = p.channels;
+    i[Pool.OUT_H] = p.outH; i[Pool.OUT_W] = p.outW; i[Pool.H] = p.poolH; i[Pool.W] = p.poolW;
+    i[Pool.STRIDE_H] = p.strideH; i[Pool.STRIDE_W] = p.strideW; i[Pool.PAD_TOP] = p.padTop; i[Pool.PAD_LEFT] = p.padLeft;
+    this.u32[Pool.X] = a; this.u32[Pool.Y] = b; this.u32[Pool.DX] = c; i[Pool.SPLIT_ROWS] = p.strideH >= p.poolH ? 1 : 0;
   }
 
   maxPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void {
@@ -471,27 +487,28 @@ export class WasmBackend extends HeapStorage implements Backend {
   adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vhat: Tensor | null, p: AdamParams): void {
     this.params();
     const u = this.u32, f = this.f32;
-    this.i32[0] = param.size; u[1] = param.offset; u[2] = grad.offset; u[3] = m.offset; u[4] = v.offset;
-    u[5] = vhat && p.amsgrad ? vhat.offset : 0;
-    f[6] = p.lr * Math.sqrt(1 - Math.pow(p.beta2, p.step)) / (1 - Math.pow(p.beta1, p.step));
-    f[7] = 1 - p.beta1; f[8] = 1 - p.beta2; f[9] = p.epsilon; f[10] = p.weightDecay * p.lr;
+    this.i32[Adam.N] = param.size; u[Adam.W] = param.offset; u[Adam.G] = grad.offset; u[Adam.M] = m.offset; u[Adam.V] = v.offset;
+    u[Adam.VHAT] = vhat && p.amsgrad ? vhat.offset : 0;
+    f[Adam.LR_T] = p.lr * Math.sqrt(1 - Math.pow(p.beta2, p.step)) / (1 - Math.pow(p.beta1, p.step));
+    f[Adam.C1] = 1 - p.beta1; f[Adam.C2] = 1 - p.beta2; f[Adam.EPS] = p.epsilon; f[Adam.WD] = p.weightDecay * p.lr;
     this.run('k_adam', this.parts(param.size, SMALL_ELEMENTS * 2));
   }
 
   sgdUpdate(param: Tensor, grad: Tensor, velocity: Tensor | null, p: SGDParams): void {
     this.params();
     const u = this.u32, f = this.f32;
-    this.i32[0] = param.size; u[1] = param.offset; u[2] = grad.offset; u[3] = velocity ? velocity.offset : 0;
-    f[4] = p.lr; f[5] = p.momentum; this.i32[6] = p.nesterov ? 1 : 0; f[7] = p.weightDecay * p.lr;
+    this.i32[Sgd.N] = param.size; u[Sgd.W] = param.offset; u[Sgd.G] = grad.offset; u[Sgd.VEL] = velocity ? velocity.offset : 0;
+    f[Sgd.LR] = p.lr; f[Sgd.MOMENTUM] = p.momentum; this.i32[Sgd.NESTEROV] = p.nesterov ? 1 : 0; f[Sgd.WD] = p.weightDecay * p.lr;
     this.run('k_sgd', this.parts(param.size, SMALL_ELEMENTS * 2));
   }
 
   rmspropUpdate(param: Tensor, grad: Tensor, ms: Tensor, mom: Tensor | null, mg: Tensor | null, p: RMSpropParams): void {
     this.params();
     const u = this.u32, f = this.f32;
-    this.i32[0] = param.size; u[1] = param.offset; u[2] = grad.offset; u[3] = ms.offset;
-    u[4] = mom ? mom.offset : 0; u[5] = mg ? mg.offset : 0;
-    f[6] = p.lr; f[7] = p.rho; f[8] = p.momentum; f[9] = p.epsilon; this.i32[10] = p.centered ? 1 : 0;
+    this.i32[Rmsprop.N] = param.size; u[Rmsprop.W] = param.offset; u[Rmsprop.G] = grad.offset; u[Rmsprop.MS] = ms.offset;
+    u[Rmsprop.MOM] = mom ? mom.offset : 0; u[Rmsprop.MG] = mg ? mg.offset : 0;
+    f[Rmsprop.LR] = p.lr; f[Rmsprop.RHO] = p.rho; f[Rmsprop.MOMENTUM] = p.momentum; f[Rmsprop.EPS] = p.epsilon;
+    this.i32[Rmsprop.CENTERED] = p.centered ? 1 : 0;
     this.run('k_rmsprop', this.parts(param.size, SMALL_ELEMENTS * 2));
   }
 }
