@@ -1,10 +1,8 @@
 // conv2d in NHWC with HWIO kernels, forward and both gradients, as GEMMs over im2col tiles.
 // A tile holds at most MC rows of the im2col matrix, never the whole batch's (4 GiB heap).
 //
-// Parameter block: 0 batch, 1 inH, 2 inW, 3 inC, 4 outH, 5 outW, 6 outC, 7 kH, 8 kW,
-// 9 strideH, 10 strideW, 11 dilationH, 12 dilationW, 13 padTop, 14 padLeft, 15 activation,
-// 16 alpha (f32), 17 first input, 18 second input, 19 bias, 20 output, 21 scratch,
-// 22 scratch bytes per part, 23 columns of B packed at once (a multiple of NR).
+// Parameter block: Conv of ./params (shape, activation, inputs, output, scratch, Conv.NC);
+// k_conv2d_grad_filter_sum: GradSum.
 import { pi, pu, pf, partStart, copyF32, zeroF32, actRows, A_RELU, A_LINEAR } from './common';
 import { gemmBlock, packB, MR, NR, MC } from './gemm';
 
@@ -45,7 +43,7 @@ function kBlock(K: i32): i32 {
   }
 }
 
-/** Forward: out = act(im2col(x) * w + bias). Params 17 x, 18 w, 19 bias (or 0), 20 out. */
+/** Forward: out = act(im2col(x) * w + bias). Conv.IN0 x, IN1 w, BIAS (or 0), OUT. */
 export function k_conv2d(p: usize, part: i32, parts: i32): void {
   const batch = pi(p, Conv.BATCH), inC = pi(p, Conv.IN_C), outH = pi(p, Conv.OUT_H), outW = pi(p, Conv.OUT_W), outC = pi(p, Conv.OUT_C);
   const kH = pi(p, Conv.K_H), kW = pi(p, Conv.K_W), act = pi(p, Conv.ACT), alpha = pf(p, Conv.ALPHA);
@@ -81,7 +79,7 @@ export function k_conv2d(p: usize, part: i32, parts: i32): void {
 /**
  * Gradient w.r.t. the input, gathered (no scatter, so parts never collide): dx pixel (iy, ix)
  * takes dy at oy = (iy + padTop - ky*dH) / strideH wherever that divides and is inside.
- * Params 17 dy, 18 w, 20 dx.
+ * Conv.IN0 dy, IN1 w, OUT dx.
  */
 export function k_conv2d_grad_input(p: usize, part: i32, parts: i32): void {
   const batch = pi(p, Conv.BATCH), inH = pi(p, Conv.IN_H), inW = pi(p, Conv.IN_W), inC = pi(p, Conv.IN_C), outH = pi(p, Conv.OUT_H), outW = pi(p, Conv.OUT_W), outC = pi(p, Conv.OUT_C);
@@ -199,7 +197,7 @@ export function gradFilterPartialBytes(K: i32, outC: i32): usize {
 
 /**
  * Filter gradient, phase 1: each part sums dy^T * im2col(x) over its own range of output pixels
- * into a partial [outC, K] at the start of its scratch. Params 17 x, 18 dy.
+ * into a partial [outC, K] at the start of its scratch. Conv.IN0 x, IN1 dy.
  */
 export function k_conv2d_grad_filter(p: usize, part: i32, parts: i32): void {
   const batch = pi(p, Conv.BATCH), inH = pi(p, Conv.IN_H), inW = pi(p, Conv.IN_W), inC = pi(p, Conv.IN_C), outH = pi(p, Conv.OUT_H), outW = pi(p, Conv.OUT_W), outC = pi(p, Conv.OUT_C);
@@ -276,7 +274,7 @@ export function k_conv2d_grad_filter(p: usize, part: i32, parts: i32): void {
 
 /**
  * Filter gradient, phase 2: dw[k, oc] = sum over the phase-1 parts, in part order, of their
- * partial [oc, k]. Params: 0 K, 1 outC, 2 scratch, 3 scratch bytes per part, 4 phase-1 parts, 5 dw.
+ * partial [oc, k]. Parameter block: GradSum.
  */
 export function k_conv2d_grad_filter_sum(p: usize, part: i32, parts: i32): void {
   const K = pi(p, GradSum.K), outC = pi(p, GradSum.N), scratch = pu(p, GradSum.SCRATCH), stride = pu(p, GradSum.STRIDE), n = pi(p, GradSum.PARTS), dw = pu(p, GradSum.OUT);

@@ -2,8 +2,8 @@
 // im2col + GEMM wastes most of its time copying 3-float runs: implicit GEMMs on the 4x8 register
 // block, reading the input straight from zero-padded copies of its rows.
 //
-// Parameter block: the conv block of conv.ts (0..22); 17 x, 18 kernel (forward) or dy (filter
-// gradient), 19 bias, 20 output, 21 scratch, 22 scratch bytes per part.
+// Parameter block: Conv of ./params; IN0 x, IN1 kernel (forward) or dy (filter gradient), BIAS,
+// OUT, SCRATCH, PER_PART.
 import { pi, pu, partStart, copyF32, zeroF32, A_RELU } from './common';
 import { Conv } from './params';
 

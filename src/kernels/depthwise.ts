@@ -1,10 +1,8 @@
 // Depthwise 2-D convolution in NHWC (MobileNet's 3x3 per-channel filters), forward and backward.
 //
 // Kernel w [kH, kW, C, M] (M = depth multiplier), output channel c * M + m, outC = C * M.
-// Parameter block: 0 batch, 1 inH, 2 inW, 3 inC, 4 outH, 5 outW, 6 outC, 7 kH, 8 kW, 9 strideH,
-// 10 strideW, 11 dilationH, 12 dilationW, 13 padTop, 14 padLeft, 15 activation, 16 alpha (f32),
-// 17 x (dy for the input gradient), 18 w (dy for the filter gradient), 19 bias (0: none),
-// 20 out (dx, dw), 21 depth multiplier M.
+// Parameter block: Conv of ./params; IN0 x (dy for the input gradient), IN1 w (dy for the filter
+// gradient), BIAS (0: none), OUT (dx, dw), DEPTH_MULT M.
 // With M == 1 the channel loop runs in f32x4; other multipliers take the scalar loop.
 // Every part writes a disjoint piece of the output, so no zeroing or reduction pass is needed.
 import { pi, pu, pf, partStart, actRows } from './common';

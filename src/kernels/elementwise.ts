@@ -9,7 +9,7 @@ import { BiasAct, Binary, BinaryScalar, Block, Cast, Fill, Reduce, Softmax, Tran
 
 // ---- unary -------------------------------------------------------------------------------
 
-/** out = f(x). Params: 0 n, 1 op, 2 alpha (f32), 3 x, 4 out. */
+/** out = f(x). Parameter block: Unary. */
 export function k_unary(p: usize, part: i32, parts: i32): void {
   const n = pi(p, Unary.N), op = pi(p, Unary.OP), alpha = pf(p, Unary.ALPHA), x = pu(p, Unary.X), out = pu(p, Unary.OUT);
   const s = partStart(n, part, parts, 16), e = partStart(n, part + 1, parts, 16);
@@ -21,7 +21,7 @@ export function k_unary(p: usize, part: i32, parts: i32): void {
   for (; i < e; i++) store<f32>(out + (<usize>i << 2), <f32>unary64(op, <f64>load<f32>(x + (<usize>i << 2)), <f64>alpha));
 }
 
-/** dx = dy * f'(x). Params: 0 n, 1 op, 2 alpha, 3 x, 4 y, 5 dy, 6 dx. */
+/** dx = dy * f'(x). Parameter block: UnaryGrad. */
 export function k_unary_grad(p: usize, part: i32, parts: i32): void {
   const n = pi(p, UnaryGrad.N), op = pi(p, UnaryGrad.OP), alpha = pf(p, UnaryGrad.ALPHA), x = pu(p, UnaryGrad.X), y = pu(p, UnaryGrad.Y), dy = pu(p, UnaryGrad.DY), dx = pu(p, UnaryGrad.DX);
   const s = partStart(n, part, parts, 16), e = partStart(n, part + 1, parts, 16);
@@ -96,8 +96,8 @@ function binRun(op: i32, a: usize, as: i32, b: usize, bs: i32, out: usize, n: i3
 }
 
 /**
- * out = a op b with broadcasting. Params: 0 rank (1..8), 1 op, 2 a, 3 b, 4 out, 5 total,
- * 8+d out shape, 16+d a strides, 24+d b strides (elements; 0 on broadcast axes).
+ * out = a op b with broadcasting. Parameter block: Binary (rank 1..Block.MAX_RANK;
+ * strides in elements, 0 on broadcast axes).
  */
 export function k_binary(p: usize, part: i32, parts: i32): void {
   const rank = pi(p, Binary.RANK), op = pi(p, Binary.OP), a = pu(p, Binary.A), b = pu(p, Binary.B), out = pu(p, Binary.OUT), total = pi(p, Binary.TOTAL);
@@ -137,7 +137,7 @@ export function k_binary(p: usize, part: i32, parts: i32): void {
   }
 }
 
-/** out = x op s (or s op x when reversed), in float64 like the reference. Params: 0 n, 1 op, 2 reverse, 3 x, 4 out, 6-7 s (f64). */
+/** out = x op s (or s op x when reversed), in float64 like the reference. Parameter block: BinaryScalar. */
 export function k_binary_scalar(p: usize, part: i32, parts: i32): void {
   const n = pi(p, BinaryScalar.N), op = pi(p, BinaryScalar.OP), rev = pi(p, BinaryScalar.REVERSE), x = pu(p, BinaryScalar.X), out = pu(p, BinaryScalar.OUT);
   const sc = load<f64>(p + (<usize>BinaryScalar.S << 2));
@@ -164,7 +164,7 @@ export function k_binary_scalar(p: usize, part: i32, parts: i32): void {
   }
 }
 
-/** out = act(x + bias) over rows x c. Params: 0 rows, 1 c, 2 act, 3 alpha, 4 x, 5 bias (or 0), 6 out. */
+/** out = act(x + bias) over rows x c. Parameter block: BiasAct (BIAS 0: none). */
 export function k_bias_act(p: usize, part: i32, parts: i32): void {
   const rows = pi(p, BiasAct.ROWS), c = pi(p, BiasAct.C), act = pi(p, BiasAct.ACT), alpha = pf(p, BiasAct.ALPHA), x = pu(p, BiasAct.X), bias = pu(p, BiasAct.BIAS), out = pu(p, BiasAct.OUT);
   const r0 = partStart(rows, part, parts, 1), r1 = partStart(rows, part + 1, parts, 1);
@@ -244,9 +244,8 @@ function reduceRange(op: i32, x: usize, n: i32, inner: i32, o0: i32, o1: i32, j0
 
 /**
  * x [outer, n, inner] -> out [outer, inner]. Ops: 0 sum, 1 max, 2 min, 3 mean, 4 prod.
- * Params: 0 op, 1 outer, 2 n, 3 inner, 4 x, 5 out, 6 scratch, 7 scratch bytes per part,
- * 8 split n (1: each part reduces a range of n into float64 partials at scratch + CHUNK*8,
- * combined by k_reduce_sum; 0: parts are outer rows).
+ * Parameter block: Reduce; SPLIT_N 1: each part reduces a range of n into float64 partials at
+ * scratch + CHUNK*8, combined by k_reduce_sum; 0: parts are outer rows.
  */
 export function k_reduce(p: usize, part: i32, parts: i32): void {
   const op = pi(p, Reduce.OP), outer = pi(p, Reduce.OUTER), n = pi(p, Reduce.N), inner = pi(p, Reduce.INNER), x = pu(p, Reduce.X), out = pu(p, Reduce.OUT);
@@ -279,7 +278,7 @@ export function k_reduce_sum(p: usize, part: i32, parts: i32): void {
   }
 }
 
-/** Row-wise softmax of [rows, cols], in float64 like the reference. Params: 0 rows, 1 cols, 2 x, 3 out. */
+/** Row-wise softmax of [rows, cols], in float64 like the reference. Parameter block: Softmax. */
 export function k_softmax(p: usize, part: i32, parts: i32): void {
   const rows = pi(p, Softmax.ROWS), cols = pi(p, Softmax.COLS), x = pu(p, Softmax.X), out = pu(p, Softmax.OUT);
   const r0 = partStart(rows, part, parts, 1), r1 = partStart(rows, part + 1, parts, 1);
@@ -301,8 +300,8 @@ export function k_softmax(p: usize, part: i32, parts: i32): void {
 }
 
 /**
- * General transpose of 4-byte elements. Params: 0 rank, 1 total, 2 x, 3 out,
- * 8+d out shape, 16+d x stride (elements) of out axis d.
+ * General transpose of 4-byte elements. Parameter block: Transpose (the shape is out's, the
+ * strides are x's, in elements, along each out axis).
  */
 export function k_transpose(p: usize, part: i32, parts: i32): void {
   const rank = pi(p, Transpose.RANK), total = pi(p, Transpose.TOTAL), x = pu(p, Transpose.X), out = pu(p, Transpose.OUT);
@@ -347,7 +346,7 @@ export function k_transpose(p: usize, part: i32, parts: i32): void {
   return <i32>(<i64>(t % 4294967296.0));
 }
 
-/** Dtype conversion. Codes: 0 float32, 1 int32, 2 uint8, 3 float64. Params: 0 n, 1 from, 2 to, 3 x, 4 out. */
+/** Dtype conversion. Codes: 0 float32, 1 int32, 2 uint8, 3 float64. Parameter block: Cast. */
 export function k_cast(p: usize, part: i32, parts: i32): void {
   const n = pi(p, Cast.N), from = pi(p, Cast.FROM), to = pi(p, Cast.TO), x = pu(p, Cast.X), out = pu(p, Cast.OUT);
   const s = partStart(n, part, parts, 16), e = partStart(n, part + 1, parts, 16);
@@ -365,7 +364,7 @@ export function k_cast(p: usize, part: i32, parts: i32): void {
   }
 }
 
-/** Fills n floats with a value. Params: 0 n, 1 value (f32), 2 ptr. */
+/** Fills n floats with a value. Parameter block: Fill. */
 export function k_fill(p: usize, part: i32, parts: i32): void {
   const n = pi(p, Fill.N), v = pf(p, Fill.VALUE), ptr = pu(p, Fill.PTR);
   const s = partStart(n, part, parts, 16), e = partStart(n, part + 1, parts, 16);

@@ -77,8 +77,8 @@ export function gemmBlock(mc: i32, kc: i32, a: usize, lda: usize, pb: usize, pst
 export const MATMUL_SCRATCH: i32 = (KC * NC + MC * KC + 64) * 4;
 
 /**
- * out[m, n] (+)= opA(a) * opB(b). Params: 0 m, 1 n, 2 k, 3 a, 4 transA, 5 b, 6 transB, 7 out,
- * 8 accumulate, 9 scratch, 10 scratch bytes per part, 11 split over n (else over m).
+ * out[m, n] (+)= opA(a) * opB(b). Parameter block: Matmul (SPLIT_N: parts split n,
+ * else m).
  */
 export function k_matmul(p: usize, part: i32, parts: i32): void {
   const m = pi(p, Matmul.M), n = pi(p, Matmul.N), k = pi(p, Matmul.K);

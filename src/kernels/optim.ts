@@ -4,7 +4,7 @@ import { Adam, Rmsprop, Sgd } from './params';
 
 /**
  * Adam(W): m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); p -= lrT m / (sqrt(v or vhat) + eps).
- * Params: 0 n, 1 param, 2 grad, 3 m, 4 v, 5 vhat (or 0), 6 lrT, 7 1-beta1, 8 1-beta2, 9 eps, 10 weightDecay*lr.
+ * Parameter block: Adam.
  */
 export function k_adam(p: usize, part: i32, parts: i32): void {
   const n = pi(p, Adam.N), w = pu(p, Adam.W), g = pu(p, Adam.G), m = pu(p, Adam.M), v = pu(p, Adam.V), vh = pu(p, Adam.VHAT);
@@ -43,7 +43,7 @@ export function k_adam(p: usize, part: i32, parts: i32): void {
 
 /**
  * SGD with momentum: v = mu v - lr g; p += nesterov ? mu v - lr g : v (p -= lr g without velocity).
- * Params: 0 n, 1 param, 2 grad, 3 velocity (or 0), 4 lr, 5 momentum, 6 nesterov, 7 weightDecay*lr.
+ * Parameter block: Sgd.
  */
 export function k_sgd(p: usize, part: i32, parts: i32): void {
   const n = pi(p, Sgd.N), w = pu(p, Sgd.W), g = pu(p, Sgd.G), vel = pu(p, Sgd.VEL);
@@ -67,7 +67,7 @@ export function k_sgd(p: usize, part: i32, parts: i32): void {
 /**
  * RMSprop: ms = rho ms + (1-rho) g^2; (centered: mg = rho mg + (1-rho) g, den = ms - mg^2);
  * inc = lr g / sqrt(den + eps); with momentum: mom = mu mom + inc, p -= mom; else p -= inc.
- * Params: 0 n, 1 param, 2 grad, 3 ms, 4 mom (or 0), 5 mg (or 0), 6 lr, 7 rho, 8 momentum, 9 eps, 10 centered.
+ * Parameter block: Rmsprop.
  */
 export function k_rmsprop(p: usize, part: i32, parts: i32): void {
   const n = pi(p, Rmsprop.N), w = pu(p, Rmsprop.W), g = pu(p, Rmsprop.G), ms = pu(p, Rmsprop.MS), mom = pu(p, Rmsprop.MOM), mg = pu(p, Rmsprop.MG);

@@ -1,13 +1,11 @@
 // 2-D max and average pooling in NHWC, forward and backward, f32x4 across channels.
 //
-// Parameter block: 0 batch, 1 inH, 2 inW, 3 channels, 4 outH, 5 outW, 6 poolH, 7 poolW,
-// 8 strideH, 9 strideW, 10 padTop, 11 padLeft, 12 x (or dy for avg backward), 13 out (or dy),
-// 14 dx, 15 split rows (1: parts are output rows; 0: parts are whole images, for overlapping
-// windows, so backward parts never add into the same dx element).
+// Parameter block: Pool of ./params; SPLIT_ROWS 1: parts are output rows; 0: parts are whole
+// images, for overlapping windows, so backward parts never add into the same dx element.
 import { pi, pu, partStart } from './common';
 import { Pool } from './params';
 
-/** Forward max (mode 0) or average (mode 1). Params 12 x, 13 out. Parts: output rows. */
+/** Forward max (mode 0) or average (mode 1). Pool.X x, Y out. Parts: output rows. */
 function poolForward(p: usize, part: i32, parts: i32, avg: bool): void {
   const batch = pi(p, Pool.BATCH), inH = pi(p, Pool.IN_H), inW = pi(p, Pool.IN_W), C = pi(p, Pool.C), outH = pi(p, Pool.OUT_H), outW = pi(p, Pool.OUT_W);
   const pH = pi(p, Pool.H), pW = pi(p, Pool.W), sH = pi(p, Pool.STRIDE_H), sW = pi(p, Pool.STRIDE_W), padTop = pi(p, Pool.PAD_TOP), padLeft = pi(p, Pool.PAD_LEFT);
@@ -60,7 +58,7 @@ export function k_avg_pool(p: usize, part: i32, parts: i32): void { poolForward(
 /**
  * Backward, adding into dx (zeroed beforehand). Max: each dy goes to the first maximal input of
  * its window (TensorFlow's rule). Avg: dy / count to every input of the window.
- * Params 12 x (max only), 13 dy, 14 dx.
+ * Pool.X x (max only), Y dy, DX dx.
  */
 function poolBackward(p: usize, part: i32, parts: i32, avg: bool): void {
   const batch = pi(p, Pool.BATCH), inH = pi(p, Pool.IN_H), inW = pi(p, Pool.IN_W), C = pi(p, Pool.C), outH = pi(p, Pool.OUT_H), outW = pi(p, Pool.OUT_W);

@@ -5,9 +5,9 @@
 // [tiles x Cin] x [Cin x Cout] run on the packed GEMM engine. The input gradient of the same
 // convolution is the same computation on dy with the kernel flipped and its channel axes swapped.
 //
-// Parameter block: the conv block of conv.ts (0..23; 17 input read, 18 kernel, 19 bias, 20 output,
-// 21 scratch, 22 scratch bytes per part) and 24 mode (0 forward, 1 input gradient), 25 the packed
-// transformed kernel U, 26 tiles per block.
+// Parameter block: Conv of ./params (IN0 input read, IN1 kernel, BIAS, OUT, SCRATCH, PER_PART)
+// with WINO_MODE (0 forward, 1 input gradient), WINO_U (the packed transformed kernel), WINO_TB
+// (tiles per block) and WINO_PARTS.
 import { pi, pu, partStart } from './common';
 import { gemmBlock, NR } from './gemm';
 
@@ -233,7 +233,7 @@ export function k_conv2d_wino(p: usize, part: i32, parts: i32): void {
  * dU[xi] += Z[xi]^T V[xi] with V = B^T d B (input tile) and Z = A dY A^T (its 2x2 block of dy,
  * zero outside the image), into a partial [16][Cout][Cin] at the start of its scratch.
  * Z is stored [16][tiles][Cout] and read transposed by the micro-kernel (no scalar transpose).
- * Params 17 x, 18 dy, 26 tiles per block.
+ * Conv.IN0 x, IN1 dy, WINO_TB tiles per block.
  */
 export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void {
   const batch = pi(p, Conv.BATCH), H = pi(p, Conv.IN_H), W = pi(p, Conv.IN_W), cin = pi(p, Conv.IN_C), cout = pi(p, Conv.OUT_C);
@@ -404,8 +404,8 @@ export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void
 
 /**
  * Filter gradient, phase 2, parts over input channels: dw[:, :, c, k] = G^T dU G with dU the
- * sum, in part order, of the phase-1 partials. Params 20 dw, 21 scratch, 22 bytes per part,
- * 27 phase-1 parts.
+ * sum, in part order, of the phase-1 partials. Conv.OUT dw, SCRATCH, PER_PART,
+ * WINO_PARTS phase-1 parts.
  */
 export function k_conv2d_wino_grad_filter_sum(p: usize, part: i32, parts: i32): void {
   const cin = pi(p, Conv.IN_C), cout = pi(p, Conv.OUT_C);
