@@ -9,7 +9,7 @@
  * With `fromLogits`, the crossentropies take raw scores and use log-sigmoid / log-softmax.
  */
 import { Tensor, tensor, fmtShape } from '../tensor/index.js';
-import { add, sub, mul, div, log, exp, abs, neg, maximum, minimum, square, sum, mean, clip, logSoftmax } from '../ops/index.js';
+import { add, sub, mul, div, log, exp, abs, neg, maximum, minimum, square, sum, mean, clip, logSoftmax, equal, cast } from '../ops/index.js';
 import { normalizeOptions } from '../layers/config.js';
 
 export const EPSILON = 1e-7;
@@ -114,20 +114,39 @@ export class SparseCategoricalCrossentropy extends CategoricalCrossentropy {
   }
 }
 
-/** One-hot encodes integer labels (any shape) into [..., k]. */
+/**
+ * One-hot encodes integer labels (any shape) into [..., k]. Labels in the WebAssembly heap are read
+ * on the host (a bad label throws at once); labels stored elsewhere (webgpu) are encoded on the
+ * device, a bad label giving a NaN row (0/0) that fit's non-finite guard catches and then names
+ * with checkClassLabels.
+ */
 export function oneHot(labels: Tensor, k: number): Tensor {
+  const n = labels.size;
+  const shape = labels.rank > 1 && labels.shape[labels.rank - 1] === 1 ? labels.shape.slice(0, -1) : labels.shape.slice();
+  if (labels.store.storage !== 'heap') {
+    const classes = tensor(Float32Array.from({ length: k }, (_, i) => i), [1, k]);
+    const flat = labels.dtype === 'float32' ? labels.reshape([n, 1]) : cast(labels, 'float32').reshape([n, 1]);
+    const hit = equal(flat, classes);
+    return div(hit, sum(hit, -1, true)).reshape([...shape, k]);
+  }
   const lv = labels.dataSync();
-  const n = labels.shape[labels.rank - 1] === 1 && labels.rank > 1 ? labels.size : labels.size;
   const a = new Float32Array(n * k);
   for (let i = 0; i < n; i++) {
     const c = lv[i];
-    if (!Number.isInteger(c) || c < 0 || c >= k) {
-      throw new RangeError(`convnet: sparse_categorical_crossentropy: label ${c} is not a class index in [0, ${k})`);
-    }
+    if (!Number.isInteger(c) || c < 0 || c >= k) throw badClassLabel(c, k);
     a[i * k + c] = 1;
   }
-  const shape = labels.rank > 1 && labels.shape[labels.rank - 1] === 1 ? labels.shape.slice(0, -1) : labels.shape.slice();
   return tensor(a, [...shape, k]);
+}
+
+function badClassLabel(c: number, k: number): RangeError {
+  return new RangeError(`convnet: sparse_categorical_crossentropy: label ${c} is not a class index in [0, ${k})`);
+}
+
+/** Throws oneHot's error for the first label that is not a class index in [0, k) (read asynchronously). */
+export async function checkClassLabels(labels: Tensor, k: number): Promise<void> {
+  const lv = await labels.data();
+  for (let i = 0; i < lv.length; i++) if (!Number.isInteger(lv[i]) || lv[i] < 0 || lv[i] >= k) throw badClassLabel(lv[i], k);
 }
 
 export class MeanSquaredError extends Loss {

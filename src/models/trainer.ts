@@ -13,7 +13,7 @@ import { valueAndGrad, noGrad } from '../autograd/index.js';
 import { Layer, type Variable, type Shape } from '../layers/index.js';
 import { normalizeOptions } from '../layers/config.js';
 import { Optimizer, getOptimizer } from '../optimizers/index.js';
-import { type Loss, SparseCategoricalCrossentropy } from './losses.js';
+import { type Loss, SparseCategoricalCrossentropy, checkClassLabels } from './losses.js';
 import type { Metric } from './metrics.js';
 import { Callback, History, ProgbarLogger, toCallback, type Logs, type CallbackModel } from './callbacks.js';
 import { Progbar } from './progbar.js';
@@ -176,9 +176,9 @@ export abstract class Trainer extends Layer implements CallbackModel {
 
   // ---- steps -----------------------------------------------------------------------------
 
-  private sampleWeights(y: Tensor, classWeight: Record<number, number> | undefined): Tensor | null {
+  private sampleWeights(y: Tensor, classWeight: Record<number, number> | undefined, labels?: ArrayLike<number>): Tensor | null {
     if (!classWeight) return null;
-    const B = y.shape[0], k = y.size / B, v = y.dataSync();
+    const B = y.shape[0], k = y.size / B, v = labels ?? y.dataSync();
     const w = new Float32Array(B);
     for (let i = 0; i < B; i++) {
       let c: number;
@@ -249,8 +249,10 @@ export abstract class Trainer extends Layer implements CallbackModel {
     snap.take(state());
     const vars = this.trainableWeights;
     const params = vars.map((v) => v.value);
+    // Class weights come from the labels, read asynchronously (at once on the heap backends).
+    const labels = classWeight ? await ys[0].data() : undefined;
     const step = scope(() => {
-      const sw = this.sampleWeights(ys[0], classWeight);
+      const sw = this.sampleWeights(ys[0], classWeight, labels);
       let preds: Tensor[] = [];
       let parts: (Tensor | null)[] = [];
       const { value, grads } = valueAndGrad(() => {
@@ -272,6 +274,9 @@ export abstract class Trainer extends Layer implements CallbackModel {
         await this.updateMetricsAsync(ys, step.preds, step.sw);
         return { loss: v[0], outputs: Array.from(v.subarray(3)) };
       }
+      if (!Number.isFinite(v[0])) {
+        try { await this.checkDeviceClassLabels(ys, step.preds); } catch (e) { snap.restore(state()); throw e; }
+      }
       let bad: NonFinite | null = Number.isFinite(v[0]) ? null : { what: 'the loss', value: v[0] };
       for (let i = 0; !bad && i < step.grads.length; i++) {
         const x = firstNonFinite(await step.grads[i].data());
@@ -287,6 +292,15 @@ export abstract class Trainer extends Layer implements CallbackModel {
     } finally {
       for (const t of [step.read, ...step.grads, ...step.preds]) if (!xs.includes(t)) t.dispose();
       step.sw?.dispose();
+    }
+  }
+
+  /** Labels that are not class indices give NaN rows when one-hot encoded on the device (webgpu): after a non-finite loss, name the first. */
+  private async checkDeviceClassLabels(ys: Tensor[], preds: Tensor[]): Promise<void> {
+    for (let i = 0; i < this.compiledOutputs.length; i++) {
+      if (this.compiledOutputs[i].loss instanceof SparseCategoricalCrossentropy && ys[i].store.storage !== 'heap') {
+        await checkClassLabels(ys[i], preds[i].shape[preds[i].rank - 1]);
+      }
     }
   }
 
@@ -319,6 +333,7 @@ export abstract class Trainer extends Layer implements CallbackModel {
     }));
     try {
       const v = await step.read.data();
+      if (!Number.isFinite(v[0])) await this.checkDeviceClassLabels(ys, step.preds);
       await this.updateMetricsAsync(ys, step.preds, null);
       return { loss: v[0], outputs: Array.from(v.subarray(1)) };
     } finally {

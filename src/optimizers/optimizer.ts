@@ -6,7 +6,7 @@
  */
 import { Tensor, scalar, zeros } from '../tensor/index.js';
 import { noGrad } from '../autograd/index.js';
-import { clip, mul, sqrt, sum, square } from '../ops/index.js';
+import { add, clip, div, maximum, mul, sqrt, sum, square } from '../ops/index.js';
 import { Variable } from '../layers/layer.js';
 import { normalizeOptions, type SerializedObject } from '../layers/config.js';
 import { LearningRateSchedule, deserializeSchedule } from './schedules.js';
@@ -139,11 +139,23 @@ export abstract class Optimizer {
 
   private clipGradients(grads: Tensor[]): Tensor[] {
     if (this.clipvalue !== null) return grads.map((g) => clip(g, -this.clipvalue!, this.clipvalue!));
+    // On the heap backends the norms are read on the host (exact c / n); elsewhere (webgpu) the
+    // scale c / max(n, c) is computed on the device, with no read (1 exactly when n <= c).
+    const onHost = grads.every((g) => g.store.storage === 'heap');
     if (this.clipnorm !== null) {
+      const c = this.clipnorm;
       return grads.map((g) => {
+        if (!onHost) return mul(g, div(c, maximum(sqrt(sum(square(g))), c)));
         const n = sqrt(sum(square(g))).dataSync()[0];
-        return n > this.clipnorm! ? mul(g, this.clipnorm! / n) : g;
+        return n > c ? mul(g, c / n) : g;
       });
+    }
+    if (this.globalClipnorm !== null && !onHost) {
+      const c = this.globalClipnorm;
+      const total = grads.reduce<Tensor | null>((a, g) => { const s = sum(square(g)); return a ? add(a, s) : s; }, null);
+      if (!total) return grads;
+      const scale = div(c, maximum(sqrt(total), c));
+      return grads.map((g) => mul(g, scale));
     }
     if (this.globalClipnorm !== null) {
       let total = 0;

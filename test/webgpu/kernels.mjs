@@ -512,11 +512,92 @@ export async function pytorch(c) {
   }
 }
 
-/** Everything above in one page (one device: pipelines compile once for all four). */
+/** Everything above in one page (one device: pipelines compile once for all five). */
 export async function all(c) {
   const out = {};
-  for (const [k, f] of Object.entries({ run, storage, pytorch, train })) {
+  for (const [k, f] of Object.entries({ run, storage, pytorch, train, fit })) {
     try { out[k] = await f(c); } catch (e) { out[k] = { error: String(e && e.stack || e) }; }
   }
   return out;
+}
+
+/**
+ * Keras-level fit/evaluate/predict on webgpu and on wasm, same seed and data: a small conv model
+ * (8x8 images, sparse categorical crossentropy with class weights, accuracy, validation data,
+ * EarlyStopping keeping the best weights, the progress logger) for 3 epochs. Returns both runs'
+ * histories, evaluate's logs and predictions for the Node side to compare.
+ */
+export async function fit(c) {
+  const wg = await webgpu();
+  const g = await wg.initWebGPU();
+  if (!g) return { error: `no WebGPU: ${wg.webgpuUnavailableReason()}` };
+  const N = 24, H = 8, W = 8;
+  const r = new c.Rng(7);
+  const xs = new Float32Array(N * H * W * 3), ys = new Float32Array(N);
+  for (let i = 0; i < N; i++) {
+    ys[i] = i % 2;
+    for (let j = 0; j < H * W * 3; j++) xs[i * H * W * 3 + j] = r.uniform(0, 1) * 0.5 + (i % 2 ? (j % 3 === 0 ? 0.5 : 0) : (j % 3 === 2 ? 0.5 : 0));
+  }
+  const lines = [];
+  const origLog = console.log;
+  const once = async (name) => {
+    c.setBackend(name === 'webgpu' ? g : name);
+    c.clearSession();
+    c.setSeed(42);
+    const m = new c.Sequential([
+      new c.layers.Conv2D(4, [3, 3], { activation: 'relu', padding: 'same', inputShape: [H, W, 3] }),
+      new c.layers.MaxPooling2D([2, 2]),
+      new c.layers.Flatten(),
+      new c.layers.Dense(2, { activation: 'softmax' }),
+    ]);
+    m.compile({ loss: 'sparse_categorical_crossentropy', optimizer: new c.optimizers.Adam({ learningRate: 0.02, clipnorm: 0.5 }), metrics: ['accuracy'] });
+    const x = c.tensor(xs.slice(0, 16 * H * W * 3), [16, H, W, 3]), y = c.tensor(ys.slice(0, 16), [16, 1]);
+    const vx = c.tensor(xs.slice(16 * H * W * 3), [8, H, W, 3]), vy = c.tensor(ys.slice(16), [8, 1]);
+    const t0 = performance.now();
+    const h = await m.fit(x, y, {
+      epochs: 3, batchSize: 8, shuffle: true, verbose: name === 'webgpu' ? 2 : 0, validationData: [vx, vy], classWeight: { 0: 1, 1: 1.5 },
+      callbacks: [new c.EarlyStopping({ monitor: 'val_loss', patience: 5, restoreBestWeights: true })],
+    });
+    const fitMs = performance.now() - t0;
+    const ev = await m.evaluate(vx, vy, { batchSize: 8, returnDict: true });
+    const p = await m.predict(vx, { batchSize: 5 });
+    const pred = Array.from(await p.data());
+    // A pipeline's batches: uint8 images uploaded as they are, cast and rescaled on the backend.
+    c.setSeed(43);
+    const u = new c.Sequential([
+      new c.layers.Rescaling(1 / 255, { inputShape: [H, W, 3] }),
+      new c.layers.Conv2D(3, [3, 3], { activation: 'relu' }),
+      new c.layers.GlobalAveragePooling2D(),
+      new c.layers.Dense(1, { activation: 'sigmoid' }),
+    ]);
+    u.compile({ loss: 'binary_crossentropy', optimizer: new c.optimizers.SGD({ learningRate: 0.5, globalClipnorm: 0.3 }), metrics: ['accuracy'] });
+    const u8 = Uint8Array.from(xs, (v) => Math.round(v * 255));
+    const batches = {
+      length: 3, samples: N, batchSize: 8,
+      async getBatch(i) {
+        const x8 = c.tensor(u8.slice(i * 8 * H * W * 3, (i + 1) * 8 * H * W * 3), [8, H, W, 3], 'uint8');
+        const x = c.cast(x8, 'float32'); // as the directory pipeline does: uint8 up, float32 made on the backend
+        x8.dispose();
+        return { x, y: c.tensor(ys.slice(i * 8, (i + 1) * 8), [8, 1]) };
+      },
+      onEpochEnd() {}, reset() {},
+    };
+    const hu = await u.fit(batches, { epochs: 2, verbose: 0 });
+    // A label that is no class index: named by fit (on webgpu found after the NaN loss of its one-hot row).
+    let badLabel = null;
+    try {
+      await m.fit(x.sliceBatch(0, 4), c.tensor([0, 1, 5, 0], [4, 1]), { epochs: 1, batchSize: 4, verbose: 0 });
+    } catch (e) { badLabel = String(e.message); }
+    return { badLabel, history: h.history, epochs: h.epoch, evaluate: ev, pred, iterations: m.optimizer.iterations, fitMs, pipeline: hu.history };
+  };
+  try {
+    console.log = (...a) => { lines.push(a.join(' ')); };
+    const gpu = await once('webgpu');
+    console.log = origLog;
+    const wasm = await once('wasm');
+    return { gpu, wasm, logLines: lines };
+  } finally {
+    console.log = origLog;
+    c.setBackend('wasm');
+  }
 }

@@ -92,3 +92,31 @@ test('a small model trains on webgpu in the page; its first-step loss matches wa
   assert.ok(l[l.length - 1] < 0.8 * l[0], `loss falls: ${l}`);
   assert.ok(Math.abs(l[0] - r.wasmFirst) <= 1e-5 + 1e-5 * Math.abs(r.wasmFirst), `first-step loss webgpu ${l[0]} vs wasm ${r.wasmFirst}`);
 });
+
+test('model.fit, evaluate and predict on webgpu in the page give the wasm numbers (no synchronous reads on the training path)', async (t) => {
+  if (!chromium) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
+  const r = await part('fit');
+  const skip = skipReason(r);
+  if (skip) return t.skip(skip);
+  assert.equal(r.error, undefined, r.error);
+  const { gpu, wasm } = r;
+  t.diagnostic(`webgpu fit (3 epochs of 2 steps, 8x8 images): ${gpu.fitMs.toFixed(0)} ms; losses ${gpu.history.loss.map((x: number) => x.toFixed(4)).join(' ')}`);
+  const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-4 + 1e-4 * Math.abs(b), `${what}: webgpu ${a} vs wasm ${b}`);
+  assert.deepEqual(gpu.epochs, [0, 1, 2]);
+  assert.deepEqual(Object.keys(gpu.history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+  for (const k of Object.keys(wasm.history)) {
+    assert.equal(gpu.history[k].length, 3, `${k} has a point per epoch`);
+    gpu.history[k].forEach((v: number, i: number) => close(v, wasm.history[k][i], `history ${k}[${i}]`));
+  }
+  const l = gpu.history.loss as number[];
+  assert.ok(l[2] < 0.8 * l[0], `loss falls: ${l}`);
+  for (const k of Object.keys(wasm.evaluate)) close(gpu.evaluate[k], wasm.evaluate[k], `evaluate ${k}`);
+  assert.equal(gpu.pred.length, 16);
+  gpu.pred.forEach((v: number, i: number) => close(v, wasm.pred[i], `predict [${i}]`));
+  assert.equal(gpu.iterations, 6);
+  for (const k of Object.keys(wasm.pipeline)) gpu.pipeline[k].forEach((v: number, i: number) => close(v, wasm.pipeline[k][i], `uint8 pipeline ${k}[${i}]`));
+  assert.match(gpu.badLabel ?? '', /label 5 is not a class index in \[0, 2\)/);
+  assert.match(wasm.badLabel ?? '', /label 5 is not a class index in \[0, 2\)/);
+  // The progress logger ran on webgpu (verbose 2): one line per epoch with the logs.
+  assert.equal(r.logLines.filter((s: string) => /^2\/2 - .* - loss: \d\.\d{4} - val_accuracy/.test(s)).length, 3, r.logLines.join('\n'));
+});

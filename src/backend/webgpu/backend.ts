@@ -342,6 +342,13 @@ export class WebGPUBackend implements Backend {
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(s.buf, s.offset ?? 0, d.buf, d.offset ?? 0, n);
     this.device.queue.submit([enc.finish()]);
+    // A whole-block copy of a host-known block keeps the host copy: the optimizer's step counter and
+    // learning rate stay readable synchronously after fit's non-finite rollback copies them back.
+    const sh = this.mine(src) ? (src.dataId as GpuBlock).shadow : null;
+    if (sh && this.mine(dst) && dst.byteOffset === 0) {
+      const blk = dst.dataId as GpuBlock, bytes = src.size * BYTES[src.dtype];
+      if (bytes >= blk.bytes) blk.shadow = sh.slice(src.byteOffset, src.byteOffset + blk.bytes);
+    }
   }
 
   /** Words per element for data movement (float32/int32: 1, float64: 2); uint8 moves in whole words only. */
