@@ -9,6 +9,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { type DType, type TypedArray, typedView } from '../tensor/dtype.js';
 import { heap } from '../tensor/heap.js';
 import type { NdModeCode } from './backend.js';
+import { Ndimage } from '../kernels/params.js';
 
 type ModeCode = NdModeCode;
 const DBL_EPSILON = 2.220446049250313e-16;
@@ -215,8 +216,8 @@ function correlate2dWasm(input: Tensor, out: Tensor, weights: Float64Array, ky: 
   const padded = width + kw - 1;
   const band = bandRows(padded, kh);
   const vrows = rows + kh - 1;
-  // Scratch layout: params (64 B) + cval (8 B), tap offsets, weights, row map, column map, band rows.
-  const tapOffAt = 128;
+  // Scratch layout: the parameter block (Ndimage.BYTES), tap offsets, weights, row map, column map, band rows.
+  const tapOffAt = Ndimage.BYTES;
   const weightsAt = align16(tapOffAt + n * 4);
   const rowMapAt = align16(weightsAt + n * 8);
   const colMapAt = align16(rowMapAt + vrows * 4);
@@ -235,10 +236,12 @@ function correlate2dWasm(input: Tensor, out: Tensor, weights: Float64Array, ky: 
     for (let v = 0; v < vrows; v++) rowMap[v] = mapIndex(v - cy, rows, mode);
     const colMap = new Int32Array(buf, ptr + colMapAt, padded);
     for (let q = 0; q < padded; q++) colMap[q] = mapIndex(q - cx, width, mode);
-    const p = new Int32Array(buf, ptr, 16);
-    p.set([input.offset, out.offset, rows, width, n, ptr + tapOffAt, ptr + weightsAt, ptr + rowMapAt,
-      ptr + colMapAt, ptr + scratchAt, band, kh, cx, kw]);
-    new Float64Array(buf, ptr + 64, 1)[0] = cval;
+    const p = new Int32Array(buf, ptr, Ndimage.BYTES >> 2);
+    p[Ndimage.IN] = input.offset; p[Ndimage.OUT] = out.offset; p[Ndimage.ROWS] = rows; p[Ndimage.WIDTH] = width;
+    p[Ndimage.TAPS] = n; p[Ndimage.TAP_OFF] = ptr + tapOffAt; p[Ndimage.WEIGHTS] = ptr + weightsAt;
+    p[Ndimage.ROW_MAP] = ptr + rowMapAt; p[Ndimage.COL_MAP] = ptr + colMapAt; p[Ndimage.SCRATCH] = ptr + scratchAt;
+    p[Ndimage.BAND] = band; p[Ndimage.KH] = kh; p[Ndimage.CX] = cx; p[Ndimage.KW] = kw;
+    new Float64Array(buf, ptr + Ndimage.CVAL_BYTE, 1)[0] = cval;
     const fn = dt === 'float32' ? k.correlate2d_f32 : k.correlate2d_f64;
     for (let part = 0; part < parts; part++) fn(ptr, part, parts);
     wasmCalls++;

@@ -16,32 +16,19 @@
  * the thread pool's convention, so the rows can be spread over threads.
  */
 
-// Parameter block, one i32 each (cval is the f64 at byte 64).
-const P_IN = 0;        // input address (float32 or float64 rows of `width`)
-const P_OUT = 1;       // output address (same dtype)
-const P_ROWS = 2;      // output rows
-const P_WIDTH = 3;     // row width
-const P_TAPS = 4;      // number of taps
-const P_TAP_OFF = 5;   // i32 per tap: byte offset of its input in the scratch, from the output's own position
-const P_WEIGHTS = 6;   // f64 per tap
-const P_ROW_MAP = 7;   // i32 per virtual row v in [0, rows + kH - 1): source row, or -1 for cval
-const P_COL_MAP = 8;   // i32 per padded column p in [0, width + kW - 1): source column, or -1 for cval
-const P_SCRATCH = 9;   // per part, (band + kH - 1) padded float64 rows
-const P_BAND = 10;     // output rows per band
-const P_KH = 11;       // kernel rows
-const P_CX = 12;       // padded columns left of column 0 (the kernel's anchor column)
-const P_KW = 13;       // kernel columns
-const CVAL_BYTE = 64;
+import { Ndimage } from './params';
+
+// Parameter block: Ndimage of ./params.
 
 @inline function param(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
 @inline function at(base: usize, i: i32, shift: i32): usize { return base + (<usize>i << <usize>shift); }
 
 /** Fills scratch row `dst` (float64, width + kW - 1) from source row `src` (or cval when src is -1). */
 @inline function extendRow(p: usize, dst: usize, srcRow: i32, isF32: bool): void {
-  const width = param(p, P_WIDTH);
-  const padded = width + param(p, P_KW) - 1;
-  const cx = param(p, P_CX);
-  const cval = load<f64>(p + CVAL_BYTE);
+  const width = param(p, Ndimage.WIDTH);
+  const padded = width + param(p, Ndimage.KW) - 1;
+  const cx = param(p, Ndimage.CX);
+  const cval = load<f64>(p + Ndimage.CVAL_BYTE);
   if (srcRow < 0) {
     const c = f64x2.splat(cval);
     let q = 0;
@@ -49,10 +36,10 @@ const CVAL_BYTE = 64;
     for (; q < padded; q++) store<f64>(at(dst, q, 3), cval);
     return;
   }
-  const colMap = <usize>param(p, P_COL_MAP);
+  const colMap = <usize>param(p, Ndimage.COL_MAP);
   const mid = at(dst, cx, 3);
   if (isF32) {
-    const src = at(<usize>param(p, P_IN), srcRow * width, 2);
+    const src = at(<usize>param(p, Ndimage.IN), srcRow * width, 2);
     let i = 0;
     for (; i + 4 <= width; i += 4) {
       const v = v128.load(at(src, i, 2));
@@ -67,7 +54,7 @@ const CVAL_BYTE = 64;
       store<f64>(at(dst, q, 3), c < 0 ? cval : <f64>load<f32>(at(src, c, 2)));
     }
   } else {
-    const src = at(<usize>param(p, P_IN), srcRow * width, 3);
+    const src = at(<usize>param(p, Ndimage.IN), srcRow * width, 3);
     memory.copy(mid, src, <usize>width << 3);
     for (let q = 0; q < padded; q++) {
       if (q == cx) q += width;
@@ -79,19 +66,19 @@ const CVAL_BYTE = 64;
 }
 
 @inline function correlate2d(p: usize, part: i32, parts: i32, isF32: bool): void {
-  const out = <usize>param(p, P_OUT);
-  const rows = param(p, P_ROWS);
-  const width = param(p, P_WIDTH);
-  const n = param(p, P_TAPS);
-  const tapOff = <usize>param(p, P_TAP_OFF);
-  const wts = <usize>param(p, P_WEIGHTS);
-  const rowMap = <usize>param(p, P_ROW_MAP);
-  const band = param(p, P_BAND);
-  const kh = param(p, P_KH);
-  const stride = <usize>(width + param(p, P_KW) - 1) << 3;
+  const out = <usize>param(p, Ndimage.OUT);
+  const rows = param(p, Ndimage.ROWS);
+  const width = param(p, Ndimage.WIDTH);
+  const n = param(p, Ndimage.TAPS);
+  const tapOff = <usize>param(p, Ndimage.TAP_OFF);
+  const wts = <usize>param(p, Ndimage.WEIGHTS);
+  const rowMap = <usize>param(p, Ndimage.ROW_MAP);
+  const band = param(p, Ndimage.BAND);
+  const kh = param(p, Ndimage.KH);
+  const stride = <usize>(width + param(p, Ndimage.KW) - 1) << 3;
   // Part `part` of `parts` computes rows [first, last) with its own scratch rows.
   const first = <i32>(<i64>rows * part / parts), last = <i32>(<i64>rows * (part + 1) / parts);
-  const scratch = <usize>param(p, P_SCRATCH) + <usize>part * <usize>(band + kh - 1) * stride;
+  const scratch = <usize>param(p, Ndimage.SCRATCH) + <usize>part * <usize>(band + kh - 1) * stride;
   for (let y0 = first; y0 < last; y0 += band) {
     const bandRows = min(band, last - y0);
     for (let j = 0; j < bandRows + kh - 1; j++) {

@@ -274,3 +274,40 @@ export const enum Rmsprop {
   EPS = 9, // f32
   CENTERED = 10,
 }
+
+// ---- ndimage.ts (correlate2d_f32 / correlate2d_f64, its own module build/ndimage.wasm): one i32 each --
+// The block is at the start of the call's heap block; the tables it points at follow it.
+export const enum Ndimage {
+  /** Input address (float32 or float64 rows of WIDTH). */
+  IN = 0,
+  /** Output address (same dtype). */
+  OUT = 1,
+  /** Output rows. */
+  ROWS = 2,
+  /** Row width. */
+  WIDTH = 3,
+  /** Number of taps. */
+  TAPS = 4,
+  /** i32 per tap: byte offset of its input in the scratch, from the output's own position. */
+  TAP_OFF = 5,
+  /** f64 per tap. */
+  WEIGHTS = 6,
+  /** i32 per virtual row v in [0, rows + kH - 1): source row, or -1 for cval. */
+  ROW_MAP = 7,
+  /** i32 per padded column p in [0, width + kW - 1): source column, or -1 for cval. */
+  COL_MAP = 8,
+  /** Per part, (band + kH - 1) padded float64 rows. */
+  SCRATCH = 9,
+  /** Output rows per band. */
+  BAND = 10,
+  /** Kernel rows. */
+  KH = 11,
+  /** Padded columns left of column 0 (the kernel's anchor column). */
+  CX = 12,
+  /** Kernel columns. */
+  KW = 13,
+  /** Byte offset of an f64 (slots 16 and 17): the value outside the image ('constant' mode). */
+  CVAL_BYTE = 64,
+  /** Bytes of the block; the tables follow. */
+  BYTES = 128,
+}
