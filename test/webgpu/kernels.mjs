@@ -410,12 +410,34 @@ export async function storage(c) {
       return y;
     },
   };
+  // Resampling kernels: coordinates and weights in float32 on the GPU (float64 on the host), hence 1e-5.
+  const resized = (interpolation, h, w) => () => {
+    const x = c.tensor(hashUniform(6, 2 * 5 * 6 * 3), [2, 5, 6, 3]);
+    const layer = new c.layers.Resizing(h, w, { interpolation });
+    const wts = c.tensor(hashUniform(7, 2 * h * w * 3), [2, h, w, 3]);
+    let y;
+    const { grads } = c.valueAndGrad(() => { y = layer.apply(x); return c.sum(c.mul(y, wts)); }, [x]);
+    return c.concat([y.reshape([y.size]), grads[0].reshape([grads[0].size])], 0);
+  };
+  const augmented = (make) => () => {
+    const x = c.tensor(hashUniform(8, 3 * 9 * 7 * 2), [3, 9, 7, 2]);
+    return make().apply(x, { training: true });
+  };
+  const loose = {
+    'resize2d bilinear and its gradient (Resizing 5x6 -> 8x4)': resized('bilinear', 8, 4),
+    'resize2d nearest and its gradient (Resizing 5x6 -> 3x11)': resized('nearest', 3, 11),
+    'affine2d: RandomRotation (bilinear, reflect)': augmented(() => new c.layers.RandomRotation(0.3, { seed: 3 })),
+    'affine2d: RandomRotation (bilinear, constant 0.5)': augmented(() => new c.layers.RandomRotation(0.4, { seed: 4, fillMode: 'constant', fillValue: 0.5 })),
+    'affine2d: RandomZoom (nearest, wrap)': augmented(() => new c.layers.RandomZoom([-0.4, 0.3], null, { seed: 5, fillMode: 'wrap', interpolation: 'nearest' })),
+    'affine2d: RandomTranslation (bilinear, nearest)': augmented(() => new c.layers.RandomTranslation(0.3, 0.4, { seed: 6, fillMode: 'nearest' })),
+  };
   const want = {};
   c.setBackend('wasm');
-  for (const [k, f] of Object.entries(cases)) want[k] = Array.from(f().dataSync());
+  for (const [k, f] of Object.entries({ ...cases, ...loose })) want[k] = Array.from(f().dataSync());
   c.setBackend(g);
   try {
     for (const [k, f] of Object.entries(cases)) await same(f(), want[k], k, 1e-6);
+    for (const [k, f] of Object.entries(loose)) await same(f(), want[k], k, 1e-5);
     const small = c.tensor([1, 2, 3]);
     checks++;
     if (Array.from(small.dataSync()).join() !== '1,2,3') failures.push('dataSync of a host-written webgpu tensor');

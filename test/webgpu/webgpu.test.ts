@@ -59,7 +59,7 @@ test('webgpu kernels in Chromium (SwiftShader) match the reference backend', asy
   assert.deepEqual(r.failures, [], `${r.failures.length} mismatches:\n${r.failures.slice(0, 40).join('\n')}`);
 });
 
-test('tensors stored on webgpu: writes, reads, fills, views, takeRows, concat, dropout masks', async (t) => {
+test('tensors stored on webgpu: writes, reads, fills, views, takeRows, concat, dropout masks; resize2d (and gradient) and affine2d through the layers', async (t) => {
   if (!chromium) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
   const r = await part('storage');
   const skip = skipReason(r);

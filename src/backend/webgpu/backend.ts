@@ -16,7 +16,7 @@
  */
 import type {
   Backend, UnaryOp, Activation, BinaryOp, ReduceOp, BroadcastParams, MatMulParams, Conv2DParams,
-  Pool2DParams, AdamParams, SGDParams, RMSpropParams, DepthwiseConv2DParams,
+  Pool2DParams, AdamParams, SGDParams, RMSpropParams, DepthwiseConv2DParams, ResizeAxis, FillMode, ImageInterpolation,
 } from '../backend.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { BYTES, type TypedArray } from '../../tensor/dtype.js';
@@ -442,10 +442,62 @@ export class WebGPUBackend implements Backend {
       { binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }, { binding: 3, buf: fb },
     ] }], [fb]);
   }
-  resize2d(_x: Tensor, _out: Tensor, _ty: unknown, _tx: unknown): void { this.notYet('resize2d (Resizing)'); }
-  resize2dGrad(_dy: Tensor, _dx: Tensor, _ty: unknown, _tx: unknown): void { this.notYet('resize2dGrad (Resizing)'); }
+  /** Runs an image kernel over `total` outputs with one extra read-only table at binding 3. */
+  private imageKernel(key: string, src: () => string, u: Uint32Array, x: Tensor, out: Tensor, table: Uint32Array | Float32Array): void {
+    if (!out.size) return;
+    const tb = this.acquire(round4(Math.max(table.byteLength, 4)));
+    this.device.queue.writeBuffer(tb, 0, table.buffer, table.byteOffset, table.byteLength);
+    const [gx, gy] = grid(Math.ceil(out.size / K.WG));
+    this.run([{ key, src, params: u, groups: [gx, gy], bind: [
+      { binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }, { binding: 3, buf: tb },
+    ] }], [tb]);
+  }
+  resize2d(x: Tensor, out: Tensor, ty: ResizeAxis, tx: ResizeAxis): void {
+    this.checkF32('resize2d', x, out);
+    const [, h, w, c] = x.shape;
+    const th = ty.lo.length, tw = tx.lo.length;
+    const tab = new Uint32Array(3 * (th + tw));
+    const f = new Float32Array(tab.buffer);
+    tab.set(ty.lo, 0); tab.set(ty.hi, th); f.set(ty.w, 2 * th);
+    tab.set(tx.lo, 3 * th); tab.set(tx.hi, 3 * th + tw); f.set(tx.w, 3 * th + 2 * tw);
+    const { u } = this.params();
+    u[0] = out.size; u[1] = h; u[2] = w; u[3] = c; u[4] = th; u[5] = tw;
+    this.imageKernel('resize2d', K.resize2dShader, u, x, out, tab);
+  }
+  resize2dGrad(dy: Tensor, dx: Tensor, ty: ResizeAxis, tx: ResizeAxis): void {
+    this.checkF32('resize2dGrad', dy, dx);
+    const [, h, w, c] = dx.shape;
+    // Per axis, the outputs that read each input row (column) with their weights (a CSR table): the
+    // gradient is then gathered per input pixel, with no atomics.
+    const inverse = (a: ResizeAxis, len: number): Uint32Array => {
+      const n = a.lo.length, start = new Uint32Array(len + 1);
+      for (let i = 0; i < n; i++) { start[a.lo[i] + 1]++; start[a.hi[i] + 1]++; }
+      for (let r = 0; r < len; r++) start[r + 1] += start[r];
+      const out = new Uint32Array(len + 1 + 4 * n), f = new Float32Array(out.buffer), fill = start.slice(0, len);
+      out.set(start);
+      const put = (r: number, i: number, wt: number) => { const p = fill[r]++; out[len + 1 + p] = i; f[len + 1 + 2 * n + p] = wt; };
+      for (let i = 0; i < n; i++) { put(a.lo[i], i, 1 - a.w[i]); put(a.hi[i], i, a.w[i]); }
+      return out;
+    };
+    const ry = inverse(ty, h), rx = inverse(tx, w);
+    const tab = new Uint32Array(ry.length + rx.length);
+    tab.set(ry); tab.set(rx, ry.length);
+    const { u } = this.params();
+    u[0] = dx.size; u[1] = h; u[2] = w; u[3] = c; u[4] = ty.lo.length; u[5] = tx.lo.length; u[6] = ry.length;
+    this.imageKernel('resize2dGrad', K.resize2dGradShader, u, dy, dx, tab);
+  }
   correlate(_input: Tensor, _w: Float64Array, _ws: number[], _o: number[], _m: unknown, _c: number, _out: Tensor): void { this.notYet('correlate (ndimage filters)'); }
-  affine2d(_x: Tensor, _out: Tensor, _t: readonly ArrayLike<number>[], _f: unknown, _i: unknown, _v: number): void { this.notYet('affine2d (RandomRotation, RandomZoom, RandomTranslation)'); }
+  affine2d(x: Tensor, out: Tensor, transforms: readonly ArrayLike<number>[], fillMode: FillMode, interpolation: ImageInterpolation, fillValue: number): void {
+    this.checkF32('affine2d', x, out);
+    const [n, h, w, c] = x.shape;
+    const tr = new Float32Array(Math.max(n, 1) * 6);
+    for (let i = 0; i < n; i++) tr.set(Array.from(transforms[i]).slice(0, 6), i * 6);
+    const { u, f } = this.params();
+    u[0] = out.size; u[1] = h; u[2] = w; u[3] = c;
+    u[4] = ({ reflect: 0, wrap: 1, constant: 2, nearest: 3 } as const)[fillMode];
+    u[5] = interpolation === 'bilinear' ? 1 : 0; f[6] = fillValue;
+    this.imageKernel('affine2d', K.affine2dShader, u, x, out, tr);
+  }
 
   // ---- dispatch ----------------------------------------------------------------------------------------
 

@@ -1098,3 +1098,115 @@ ${MAIN} {
   O[i] = X[((b * h + sy) * w + sx) * c + k];
 }`;
 }
+
+/**
+ * Bilinear resize (nearest: lo = hi) with the host's axis tables, as heap-images.ts's resize2d.
+ * T = [loY(th), hiY(th), wY(th) f32 bits, loX(tw), hiX(tw), wX(tw)]. params: [total, h, w, c, th, tw].
+ */
+export function resize2dShader(): string {
+  return `${PRELUDE}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+@group(0) @binding(3) var<storage, read> T: array<u32>;
+${MAIN} {
+  let i = gid(wid, nwg, li);
+  if (i >= pu(0u)) { return; }
+  let h = pu(1u); let w = pu(2u); let c = pu(3u); let th = pu(4u); let tw = pu(5u);
+  let k = i % c; let t = i / c; let j = t % tw; let t2 = t / tw; let r = t2 % th; let b = t2 / th;
+  let ylo = T[r]; let yhi = T[th + r]; let wy = bitcast<f32>(T[2u * th + r]);
+  let xo = 3u * th;
+  let xlo = T[xo + j]; let xhi = T[xo + tw + j]; let wx = bitcast<f32>(T[xo + 2u * tw + j]);
+  let tl = X[((b * h + ylo) * w + xlo) * c + k]; let tr = X[((b * h + ylo) * w + xhi) * c + k];
+  let bl = X[((b * h + yhi) * w + xlo) * c + k]; let br = X[((b * h + yhi) * w + xhi) * c + k];
+  let top = tl + (tr - tl) * wx;
+  let bottom = bl + (br - bl) * wx;
+  O[i] = top + (bottom - top) * wy;
+}`;
+}
+
+/**
+ * resize2d's gradient gathered per input pixel: T holds per axis the outputs that read each input
+ * row (column) and their weights, as [start(len + 1), idx(E), weight(E) f32 bits], y then x (x at
+ * offset pu(6)). params: [total, h, w, c, th, tw, xOffset].
+ */
+export function resize2dGradShader(): string {
+  return `${PRELUDE}
+@group(0) @binding(1) var<storage, read> DY: array<f32>;
+@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+@group(0) @binding(3) var<storage, read> T: array<u32>;
+${MAIN} {
+  let i = gid(wid, nwg, li);
+  if (i >= pu(0u)) { return; }
+  let h = pu(1u); let w = pu(2u); let c = pu(3u); let th = pu(4u); let tw = pu(5u); let xo = pu(6u);
+  let k = i % c; let t = i / c; let x = t % w; let t2 = t / w; let y = t2 % h; let b = t2 / h;
+  let ey = T[h]; let ex = T[xo + w];
+  var s: f32 = 0.0;
+  for (var p = T[y]; p < T[y + 1u]; p = p + 1u) {
+    let oi = T[h + 1u + p]; let wy = bitcast<f32>(T[h + 1u + ey + p]);
+    for (var q = T[xo + x]; q < T[xo + x + 1u]; q = q + 1u) {
+      let oj = T[xo + w + 1u + q]; let wx = bitcast<f32>(T[xo + w + 1u + ex + q]);
+      s = s + DY[((b * th + oi) * tw + oj) * c + k] * (wy * wx);
+    }
+  }
+  O[i] = s;
+}`;
+}
+
+/**
+ * Per-image projective resampling, as heap-images.ts's affine (TensorFlow's ImageProjectiveTransform):
+ * TR[n * 6 ..] = [a0 a1 a2 b0 b1 b2] (f32). params: [total, h, w, c, mode (0 reflect, 1 wrap,
+ * 2 constant, 3 nearest), bilinear, fill (f32)]. Rounding is half away from zero like Math.round for
+ * the coordinates met here (floor(v + 0.5)).
+ */
+export function affine2dShader(): string {
+  return `${PRELUDE}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+@group(0) @binding(3) var<storage, read> TR: array<f32>;
+fn mapc(c0: f32, len: u32, mode: u32) -> f32 {
+  let n = f32(len);
+  var c = c0;
+  if (c >= 0.0 && c <= n - 1.0) { return c; }
+  if (mode == 2u) { return -1.0; }
+  if (mode == 3u) { return clamp(c, 0.0, n - 1.0); }
+  if (len <= 1u) { return 0.0; }
+  if (mode == 1u) {
+    let sz = n - 1.0;
+    if (c < 0.0) { c = c + sz * (trunc(-c / sz) + 1.0); } else { c = c - sz * trunc(c / sz); }
+    return clamp(c, 0.0, n - 1.0);
+  }
+  let sz2 = 2.0 * n;
+  if (c < 0.0) {
+    if (c < -sz2) { c = sz2 * trunc(-c / sz2) + c; }
+    c = select(-c - 1.0, c + sz2, c < -n);
+  } else {
+    c = c - sz2 * trunc(c / sz2);
+    if (c >= n) { c = sz2 - c - 1.0; }
+  }
+  return clamp(c, 0.0, n - 1.0);
+}
+fn rnd(v: f32) -> f32 { return floor(v + 0.5); }
+fn px(base: u32, yy: f32, xx: f32, k: u32) -> f32 {
+  let my = mapc(yy, pu(1u), pu(4u)); let mx = mapc(xx, pu(2u), pu(4u));
+  if (my < 0.0 || mx < 0.0) { return pf(6u); }
+  return X[base + (u32(rnd(my)) * pu(2u) + u32(rnd(mx))) * pu(3u) + k];
+}
+${MAIN} {
+  let i = gid(wid, nwg, li);
+  if (i >= pu(0u)) { return; }
+  let h = pu(1u); let w = pu(2u); let c = pu(3u);
+  let k = i % c; let t = i / c; let x = t % w; let t2 = t / w; let y = t2 % h; let b = t2 / h;
+  let base = b * h * w * c;
+  let fx = f32(x); let fy = f32(y);
+  let ix = TR[b * 6u] * fx + TR[b * 6u + 1u] * fy + TR[b * 6u + 2u];
+  let iy = TR[b * 6u + 3u] * fx + TR[b * 6u + 4u] * fy + TR[b * 6u + 5u];
+  if (pu(5u) == 0u) { O[i] = px(base, rnd(iy), rnd(ix), k); return; }
+  let my = mapc(iy, h, pu(4u)); let mx = mapc(ix, w, pu(4u));
+  if (my < 0.0 || mx < 0.0) { O[i] = pf(6u); return; }
+  let y0 = floor(my); let x0 = floor(mx);
+  let wy = my - y0; let wx = mx - x0;
+  let v00 = px(base, y0, x0, k); let v01 = px(base, y0, x0 + 1.0, k);
+  let v10 = px(base, y0 + 1.0, x0, k); let v11 = px(base, y0 + 1.0, x0 + 1.0, k);
+  O[i] = (1.0 - wy) * ((1.0 - wx) * v00 + wx * v01) + wy * ((1.0 - wx) * v10 + wx * v11);
+}`;
+}
