@@ -355,7 +355,12 @@ export class DirectoryIterator implements BatchIterator {
     let x: Tensor;
     if (this.uint8Upload && rows.every(({ r }) => !r.out)) {
       const x8 = empty([b, h, w, c], 'uint8');
-      rows.forEach(({ r }, i) => x8.write(r.raw!, i * per));
+      if (per % 4 === 0 || x8.store.storage === 'heap') rows.forEach(({ r }, i) => x8.write(r.raw!, i * per));
+      else { // webgpu writes whole words: odd-sized uint8 rows go up as one block
+        const all = new Uint8Array(b * per);
+        rows.forEach(({ r }, i) => all.set(r.raw!, i * per));
+        x8.write(all);
+      }
       x = empty([b, h, w, c], 'float32');
       const be = backend();
       try {
