@@ -6,7 +6,9 @@ export type Lang = 'en' | 'es';
 const en = {
   lang: 'Español',
   intro: 'The convnet course in your browser: convolution, filters, pooling, and a CNN trained on your own photos. Nothing is installed and nothing leaves this computer.',
-  backend: (name: string, threads: number, isolated: boolean) => (name === 'wasm'
+  backend: (name: string, threads: number, isolated: boolean, adapter: string | null = null) => (name === 'webgpu'
+    ? `Backend: WebGPU (${adapter ?? 'GPU'}) for training and predictions; the page's filters on WebAssembly SIMD`
+    : name === 'wasm'
     ? `Backend: WebAssembly SIMD, ${threads === 1 ? 'one thread' : `${threads} threads`}${isolated ? ' (cross-origin isolated)' : ' (not cross-origin isolated: threads need COOP/COEP headers)'}`
     : `Backend: ${name} (plain JavaScript)`),
   step1: '1. Convolution', step2: '2. Filters', step3: '3. Pooling', step4: '4. Data', step5: '5. Model', step6: '6. Training', step7: '7. Results', step8: '8. Files',
@@ -39,7 +41,9 @@ export type PageStrings = typeof en;
 const es: PageStrings = {
   lang: 'English',
   intro: 'El curso de convnet en tu navegador: convolución, filtros, pooling y una CNN entrenada con tus propias fotos. No se instala nada y nada sale de este ordenador.',
-  backend: (name, threads, isolated) => (name === 'wasm'
+  backend: (name, threads, isolated, adapter = null) => (name === 'webgpu'
+    ? `Motor: WebGPU (${adapter ?? 'GPU'}) para entrenar y predecir; los filtros de la página en WebAssembly SIMD`
+    : name === 'wasm'
     ? `Motor: WebAssembly SIMD, ${threads === 1 ? 'un hilo' : `${threads} hilos`}${isolated ? ' (aislamiento de origen cruzado)' : ' (sin aislamiento de origen cruzado: los hilos necesitan las cabeceras COOP/COEP)'}`
     : `Motor: ${name} (JavaScript)`),
   step1: '1. Convolución', step2: '2. Filtros', step3: '3. Pooling', step4: '4. Datos', step5: '5. Modelo', step6: '6. Entrenamiento', step7: '7. Resultados', step8: '8. Archivos',

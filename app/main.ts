@@ -42,7 +42,7 @@ function applyLang(): void {
   $('grid-title').textContent = nb.predictions;
   $('cm-title').textContent = nb.confusion;
   $('wrong-title').textContent = nb.wrong;
-  if (backendInfo) $('backend').textContent = t.backend(backendInfo.backend, backendInfo.threads, backendInfo.isolated);
+  if (backendInfo) $('backend').textContent = t.backend(backendInfo.backend, backendInfo.threads, backendInfo.isolated, backendInfo.adapter);
   app.lang = lang;
 }
 $('lang').addEventListener('click', () => { lang = lang === 'en' ? 'es' : 'en'; applyLang(); renderFilters(); });
@@ -251,7 +251,7 @@ function renderPooling(map: Float32Array, h: number, w: number): void {
 }
 
 // ---- the worker ----
-let backendInfo: { backend: string; threads: number; isolated: boolean } | null = null;
+let backendInfo: { backend: string; threads: number; isolated: boolean; adapter: string | null } | null = null;
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const waiting = new Map<string, (m: FromWorker) => void>();
 function request<T extends FromWorker['type']>(m: ToWorker, reply: T, transfer: Transferable[] = []): Promise<Extract<FromWorker, { type: T }>> {
@@ -540,10 +540,12 @@ async function main(): Promise<void> {
   on('model-input', 'change', (e) => { const f = (e.target as HTMLInputElement).files?.[0]; return f && loadModelFile(f); });
   const threads = params.has('threads') ? Number(params.get('threads')) : null;
   await workerUp;
-  const info = await request({ type: 'init', threads }, 'ready');
+  // ?backend=wasm: train on WebAssembly even where WebGPU exists (the default takes WebGPU when the browser has it).
+  const info = await request({ type: 'init', threads, backend: params.get('backend') === 'wasm' ? 'wasm' : 'auto' }, 'ready');
   backendInfo = info;
   app.backend = info;
-  $('backend').textContent = t.backend(info.backend, info.threads, info.isolated);
+  $('backend').textContent = t.backend(info.backend, info.threads, info.isolated, info.adapter);
+  if (info.gpuReason) $('backend').title = info.gpuReason;
   app.ready = true;
 }
 

@@ -7,7 +7,7 @@ export interface DataSet { size: number; classes: string[]; x: Float32Array; lab
 export interface Shown { pixels: Float32Array; file: string; prob: number; predicted: number; actual: number }
 
 export type ToWorker =
-  | { type: 'init'; threads: number | null }
+  | { type: 'init'; threads: number | null; backend: 'auto' | 'wasm' }
   | { type: 'data'; validationSplit: number; builtin?: { perClass: number; size: number; seed: number }; set?: DataSet }
   | { type: 'model'; config: Record<string, unknown>; seed: number }
   | { type: 'train'; epochs: number; batchSize: number }
@@ -19,7 +19,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'hello' }
-  | { type: 'ready'; backend: string; threads: number; isolated: boolean; wasmError: string | null }
+  | { type: 'ready'; backend: string; threads: number; isolated: boolean; wasmError: string | null; adapter: string | null; gpuReason: string }
   | { type: 'data'; counts: [number, number]; classes: string[] }
   | { type: 'model'; summary: string[]; params: number }
   | { type: 'batch'; batch: number; batches: number }

@@ -80,7 +80,7 @@ function decide(p: Float32Array, i: number, k: number): { cls: number; prob: num
 async function predictArray(x: Float32Array, n: number, size: number): Promise<Float32Array> {
   const t = c.tensor(x, [n, size, size, 3]);
   const p = await model!.predict(t, { verbose: 0 }) as c.Tensor;
-  const out = Float32Array.from(p.dataSync() as Float32Array);
+  const out = Float32Array.from(await p.data() as Float32Array);
   t.dispose(); p.dispose();
   return out;
 }
@@ -97,7 +97,14 @@ async function handle(m: ToWorker): Promise<void> {
       if (c.wasmLoadError) c.setBackend('reference');
       else if (m.threads) c.setThreads(m.threads);
       await c.ready();
-      post({ type: 'ready', backend: c.getBackendName(), threads: c.getThreads(), isolated: (self as unknown as { crossOriginIsolated?: boolean }).crossOriginIsolated === true, wasmError: c.wasmLoadError ? String(c.wasmLoadError.message) : null });
+      // WebGPU when the browser gives this worker an adapter (training and predictions then run on the
+      // GPU); else the wasm backend above, with threads where the page is cross-origin isolated.
+      let adapter: string | null = null, gpuReason = 'WebGPU not tried: ?backend=wasm';
+      if (m.backend !== 'wasm') {
+        const g = await c.initWebGPU();
+        if (g) { c.setBackend('webgpu'); adapter = g.adapterName; gpuReason = ''; } else gpuReason = c.webgpuUnavailableReason();
+      }
+      post({ type: 'ready', backend: c.getBackendName(), threads: c.getThreads(), isolated: (self as unknown as { crossOriginIsolated?: boolean }).crossOriginIsolated === true, wasmError: c.wasmLoadError ? String(c.wasmLoadError.message) : null, adapter, gpuReason });
       return;
     }
     case 'data': {
@@ -189,6 +196,7 @@ async function handle(m: ToWorker): Promise<void> {
     }
     case 'save': {
       if (!model) throw new Error('train or load a model first');
+      if (c.getBackendName() === 'webgpu') throw new Error('saving a model trained on WebGPU is not supported yet: open the page with ?backend=wasm to train one you can save');
       const blob = await c.saveModelBlob(model as never, { classNames });
       // Predictions of the first validation images, for anyone checking the file elsewhere.
       let check: { x: number[]; shape: number[]; probs: number[] } | null = null;
@@ -202,7 +210,7 @@ async function handle(m: ToWorker): Promise<void> {
       if (check) {
         const back = await c.loadModel(blob);
         const t = c.tensor(Float32Array.from(check.x), check.shape);
-        const q = (await back.predict(t, { verbose: 0 }) as c.Tensor).dataSync();
+        const q = await (await back.predict(t, { verbose: 0 }) as c.Tensor).data();
         diff = 0;
         for (let i = 0; i < q.length; i++) diff = Math.max(diff, Math.abs(q[i] - check.probs[i]));
         t.dispose();

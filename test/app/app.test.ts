@@ -307,3 +307,56 @@ test('step 2: a photo dropped on the page is turned gray and filtered (rgb2gray\
   await page.click('#house');
   await page.waitForFunction('window.__app.filters.w === 461', null, { timeout: T });
 });
+
+test('with WebGPU (SwiftShader) the worker trains on webgpu and says so; ?backend=wasm keeps wasm', async (t) => {
+  if (!chromium) return t.skip(SKIP);
+  const { chromium: pw } = await import('playwright-core');
+  const gpuBrowser = await pw.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader'], timeout: T });
+  try {
+    const p = await gpuBrowser.newPage();
+    const errors: string[] = [];
+    p.on('pageerror', (e: Error) => errors.push(String(e)));
+    await p.goto(server!.url, { timeout: T });
+    await p.waitForFunction('window.__app && window.__app.ready === true', null, { timeout: T, polling: 50 });
+    const b = await p.evaluate('window.__app.backend');
+    if (b.backend !== 'webgpu') return t.skip(`no WebGPU adapter in this Chromium: ${b.gpuReason}`);
+    assert.ok(b.adapter, 'the adapter is named');
+    assert.equal(await p.textContent('#backend'), `Backend: WebGPU (${b.adapter}) for training and predictions; the page's filters on WebAssembly SIMD`);
+    // A tiny model, 1 epoch on a few images: the curves get their points.
+    await p.fill('#per-class', '5');
+    await p.fill('#size', '16');
+    await p.click('#load-data');
+    await p.waitForFunction('window.__app.data', null, { timeout: T });
+    for (const [id, v] of [['#m-kernel', '3'], ['#m-filters', '4'], ['#m-blocks', '1'], ['#m-dense', '8'], ['#m-dropout', '0']]) await p.fill(id, v);
+    await p.click('#build');
+    await p.waitForFunction('window.__app.modelBuilt', null, { timeout: T });
+    await p.fill('#epochs', '1');
+    await p.fill('#batch', '4');
+    await p.click('#train');
+    await p.waitForFunction('window.__app.trainDone === true || window.__app.errors.length > 0', null, { timeout: 120000 });
+    assert.deepEqual(await p.evaluate('window.__app.errors'), []);
+    const h = await p.evaluate('window.__app.history');
+    t.diagnostic(`webgpu (${b.adapter}): loss ${h.loss}, val_loss ${h.val_loss}`);
+    assert.equal(h.loss.length, 1);
+    assert.ok(h.loss.every(Number.isFinite) && h.accuracy.length === 1);
+    assert.match(await p.textContent('#train-out'), /Epoch 1\/1/);
+    // Step 7's predictions ran on webgpu too (read back asynchronously): 2 validation images.
+    await p.waitForFunction('window.__app.results || window.__app.errors.length > 0', null, { timeout: T });
+    assert.deepEqual(await p.evaluate('window.__app.errors'), []);
+    assert.equal((await p.evaluate('window.__app.results')).n, 2);
+    // Saving from webgpu is refused with what to do (the .keras writer reads weights synchronously).
+    await p.click('#save');
+    await p.waitForFunction('window.__app.errors.length > 0', null, { timeout: T });
+    assert.match((await p.evaluate('window.__app.errors'))[0], /saving a model trained on WebGPU is not supported yet: open the page with \?backend=wasm/);
+    await p.click('#lang');
+    assert.match(await p.textContent('#backend'), /^Motor: WebGPU \(.+\) para entrenar y predecir/);
+    // A student can force WebAssembly.
+    await p.goto(`${server!.url}?backend=wasm`, { timeout: T });
+    await p.waitForFunction('window.__app && window.__app.ready === true', null, { timeout: T, polling: 50 });
+    assert.equal((await p.evaluate('window.__app.backend')).backend, 'wasm');
+    assert.match(await p.textContent('#backend'), /WebAssembly SIMD/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await gpuBrowser.close();
+  }
+});
