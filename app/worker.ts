@@ -196,7 +196,6 @@ async function handle(m: ToWorker): Promise<void> {
     }
     case 'save': {
       if (!model) throw new Error('train or load a model first');
-      if (c.getBackendName() === 'webgpu') throw new Error('saving a model trained on WebGPU is not supported yet: open the page with ?backend=wasm to train one you can save');
       const blob = await c.saveModelBlob(model as never, { classNames });
       // Predictions of the first validation images, for anyone checking the file elsewhere.
       let check: { x: number[]; shape: number[]; probs: number[] } | null = null;

@@ -344,10 +344,14 @@ test('with WebGPU (SwiftShader) the worker trains on webgpu and says so; ?backen
     await p.waitForFunction('window.__app.results || window.__app.errors.length > 0', null, { timeout: T });
     assert.deepEqual(await p.evaluate('window.__app.errors'), []);
     assert.equal((await p.evaluate('window.__app.results')).n, 2);
-    // Saving from webgpu is refused with what to do (the .keras writer reads weights synchronously).
+    // A model trained on webgpu saves (the .keras writer reads the weights asynchronously) and its
+    // file, loaded back on webgpu, predicts what the model did.
     await p.click('#save');
-    await p.waitForFunction('window.__app.errors.length > 0', null, { timeout: T });
-    assert.match((await p.evaluate('window.__app.errors'))[0], /saving a model trained on WebGPU is not supported yet: open the page with \?backend=wasm/);
+    await p.waitForFunction('window.__app.saved || window.__app.errors.length > 0', null, { timeout: 120000 });
+    assert.deepEqual(await p.evaluate('window.__app.errors'), []);
+    const saved = await p.evaluate('window.__app.saved');
+    assert.ok(saved.bytes > 1000, `saved ${saved.bytes} bytes`);
+    assert.ok(saved.diff !== null && saved.diff < 1e-5, `loaded back: largest prediction difference ${saved.diff}`);
     await p.click('#lang');
     assert.match(await p.textContent('#backend'), /^Motor: WebGPU \(.+\) para entrenar y predecir/);
     // A student can force WebAssembly.

@@ -4,7 +4,7 @@
  * bytes are the ones `saveModel` writes in Node (the same zip and HDF5 writers: fflate and h5wasm's
  * in-memory build), so a file saved in a page loads in Node and the other way round.
  */
-import { modelData, buildModel, type LoadOptions, type SaveOptions } from './index.js';
+import { modelDataAsync, buildModel, type LoadOptions, type SaveOptions } from './index.js';
 import { readKerasArchive, writeKerasArchive } from './keras.js';
 import { readLegacyH5, isHdf5 } from './legacy_h5.js';
 import { readTfjs } from './tfjs.js';
@@ -20,7 +20,7 @@ export type ModelSource = string | URL | Blob | ArrayBuffer | ArrayBufferView | 
 /** The `.keras` bytes of a model (config.json, model.weights.h5, metadata.json), as `saveModel` writes them. */
 export async function modelToKerasBytes(model: SavableModel, opts: SaveOptions = {}): Promise<Uint8Array> {
   if (opts.format && opts.format !== 'keras') throw new Error(`convnet: in a browser models are saved as .keras only, not ${JSON.stringify(opts.format)}`);
-  const data = modelData(model, opts.includeOptimizer !== false);
+  const data = await modelDataAsync(model, opts.includeOptimizer !== false);
   if (opts.classNames != null) {
     if (!Array.isArray(opts.classNames) || !opts.classNames.every((c) => typeof c === 'string')) {
       throw new TypeError(`convnet: saveModelBlob: classNames must be a list of strings, got ${JSON.stringify(opts.classNames)}`);

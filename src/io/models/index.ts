@@ -13,6 +13,7 @@
  * `schema.ts` and plain arrays; only this file touches layers, models and optimizers.
  */
 import { tensor, fmtShape } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { deserializeLayer, type Layer, type Variable } from '../../layers/index.js';
 import { readKerasArchive, writeKerasArchive, writeKerasWeights, readKerasWeights, type ReadLimits } from './keras.js';
 import { readLegacyH5, isHdf5 } from './legacy_h5.js';
@@ -121,10 +122,49 @@ function batchInputShape(model: ModelLike): ShapeJSON {
   return [null, ...s.slice(1)];
 }
 
+/**
+ * Weight values read before `modelData` runs, for backends whose tensors cannot be read
+ * synchronously (webgpu keeps them on the device): `modelDataAsync` fills it with one awaited read
+ * per variable, and the synchronous walk below takes the values from it.
+ */
+let prefetched: Map<Tensor, ArrayLike<number>> | null = null;
+
+function values(t: Tensor): ArrayLike<number> {
+  return prefetched?.get(t) ?? (t.dataSync() as ArrayLike<number>);
+}
+
 function weightArray(v: Variable): WeightArray & { name: string } {
   const t = v.value;
-  const data = t.dtype === 'float32' ? (t.dataSync() as Float32Array) : Float32Array.from(t.dataSync() as ArrayLike<number>);
+  const raw = values(t);
+  const data = raw instanceof Float32Array ? raw : Float32Array.from(raw);
   return { name: v.name, shape: t.shape.slice(), data };
+}
+
+/** Every variable the writers read: the layers' (nested models' too) and the optimizer's. */
+function savedVariables(model: ModelLike, includeOptimizer: boolean): Variable[] {
+  const out: Variable[] = [];
+  const stack: Layer[] = [...model.layers].reverse();
+  while (stack.length) {
+    const l = stack.pop()!;
+    if (isModel(l)) stack.push(...[...l.layers].reverse());
+    else out.push(...l.variables);
+  }
+  if (includeOptimizer && model.compileConfig && model.optimizer) out.push(...model.optimizer.variables());
+  return out;
+}
+
+/** `modelData` with every weight read asynchronously first (works on every backend, webgpu too). */
+export async function modelDataAsync(model: ModelLike, includeOptimizer = true): Promise<SaveModelData> {
+  const map = new Map<Tensor, ArrayLike<number>>();
+  for (const v of savedVariables(model, includeOptimizer)) {
+    if (!map.has(v.value)) map.set(v.value, (await v.value.data()) as ArrayLike<number>);
+  }
+  prefetched = map;
+  try {
+    return modelData(model, includeOptimizer);
+  } finally {
+    prefetched = null;
+  }
 }
 
 /** Whether a layer is a model (nested in a functional model). */
@@ -169,7 +209,7 @@ export function modelData(model: ModelLike, includeOptimizer = true): SaveModelD
         shape: v.value.shape.slice(),
         // Keras keeps `iterations` as int64; every other optimizer variable is float32.
         dtype: i === 0 ? 'int64' : 'float32',
-        data: Float32Array.from(v.value.dataSync() as ArrayLike<number>),
+        data: Float32Array.from(values(v.value)),
       }));
     }
   }
@@ -184,7 +224,7 @@ export async function saveModel(model: ModelLike, path: string, opts: SaveOption
   // In a browser: `model.save('downloads://name.keras')` offers the .keras file as a download.
   if (path.startsWith('downloads://')) return (await import('./browser.js')).downloadModel(model, path.slice('downloads://'.length), opts);
   const format = formatForSave(path, opts);
-  const data = modelData(model, opts.includeOptimizer !== false);
+  const data = await modelDataAsync(model, opts.includeOptimizer !== false);
   if (opts.classNames != null) {
     if (!Array.isArray(opts.classNames) || !opts.classNames.every((c) => typeof c === 'string')) {
       throw new TypeError(`convnet: saveModel: classNames must be a list of strings, got ${JSON.stringify(opts.classNames)}`);
@@ -221,7 +261,7 @@ export async function saveWeights(model: ModelLike, path: string, opts: { includ
   if (!WEIGHTS_SUFFIX.test(path)) {
     throw new Error(`convnet: saveWeights: the file name must end in .weights.h5 (Keras 3's weights format), got ${JSON.stringify(path)}`);
   }
-  await writeFileAtomic(path, await writeKerasWeights(modelData(model, opts.includeOptimizer !== false)));
+  await writeFileAtomic(path, await writeKerasWeights(await modelDataAsync(model, opts.includeOptimizer !== false)));
 }
 
 /**
