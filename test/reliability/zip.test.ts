@@ -34,9 +34,8 @@ test('config.json and metadata.json have their own limits, checked before inflat
   const small = zipSync({ 'metadata.json': enc.encode('{}'), 'config.json': [enc.encode('{"a": 1}'), { level: 6 }] });
   // The issue's case: a config.json that declares 1.5 GiB (an archive of ~1.5 MB): refused from the directory.
   const bomb = declare(small, 'config.json', 1.5 * 2 ** 30);
-  const t0 = Date.now();
+  // Refused from the central directory: the message says nothing was inflated (no timing asserted).
   assert.throws(() => readZip(bomb, {}, 'bomb.keras'), /bomb\.keras: zip entry "config\.json" declares 1610612736 bytes, more than its limit of 16777216 bytes.*nothing was inflated/);
-  assert.ok(Date.now() - t0 < 1000);
   assert.throws(() => readZip(declare(small, 'metadata.json', 2 ** 21), {}, 'm.keras'), /"metadata\.json" declares 2097152 bytes, more than its limit of 1048576/);
   // A config.json that really inflates to 20 MiB (about 20 KB compressed, under the ratio limit).
   const real = zipSync({ 'metadata.json': enc.encode('{}'), 'config.json': [new Uint8Array(20 * 2 ** 20).fill(32), { level: 9 }] });
@@ -55,8 +54,6 @@ test('loadModel on the bomb fails fast and names the file', async () => {
   const small = zipSync({ 'metadata.json': enc.encode('{"keras_version": "3.5.0"}'), 'config.json': [enc.encode('{}'), { level: 6 }], 'model.weights.h5': new Uint8Array(8) });
   const p = join(d, 'bomb.keras');
   writeFileSync(p, declare(small, 'config.json', 1.5 * 2 ** 30));
-  const t0 = Date.now();
   await assert.rejects(loadModel(p), /bomb\.keras.*config\.json.*declares 1610612736 bytes/);
-  assert.ok(Date.now() - t0 < 2000);
   rmSync(d, { recursive: true });
 });
