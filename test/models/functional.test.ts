@@ -9,27 +9,13 @@ import { tensor, setSeed, type Tensor } from '../../src/tensor/index.js';
 import { layers, clearSession, Input, KerasTensor, InputLayer } from '../../src/layers/index.js';
 import { optimizers } from '../../src/optimizers/index.js';
 import { Model, Sequential, Functional } from '../../src/models/index.js';
-import { squaresTask, notebookModel } from './helpers.js';
+import { squaresTask, notebookModel, notebookLayers } from './helpers.js';
 import { randTensor } from '../helpers.js';
 
 /** The notebook's CNN in functional form (the same layers, in the same order, as helpers' notebookModel). */
 function notebookFunctional(dropout = 0.5, size = 150): Model {
   clearSession();
-  // The layers are made first, as notebookModel makes them (layer constructors draw their seeds in this order).
-  const stack = [
-    new layers.Conv2D(32, [3, 3], { activation: 'relu', padding: 'same' }),
-    new layers.MaxPooling2D([2, 2]),
-    new layers.Conv2D(64, [3, 3], { activation: 'relu', padding: 'same' }),
-    new layers.MaxPooling2D([2, 2]),
-    new layers.Conv2D(128, [3, 3], { activation: 'relu', padding: 'same' }),
-    new layers.MaxPooling2D([2, 2]),
-    new layers.Conv2D(64, [3, 3], { activation: 'relu', padding: 'same' }),
-    new layers.MaxPooling2D([2, 2]),
-    new layers.Flatten(),
-    new layers.Dropout(dropout),
-    new layers.Dense(128, { activation: 'relu' }),
-    new layers.Dense(1, { activation: 'sigmoid' }),
-  ];
+  const stack = notebookLayers(dropout);
   const inputs = Input({ shape: [size, size, 3] });
   let x = inputs;
   for (const l of stack) x = l.apply(x);

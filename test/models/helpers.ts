@@ -1,13 +1,16 @@
 /** Shared test helpers: the notebook's model, and the integer hash the fixtures use for weights and inputs. */
 import { tensor, type Tensor } from '../../src/tensor/index.js';
-import { layers, clearSession } from '../../src/layers/index.js';
+import { layers, clearSession, type Layer } from '../../src/layers/index.js';
 import { Sequential } from '../../src/models/index.js';
 
-/** The notebook's CNN (830,849 parameters). */
-export function notebookModel(dropout = 0.5, size = 150): Sequential {
-  clearSession();
-  return new Sequential([
-    new layers.Conv2D(32, [3, 3], { activation: 'relu', padding: 'same', inputShape: [size, size, 3] }),
+/**
+ * The notebook's CNN as a list of new layers, in the notebook's order (layer constructors draw their
+ * seeds in this order, so the Sequential and functional forms get the same weights). `inputShape`
+ * goes on the first layer, as Sequential needs it.
+ */
+export function notebookLayers(dropout = 0.5, inputShape?: number[]): Layer[] {
+  return [
+    new layers.Conv2D(32, [3, 3], { activation: 'relu', padding: 'same', ...(inputShape ? { inputShape } : {}) }),
     new layers.MaxPooling2D([2, 2]),
     new layers.Conv2D(64, [3, 3], { activation: 'relu', padding: 'same' }),
     new layers.MaxPooling2D([2, 2]),
@@ -19,7 +22,13 @@ export function notebookModel(dropout = 0.5, size = 150): Sequential {
     new layers.Dropout(dropout),
     new layers.Dense(128, { activation: 'relu' }),
     new layers.Dense(1, { activation: 'sigmoid' }),
-  ]);
+  ];
+}
+
+/** The notebook's CNN (830,849 parameters). */
+export function notebookModel(dropout = 0.5, size = 150): Sequential {
+  clearSession();
+  return new Sequential(notebookLayers(dropout, [size, size, 3]));
 }
 
 /** Uniform [0, 1) values from an integer hash; make_fixtures.py computes the same numbers. */
