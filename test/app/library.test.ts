@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join, normalize } from 'node:path';
-import ts from 'typescript';
+import { transpile } from '../browser/transpile.js';
 import { loadModel } from '../../src/io/models/index.js';
 import { tensor } from '../../src/tensor/index.js';
 
@@ -53,15 +53,6 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>model files</title><li
   })().catch((e) => ({ error: String(e && e.stack || e) }));
 </script>`;
 
-const transpiled = new Map<string, string>();
-function transpile(file: string): string {
-  let js = transpiled.get(file);
-  if (js === undefined) {
-    js = ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 }, fileName: file }).outputText;
-    transpiled.set(file, js);
-  }
-  return js;
-}
 
 function serve(): Promise<{ server: Server; origin: string }> {
   const server = createServer((req, res) => {

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, normalize, sep } from 'node:path';
-import ts from 'typescript';
+import { transpile } from './transpile.js';
 import { convInputs } from './inputs.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -34,17 +34,6 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>convnet browser test</
   window.result.then(() => { window.done = true; });
 </script>`;
 
-const transpiled = new Map<string, string>();
-function transpile(file: string): string {
-  let js = transpiled.get(file);
-  if (js === undefined) {
-    js = ts.transpileModule(readFileSync(file, 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 }, fileName: file,
-    }).outputText;
-    transpiled.set(file, js);
-  }
-  return js;
-}
 
 /** Serves the page, src/ (as .js), build/, lib/ and test/browser/; with COOP/COEP headers when `isolated`. */
 function serve(isolated: boolean): Promise<{ server: Server; origin: string }> {

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, normalize, sep } from 'node:path';
-import ts from 'typescript';
+import { transpile } from '../browser/transpile.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** Chromium's WebGPU on the CPU (SwiftShader): a real WebGPU implementation without a GPU. */
@@ -24,17 +24,6 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>convnet webgpu test</t
   window.result.then(() => { window.done = true; });
 </script>`;
 
-const transpiled = new Map<string, string>();
-function transpile(file: string): string {
-  let js = transpiled.get(file);
-  if (js === undefined) {
-    js = ts.transpileModule(readFileSync(file, 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 }, fileName: file,
-    }).outputText;
-    transpiled.set(file, js);
-  }
-  return js;
-}
 
 export function serve(): Promise<{ server: Server; origin: string }> {
   const server = createServer((req, res) => {
