@@ -165,8 +165,12 @@ export class ReferenceBackend extends HeapStorage implements Backend {
     }
   }
 
-  /** Calls fn(xOffset, wOffset, dyOffset) for every output position and every kernel tap that lands inside the input. */
-  private forEachTap(p: Conv2DParams, fn: (xo: number, wo: number, dyo: number) => void): void {
+  /**
+   * Calls fn(xOffset, wOffset, dyOffset) (channel 0 of each) for every output position and every kernel
+   * tap that lands inside the input; a tap's weights are `wPerTap` floats (inC*outC for a conv,
+   * inC*depthMultiplier for a depthwise conv).
+   */
+  private forEachTap(p: Conv2DParams | DepthwiseConv2DParams, wPerTap: number, fn: (xo: number, wo: number, dyo: number) => void): void {
     for (let b = 0; b < p.batch; b++) for (let oy = 0; oy < p.outH; oy++) for (let ox = 0; ox < p.outW; ox++) {
       const dyo = ((b * p.outH + oy) * p.outW + ox) * p.outC;
       for (let ky = 0; ky < p.kH; ky++) {
@@ -175,7 +179,7 @@ export class ReferenceBackend extends HeapStorage implements Backend {
         for (let kx = 0; kx < p.kW; kx++) {
           const ix = ox * p.strideW - p.padLeft + kx * p.dilationW;
           if (ix < 0 || ix >= p.inW) continue;
-          fn(((b * p.inH + iy) * p.inW + ix) * p.inC, (ky * p.kW + kx) * p.inC * p.outC, dyo);
+          fn(((b * p.inH + iy) * p.inW + ix) * p.inC, (ky * p.kW + kx) * wPerTap, dyo);
         }
       }
     }
@@ -184,7 +188,7 @@ export class ReferenceBackend extends HeapStorage implements Backend {
   conv2dGradInput(dy: Tensor, w: Tensor, dx: Tensor, p: Conv2DParams): void {
     const dyv = dy.view(), wv = w.view(), dxv = dx.view();
     dxv.fill(0);
-    this.forEachTap(p, (xo, wo, dyo) => {
+    this.forEachTap(p, p.inC * p.outC, (xo, wo, dyo) => {
       for (let ic = 0; ic < p.inC; ic++) {
         let s = 0;
         for (let oc = 0; oc < p.outC; oc++) s += dyv[dyo + oc] * wv[wo + ic * p.outC + oc];
@@ -196,28 +200,12 @@ export class ReferenceBackend extends HeapStorage implements Backend {
   conv2dGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: Conv2DParams): void {
     const xv = x.view(), dyv = dy.view(), dwv = dw.view();
     dwv.fill(0);
-    this.forEachTap(p, (xo, wo, dyo) => {
+    this.forEachTap(p, p.inC * p.outC, (xo, wo, dyo) => {
       for (let ic = 0; ic < p.inC; ic++) {
         const xval = xv[xo + ic];
         for (let oc = 0; oc < p.outC; oc++) dwv[wo + ic * p.outC + oc] += xval * dyv[dyo + oc];
       }
     });
-  }
-
-  /** Calls fn(xOffset, wOffset, dyOffset) (channel 0 of each) for every output position and in-bounds tap of a depthwise conv. */
-  private forEachDepthwiseTap(p: DepthwiseConv2DParams, fn: (xo: number, wo: number, dyo: number) => void): void {
-    for (let b = 0; b < p.batch; b++) for (let oy = 0; oy < p.outH; oy++) for (let ox = 0; ox < p.outW; ox++) {
-      const dyo = ((b * p.outH + oy) * p.outW + ox) * p.outC;
-      for (let ky = 0; ky < p.kH; ky++) {
-        const iy = oy * p.strideH - p.padTop + ky * p.dilationH;
-        if (iy < 0 || iy >= p.inH) continue;
-        for (let kx = 0; kx < p.kW; kx++) {
-          const ix = ox * p.strideW - p.padLeft + kx * p.dilationW;
-          if (ix < 0 || ix >= p.inW) continue;
-          fn(((b * p.inH + iy) * p.inW + ix) * p.inC, (ky * p.kW + kx) * p.inC * p.depthMultiplier, dyo);
-        }
-      }
-    }
   }
 
   depthwiseConv2d(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: DepthwiseConv2DParams): void {
@@ -244,7 +232,7 @@ export class ReferenceBackend extends HeapStorage implements Backend {
   depthwiseConv2dGradInput(dy: Tensor, w: Tensor, dx: Tensor, p: DepthwiseConv2DParams): void {
     const dyv = dy.view(), wv = w.view(), dxv = dx.view(), M = p.depthMultiplier;
     dxv.fill(0);
-    this.forEachDepthwiseTap(p, (xo, wo, dyo) => {
+    this.forEachTap(p, p.inC * p.depthMultiplier, (xo, wo, dyo) => {
       for (let c = 0; c < p.inC; c++) {
         let s = 0;
         for (let m = 0; m < M; m++) s += dyv[dyo + c * M + m] * wv[wo + c * M + m];
@@ -256,7 +244,7 @@ export class ReferenceBackend extends HeapStorage implements Backend {
   depthwiseConv2dGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: DepthwiseConv2DParams): void {
     const xv = x.view(), dyv = dy.view(), dwv = dw.view(), M = p.depthMultiplier;
     dwv.fill(0);
-    this.forEachDepthwiseTap(p, (xo, wo, dyo) => {
+    this.forEachTap(p, p.inC * p.depthMultiplier, (xo, wo, dyo) => {
       for (let c = 0; c < p.inC; c++) {
         const xval = xv[xo + c];
         for (let m = 0; m < M; m++) dwv[wo + c * M + m] += xval * dyv[dyo + c * M + m];
