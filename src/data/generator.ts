@@ -8,7 +8,8 @@ import { mean as meanOf, square, sub, sqrt } from '../ops/index.js';
 import type { NumpyRandomState } from './numpy_random.js';
 import { randomTransform, applyTransform, augments, type AugmentConfig, type FillMode, type ShiftRange, type TransformParams } from './augment.js';
 import { normalizeOptions } from './options.js';
-import { DirectoryIterator, type FlowFromDirectoryOptions } from './directory_iterator.js';
+// The iterator (Node: files, workers) is loaded when first used, so this module also loads in browsers.
+import type { DirectoryIterator, FlowFromDirectoryOptions } from './directory_iterator.js';
 
 export interface ImageDataGeneratorOptions {
   /** Multiplies every value after augmentation (Keras applies it in `standardize`), e.g. 1 / 255. */
@@ -203,7 +204,8 @@ export class ImageDataGenerator {
    * Scans `directory` (one sub-folder per class) and returns an iterator over batches of its images,
    * like Keras's `flow_from_directory`. Prints "Found N images belonging to K classes."
    */
-  flowFromDirectory(directory: string, options: FlowFromDirectoryOptions | Record<string, unknown> = {}): Promise<DirectoryIterator> {
+  async flowFromDirectory(directory: string, options: FlowFromDirectoryOptions | Record<string, unknown> = {}): Promise<DirectoryIterator> {
+    const { DirectoryIterator } = await import('./directory_iterator.js');
     return DirectoryIterator.create(directory, this, options);
   }
 
