@@ -164,6 +164,7 @@ constexpr int WINO_MODE = 24;
 constexpr int WINO_U = 25;
 constexpr int WINO_TB = 26;
 constexpr int WINO_PARTS = 27;
+constexpr int WINO_NONFINITE = 28;
 }  // namespace Conv
 namespace GradSum {
 constexpr int K = 0;

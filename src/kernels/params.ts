@@ -199,6 +199,12 @@ export const enum Conv {
   WINO_TB = 26,
   /** Winograd filter gradient: parts whose partial sums k_conv2d_wino_grad_filter_sum adds. */
   WINO_PARTS = 27,
+  /**
+   * Winograd: the host writes 0; a part that meets an infinity or NaN in its tiles writes 1 and stops
+   * (the transforms' inf - inf would give NaN where the direct sums give +-inf), and the host then
+   * computes the call the direct way.
+   */
+  WINO_NONFINITE = 28,
 }
 
 // ---- k_conv2d_grad_filter_sum: dw[K, N] = sum over parts of the per-part partials -----------------
