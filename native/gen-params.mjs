@@ -21,6 +21,7 @@ export const HEADER = `${nativeDir}src/params.h`;
 /** The enums of a params.ts text, in order: [{ name, members: [[NAME, value], ...] }]. Throws on what it cannot read. */
 export function parseEnums(text, file = 'src/kernels/params.ts') {
   const enums = [];
+  text = text.replace(/\r\n/g, '\n'); // a checkout with CRLF line ends
   const re = /^export const enum (\w+) \{\n([\s\S]*?)^\}/gm;
   for (let m; (m = re.exec(text));) {
     const [, name, body] = m;

@@ -34,6 +34,7 @@ test('gen-params: a member that is not NAME = <integer literal> is refused with 
   // The generated text follows the TS: a changed slot changes the header.
   assert.notEqual(generate(good), generate(good.replace('Y = 3', 'Y = 4')));
   assert.match(generate(good), /namespace A \{\nconstexpr int X = 0;\nconstexpr int Y = 3;\n\}/);
+  assert.equal(generate(good.replace(/\n/g, '\r\n')), generate(good), 'CRLF line ends read the same');
 });
 
 test('gen-params --check exits 1 on a stale header and 0 once it is rewritten (atomically, beside the sources)', () => {
