@@ -98,12 +98,35 @@ function brightness(x: Tensor, params: readonly TransformParams[]): Tensor {
   const lo = min(x, [1, 2, 3], true), hi = max(x, [1, 2, 3], true);
   const shift = maximum(neg(lo), 0);
   const top = add(hi, shift);
-  const v = div(add(x, shift), add(top, equal(top, 0))); // / 1 where the maximum is 0: unchanged
+  const v = divRN(add(x, shift), add(top, equal(top, 0))); // / 1 where the maximum is 0: unchanged
   const u8 = cast(cast(mul(v, 255), 'uint8'), 'float32');
   const e = cast(cast(mul(u8, perImage(params.map((p) => Math.fround(p.brightness ?? 1)))), 'uint8'), 'float32');
   if (params.every((p) => p.brightness !== null)) return e;
   const keep = perImage(params.map((p) => (p.brightness === null ? 1 : 0)));
   return add(mul(x, keep), mul(e, sub(1, keep)));
+}
+
+/** Dekker's split of a float32 into two 12-bit halves (hi + lo = x exactly). */
+function split(x: Tensor): [Tensor, Tensor] {
+  const c = mul(x, 4097);
+  const hi = sub(c, sub(c, x));
+  return [hi, sub(x, hi)];
+}
+
+/**
+ * a / b rounded once to float32 (as NumPy and the CPU backends divide) where the backend's division
+ * may be off by a few ulps (WGSL allows 2.5): the quotient q0 corrected by one Newton step whose
+ * residual a - q0 b is exact (Dekker's product: correctly rounded +, -, * only, one op per dispatch,
+ * so nothing can be fused). Pillow's brightness truncates a / max * 255 to uint8, where one ulp moves a
+ * pixel a whole level: the brightest pixel (a == b) must give exactly 1.
+ */
+export function divRN(a: Tensor, b: Tensor): Tensor {
+  const q0 = div(a, b);
+  const p = mul(q0, b);
+  const [qh, ql] = split(q0), [bh, bl] = split(b);
+  const err = add(add(add(sub(mul(qh, bh), p), mul(qh, bl)), mul(ql, bh)), mul(ql, bl)); // q0 b - p, exactly
+  const r = sub(sub(a, p), err);
+  return add(q0, div(r, b));
 }
 
 /** Keras's `standardize` on a batch (preprocessing functions stay on the host path). */

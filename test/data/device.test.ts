@@ -5,10 +5,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ImageDataGenerator } from '../../src/data/index.js';
-import { affineTransforms, transformBatch } from '../../src/data/augment_device.js';
+import { affineTransforms, transformBatch, divRN } from '../../src/data/augment_device.js';
 import { applyTransform, type TransformParams } from '../../src/data/augment.js';
-import { setBackend, backend, nativeAvailable } from '../../src/backend/index.js';
-import { tensor } from '../../src/tensor/index.js';
+import { setBackend, backend, nativeAvailable, ReferenceBackend } from '../../src/backend/index.js';
+import type { BinaryOp, BroadcastParams } from '../../src/backend/backend.js';
+import { tensor, type Tensor } from '../../src/tensor/index.js';
+import { div } from '../../src/ops/index.js';
 import { buildTree, cleanup } from './helpers.js';
 
 let root = '';
@@ -125,4 +127,41 @@ test('augmentOn: bad values and a preprocessingFunction on the device are refuse
   assert.equal(it.onDevice, false);
   await it.close();
   assert.equal(backend().name, 'wasm');
+});
+
+/** The reference backend with a division off by up to 2 ulps either way (what WGSL allows a GPU: 2.5). */
+class SloppyDivision extends ReferenceBackend {
+  binary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor, p: BroadcastParams): void {
+    super.binary(op, a, b, out, p);
+    if (op !== 'div') return;
+    const v = out.view() as Float32Array, bits = new Int32Array(v.buffer, v.byteOffset, v.length);
+    for (let i = 0; i < v.length; i++) if (Number.isFinite(v[i]) && v[i] !== 0) bits[i] += ((i * 7919) % 5) - 2;
+  }
+}
+
+test("divRN: float32 a / b rounded once even where the engine's division is off by 2 ulps; Pillow's brightness stays exact", async () => {
+  setBackend(new SloppyDivision());
+  try {
+    const n = 4000;
+    const a = new Float32Array(n), b = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      b[i] = Math.fround(1 + ((i * 2654435761) % 100003) / 97); // 1 .. ~1000
+      a[i] = i % 4 === 0 ? b[i] : Math.fround(b[i] * (((i * 40503) % 65521) / 65521)); // a == b (the brightest pixel) or below
+    }
+    const ta = tensor(a, [n]), tb = tensor(b, [n]);
+    const want = a.map((v, i) => Math.fround(v / b[i]));
+    const plain = div(ta, tb).dataSync(), exact = divRN(ta, tb).dataSync();
+    let plainOff = 0, off = 0;
+    for (let i = 0; i < n; i++) { if (plain[i] !== want[i]) plainOff++; if (exact[i] !== want[i]) off++; }
+    assert.ok(plainOff > n / 2, `the sloppy division is off in ${plainOff} of ${n}`);
+    assert.equal(off, 0, `divRN off in ${off} of ${n}`);
+    setBackend('reference');
+    // The brightness step through transformBatch on the sloppy backend: the host's pixels.
+    const gen = new ImageDataGenerator({ horizontal_flip: true, brightness_range: [0.5, 1.5] });
+    setBackend(new SloppyDivision());
+    const r = await compare(gen);
+    assert.equal(r.max, 0);
+  } finally {
+    setBackend('reference');
+  }
 });
