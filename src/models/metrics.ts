@@ -58,7 +58,14 @@ export abstract class Metric {
   }
   /** The result so far, read synchronously (the heap backends; on webgpu use `await resultAsync()`). */
   result(): number {
-    return this.compute(this.state ? this.state.map((t) => t.dataSync() as Float32Array) : this.stateSizes().map((n) => new Float32Array(n)));
+    if (!this.state) return this.compute(this.stateSizes().map((n) => new Float32Array(n)));
+    const s = this.state;
+    try {
+      return this.compute(s.map((t) => t.dataSync() as Float32Array));
+    } catch (e) {
+      if (s[0].store.storage === 'heap') throw e;
+      throw new Error(`convnet: metric ${this.name}: its state lives on the ${s[0].store.storage} backend, which cannot read synchronously; use await metric.resultAsync()`);
+    }
   }
   /** The result so far, read asynchronously (every backend). */
   async resultAsync(): Promise<number> {
