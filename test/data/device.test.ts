@@ -18,13 +18,13 @@ before(async () => { root = await buildTree(); });
 after(() => { setBackend('reference'); cleanup(root); });
 
 const BACKENDS: [string, string | false][] = [['reference', false], ['wasm', false], ['native', nativeAvailable() ? false : 'native backend not built']];
-const OPTS = { targetSize: [12, 16] as [number, number], batchSize: 5, seed: 7, classMode: 'sparse' as const, workers: 1, verbose: false };
+const OPTS = { targetSize: [12, 16] as [number, number], batchSize: 5, seed: 7, classMode: 'sparse' as const, workers: 0, verbose: false };
 
 type It = Awaited<ReturnType<ImageDataGenerator['flowFromDirectory']>>;
-/** Two epochs of x values and the parameters drawn for each batch. */
-async function run(it: It): Promise<{ xs: Float32Array[]; params: TransformParams[][] }> {
+/** `epochs` epochs of x values and the parameters drawn for each batch. */
+async function run(it: It, epochs: number): Promise<{ xs: Float32Array[]; params: TransformParams[][] }> {
   const xs: Float32Array[] = [], params: TransformParams[][] = [];
-  for (let e = 0; e < 2; e++) {
+  for (let e = 0; e < epochs; e++) {
     for (let i = 0; i < it.length; i++) {
       const b = await it.getBatch(i);
       xs.push(Float32Array.from(await b.x.data() as Float32Array));
@@ -37,9 +37,9 @@ async function run(it: It): Promise<{ xs: Float32Array[]; params: TransformParam
   return { xs, params };
 }
 
-async function compare(gen: ImageDataGenerator): Promise<{ max: number; over: number; n: number; host: Float32Array[]; dev: Float32Array[] }> {
-  const host = await run(await gen.flowFromDirectory(root, { ...OPTS, augmentOn: 'host' }));
-  const dev = await run(await gen.flowFromDirectory(root, { ...OPTS, augmentOn: 'device' }));
+async function compare(gen: ImageDataGenerator, epochs = 1): Promise<{ max: number; over: number; n: number; host: Float32Array[]; dev: Float32Array[] }> {
+  const host = await run(await gen.flowFromDirectory(root, { ...OPTS, augmentOn: 'host' }), epochs);
+  const dev = await run(await gen.flowFromDirectory(root, { ...OPTS, augmentOn: 'device' }), epochs);
   assert.deepEqual(dev.params, host.params, 'the same random draws on both paths');
   let max = 0, over = 0, n = 0;
   host.xs.forEach((h, i) => {
@@ -59,7 +59,7 @@ for (const [name, skip] of BACKENDS) {
     setBackend(name);
     const gen = new ImageDataGenerator({ rotation_range: 30, width_shift_range: 0.1, height_shift_range: 0.15, shear_range: 8, zoom_range: 0.2, channel_shift_range: 20, horizontal_flip: true, vertical_flip: true, fill_mode: 'reflect', rescale: 1 / 255 });
     // Coordinates are float64 on both paths (in a different summation order): differences are rounding only.
-    const r = await compare(gen);
+    const r = await compare(gen, 2);
     t.diagnostic(`max |host - device| ${r.max}`);
     assert.ok(r.max <= 1e-6, `max |host - device| = ${r.max}`);
   });
@@ -115,6 +115,23 @@ test("transformBatch: Keras's matrices as affine2d transforms; one image by hand
   want.forEach((v, i) => assert.ok(Math.abs(v - got[i]) <= 1e-4, `${i}: ${got[i]} vs ${v}`));
   assert.throws(() => transformBatch(x8, [p, p], gen.augment, gen), /2 transforms for 1 images/);
   x8.dispose();
+});
+
+test("augmentOn 'device': Keras's endless next() stream and classMode 'input' give the host path's batches", async () => {
+  setBackend('wasm');
+  const gen = new ImageDataGenerator({ rotation_range: 20, zoom_range: 0.1, vertical_flip: true, brightness_range: [0.8, 1.2], rescale: 1 / 255 });
+  const o = { ...OPTS, classMode: 'input' as const, batchSize: 7 };
+  const host = await gen.flowFromDirectory(root, { ...o, augmentOn: 'host' });
+  const dev = await gen.flowFromDirectory(root, { ...o, augmentOn: 'device' });
+  assert.equal(dev.onDevice, true);
+  for (let k = 0; k < 4; k++) {
+    const a = await host.next(), b = await dev.next();
+    assert.deepEqual(dev.lastBatch!.params, host.lastBatch!.params);
+    assert.deepEqual(await b.x.data(), await a.x.data(), `next() batch ${k}`);
+    assert.deepEqual(await b.y!.data(), await b.x.data(), "classMode 'input': y is x");
+    for (const t of [a.x, a.y, b.x, b.y]) t?.dispose();
+  }
+  await host.close(); await dev.close();
 });
 
 test('augmentOn: bad values and a preprocessingFunction on the device are refused by name', async () => {
