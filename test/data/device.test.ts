@@ -142,8 +142,19 @@ test('augmentOn: bad values and a preprocessingFunction on the device are refuse
   setBackend('wasm');
   const it = await new ImageDataGenerator({ rotation_range: 5 }).flowFromDirectory(root, { ...OPTS, augment_on: 'auto' } as any);
   assert.equal(it.onDevice, false);
+  // ... and goes to the device on a backend whose tensors live elsewhere (webgpu's storage is 'webgpu').
+  const wasm = backend();
+  setBackend(Object.assign(Object.create(wasm), { storage: 'webgpu' }));
+  try { assert.equal(it.onDevice, true); } finally { setBackend(wasm); }
   await it.close();
   assert.equal(backend().name, 'wasm');
+  // On the device path the workers only decode: once every image is cached they stop, augmenting or not.
+  const cached = await new ImageDataGenerator({ rotation_range: 5 }).flowFromDirectory(root, { ...OPTS, workers: 1, cache: true, augmentOn: 'device' });
+  for (let i = 0; i < cached.length; i++) { const b = await cached.getBatch(i); b.x.dispose(); b.y?.dispose(); }
+  cached.onEpochEnd();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(cached.decodeWorkers, 0);
+  await cached.close();
 });
 
 /** The reference backend with a division off by up to 2 ulps either way (what WGSL allows a GPU: 2.5). */
