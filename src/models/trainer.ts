@@ -264,12 +264,12 @@ export abstract class Trainer extends Layer implements CallbackModel {
   }
 
   /** Makes the metrics' next states theirs, and their results (from the values read) the ones logged. */
-  private commitMetrics(s: DeviceStep, v: ArrayLike<number>): void {
+  private commitMetrics(s: DeviceStep, v: TypedArray): void {
     let at = 1 + s.flags + this.compiledOutputs.length;
     for (const { metric, next } of s.nexts) {
       const n = metric.stateSize;
       metric.commit(next);
-      this.metricValues.set(metric, metric.resultFrom(Array.prototype.slice.call(v, at, at + n) as number[]));
+      this.metricValues.set(metric, metric.resultFrom(v.subarray(at, at + n)));
       at += n;
     }
   }
