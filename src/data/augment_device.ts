@@ -54,7 +54,7 @@ export function affineTransforms(params: readonly TransformParams[], h: number, 
 function perImage(values: number[]): Tensor { return tensor(Float32Array.from(values), [values.length, 1, 1, 1]); }
 
 /**
- * x8 uint8 [B, H, W, C] (decoded pixels) -> float32 [B, H, W, C]: `apply_transform` with params[i] on
+ * x8 uint8 (decoded pixels) or float32 [B, H, W, C] -> float32 [B, H, W, C]: `apply_transform` with params[i] on
  * image i when `augment` is set, then `standardize`. x8 is left as it is (the caller disposes it).
  */
 export function transformBatch(x8: Tensor, params: readonly TransformParams[] | null, cfg: AugmentConfig, s: StandardizeConfig): Tensor {
@@ -63,7 +63,8 @@ export function transformBatch(x8: Tensor, params: readonly TransformParams[] | 
   return noGrad(() => scope(() => {
     const be = backend();
     let x = empty([b, h, w, c], 'float32');
-    be.cast(x8, x);
+    if (x8.dtype === 'float32') be.copy(x8, x);
+    else be.cast(x8, x);
     if (b === 0) return x;
     if (params) {
       const tr = affineTransforms(params, h, w);

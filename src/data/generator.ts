@@ -10,6 +10,7 @@ import { randomTransform, applyTransform, augments, type AugmentConfig, type Fil
 import { normalizeOptions } from './options.js';
 // The iterator (Node: files, workers) is loaded when first used, so this module also loads in browsers.
 import type { DirectoryIterator, FlowFromDirectoryOptions } from './directory_iterator.js';
+import { ArrayIterator, type FlowOptions } from './array_iterator.js';
 
 export interface ImageDataGeneratorOptions {
   /** Multiplies every value after augmentation (Keras applies it in `standardize`), e.g. 1 / 255. */
@@ -207,6 +208,15 @@ export class ImageDataGenerator {
   async flowFromDirectory(directory: string, options: FlowFromDirectoryOptions | Record<string, unknown> = {}): Promise<DirectoryIterator> {
     const { DirectoryIterator } = await import('./directory_iterator.js');
     return DirectoryIterator.create(directory, this, options);
+  }
+
+  /**
+   * Keras's `flow(x, y)`: batches of the images x [n, h, w, c] (uint8 or float32 tensors) and the rows
+   * of y, shuffled and augmented as Keras does for a seed. With augmentOn 'device' (the default on webgpu)
+   * the batch is gathered, converted and augmented in the engine.
+   */
+  flow(x: Tensor, y: Tensor | null = null, options: FlowOptions | Record<string, unknown> = {}): ArrayIterator {
+    return new ArrayIterator(x, y, this, options);
   }
 
   /** snake_case alias of flowFromDirectory. */

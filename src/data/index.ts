@@ -2,6 +2,7 @@
 export type { Batch, BatchIterator } from './types.js';
 export { ImageDataGenerator, type ImageDataGeneratorOptions } from './generator.js';
 export { DirectoryIterator, type FlowFromDirectoryOptions, type ClassMode, type SkippedFile } from './directory_iterator.js';
+export { ArrayIterator, type FlowOptions } from './array_iterator.js';
 export { NumpyRandomState } from './numpy_random.js';
 export { listDirectory, WHITE_LIST_FORMATS } from './listing.js';
 export { readHeader, type HeaderResult } from './header.js';
