@@ -14,8 +14,8 @@ export * from './optimizers/index.js';
 export * from './models/index.js';
 
 // Images from folders.
-export { ImageDataGenerator, DirectoryIterator, checkDirectory } from './data/index.js';
-export type { Batch, BatchIterator, ImageDataGeneratorOptions, FlowFromDirectoryOptions, ClassMode, SkippedFile, CheckReport } from './data/index.js';
+export { ImageDataGenerator, DirectoryIterator, ArrayIterator, checkDirectory } from './data/index.js';
+export type { Batch, BatchIterator, ImageDataGeneratorOptions, FlowFromDirectoryOptions, FlowOptions, ClassMode, SkippedFile, CheckReport } from './data/index.js';
 
 // Image files and figures.
 export { imread, imsave, ImageReadError, loadImg, imgToArray } from './io/index.js';
