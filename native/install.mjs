@@ -28,10 +28,23 @@ function headersDir() {
   return null;
 }
 
-function main() {
+/** native/src/params.h from src/kernels/params.ts (the parameter slots both sides name); it is committed, so when
+ * this fails (no src/, an unreadable enum) the build goes on with the committed header. Writes only when it differs. */
+async function regenerateParams() {
+  if (!existsSync(join(dir, '../src/kernels/params.ts'))) return;
+  try {
+    const { writeHeader } = await import('./gen-params.mjs');
+    writeHeader();
+  } catch (e) {
+    say(`native/src/params.h was not regenerated (${e instanceof Error ? e.message : e}); building with the committed one`);
+  }
+}
+
+async function main() {
   if (process.env.CONVNET_SKIP_NATIVE_BUILD) return say('the native backend was not built (CONVNET_SKIP_NATIVE_BUILD is set); the WebAssembly backend will be used');
   if (loads()) return; // a prebuilt binary for this platform, or an earlier build
   if (!existsSync(`${dir}/binding.gyp`)) return say('the native backend was not built (native/binding.gyp is missing); the WebAssembly backend will be used');
+  await regenerateParams();
   // node-gyp downloads Node's headers from nodejs.org unless told where they are: use the running
   // Node's own (official builds ship include/node; Debian's are in /usr/include/node), or skip the
   // build. An install never downloads anything from outside the npm registry.
@@ -54,7 +67,7 @@ function main() {
   say(`the native backend was not built (${why}); the WebAssembly backend will be used`);
 }
 
-try { main(); } catch (e) {
+try { await main(); } catch (e) {
   say(`the native backend was not built (${e instanceof Error ? e.message : e}); the WebAssembly backend will be used`);
 }
 process.exit(0);

@@ -26,7 +26,7 @@ export {
   matmul, transpose, dense,
   conv2d, maxPool2d, avgPool2d,
   softmax, logSoftmax, stopGradient, dropout, cast, takeRows, concat,
-  correlate, convolve,
+  correlate, convolve, correlateAsync, convolveAsync,
   applyFilter, getFilter, filterNames, gaussianKernel,
 } from './ops/index.js';
 export type { MatMulOptions, Conv2DOptions, Pool2DOptions, Padding } from './ops/index.js';

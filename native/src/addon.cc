@@ -209,7 +209,11 @@ napi_value Init(napi_env env, napi_callback_info info) {
   if (!isTa) { napi_throw_type_error(env, nullptr, "convnet native: init: params must be a Float64Array"); return nullptr; }
   void* pdata = nullptr;
   NAPI_OK(napi_get_typedarray_info(env, argv[1], &type, &length, &pdata, &ab, &offset));
-  if (type != napi_float64_array || length < 64) { napi_throw_type_error(env, nullptr, "convnet native: init: params must be a Float64Array of at least 64 elements"); return nullptr; }
+  if (type != napi_float64_array || length < (size_t)slot::NativeBlock::SLOTS) {
+    const std::string msg = "convnet native: init: params must be a Float64Array of at least " + std::to_string(slot::NativeBlock::SLOTS) + " elements";
+    napi_throw_type_error(env, nullptr, msg.c_str());
+    return nullptr;
+  }
   napi_ref pref;
   NAPI_OK(napi_create_reference(env, argv[1], 1, &pref));
   std::string want;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstddef>
 #include <functional>
+#include "params.h"
 
 namespace cn {
 
@@ -17,14 +18,9 @@ int threads();
 float* scratch(int slot, size_t floats);
 constexpr int SHARED_SLOT = 64;
 
-// Kernel ids: the TypeScript side (src/backend/native/backend.ts) writes the parameter block
-// (doubles) and calls run(id). Byte offsets into the heap are doubles; -1 means null.
-enum Kernel {
-  K_MATMUL = 0, K_CONV2D, K_CONV2D_GRAD_INPUT, K_CONV2D_GRAD_FILTER,
-  K_MAX_POOL, K_MAX_POOL_GRAD, K_AVG_POOL, K_AVG_POOL_GRAD,
-  K_UNARY, K_UNARY_GRAD, K_BINARY, K_BINARY_SCALAR, K_BIAS_ACT, K_REDUCE, K_SOFTMAX,
-  K_TRANSPOSE, K_CAST, K_ADAM, K_SGD, K_RMSPROP, K_FILL, K_COUNT
-};
+// Kernel ids (K_*) and parameter-block slots (slot::Conv::BATCH, ...) are in params.h, generated from
+// src/kernels/params.ts: the TypeScript side (src/backend/native/backend.ts) writes the parameter
+// block (doubles) by the same names and calls run(id). Byte offsets into the heap are doubles; -1 means null.
 
 using RunFn = int (*)(int id, const double* params, uint8_t* base);
 

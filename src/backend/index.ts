@@ -81,6 +81,17 @@ export function useBackendOption(name: string | undefined, command: string): voi
 /** Name of the backend in use. */
 export function getBackendName(): string { return backend().name; }
 
+/**
+ * Runs `fn` with the host backend in use (wasm if it loads, else reference): tensors made inside live
+ * in the WebAssembly heap. For float64 work WGSL cannot do (ndimage's correlate) while webgpu is in use.
+ */
+export function onHostBackend<T>(fn: (b: Backend) => T): T {
+  const prev = backend();
+  const host = prev.storage === 'heap' ? prev : make(wasmAvailable() ? 'wasm' : 'reference');
+  current = host;
+  try { return fn(host); } finally { current = prev; }
+}
+
 /** Sets the number of threads kernels run on (default: every core). */
 export function setThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`convnet: setThreads: expected a positive integer, got ${n}`);

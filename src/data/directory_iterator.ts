@@ -10,6 +10,7 @@ import { backend } from '../backend/index.js';
 import type { Batch, BatchIterator } from './types.js';
 import type { ImageDataGenerator } from './generator.js';
 import type { TransformParams } from './augment.js';
+import { transformBatch } from './augment_device.js';
 import { NumpyRandomState } from './numpy_random.js';
 import { listDirectory, splitRange, type ListingNote } from './listing.js';
 import { readHeader, mapLimit, DEFAULT_MAX_PIXELS } from './header.js';
@@ -51,6 +52,13 @@ export interface FlowFromDirectoryOptions {
   cache?: boolean | string;
   /** Images with more pixels are left out (default Pillow's limit, 89,478,485). */
   maxPixels?: number;
+  /**
+   * Where augmentation, conversion to float and rescaling run. 'host': in the decode workers (Keras-exact,
+   * float32 batches uploaded); 'device': in the engine on uint8 batches (affine2d, flip2d, reductions and
+   * casts: what a GPU needs, the host only decodes); 'auto' (default): 'device' when the backend keeps
+   * tensors off the host (webgpu), else 'host'. A preprocessingFunction always runs on the host.
+   */
+  augmentOn?: 'auto' | 'host' | 'device';
   /** Print the scan summary (default true). */
   verbose?: boolean;
   /** Where messages go (default console.log). */
@@ -58,7 +66,7 @@ export interface FlowFromDirectoryOptions {
 }
 
 const KNOWN = ['targetSize', 'colorMode', 'classes', 'classMode', 'batchSize', 'shuffle', 'seed', 'followLinks', 'subset',
-  'interpolation', 'keepAspectRatio', 'workers', 'prefetch', 'cache', 'maxPixels', 'verbose', 'log'];
+  'interpolation', 'keepAspectRatio', 'workers', 'prefetch', 'cache', 'maxPixels', 'augmentOn', 'verbose', 'log'];
 const UNSUPPORTED = {
   saveToDir: 'saving augmented images is not implemented', savePrefix: 'saving augmented images is not implemented',
   saveFormat: 'saving augmented images is not implemented', dataFormat: "only 'channels_last' is supported",
@@ -97,6 +105,8 @@ export class DirectoryIterator implements BatchIterator {
   readonly classMode: ClassMode;
   readonly interpolation: Interpolation;
   readonly keepAspectRatio: boolean;
+  /** Where batches are augmented and rescaled (see FlowFromDirectoryOptions.augmentOn). */
+  readonly augmentOn: 'auto' | 'host' | 'device';
   /** [height, width, channels] of each image in a batch. */
   readonly imageShape: [number, number, number];
   /** Files left out by the scan, with the reason. */
@@ -148,6 +158,7 @@ export class DirectoryIterator implements BatchIterator {
     this.classMode = o.classMode;
     this.interpolation = o.interpolation;
     this.keepAspectRatio = o.keepAspectRatio;
+    this.augmentOn = o.augmentOn;
     this.imageShape = [o.targetSize[0], o.targetSize[1], channelsOf(o.colorMode)];
     this.skipped = init.skipped;
     this.notes = init.notes;
@@ -178,6 +189,11 @@ export class DirectoryIterator implements BatchIterator {
     const seed = u.seed ?? null;
     if (seed !== null && !(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) throw new RangeError(`convnet: flowFromDirectory: seed must be an integer between 0 and 2**32 - 1, got ${seed}`);
     const interpolation = checkInterpolation(u.interpolation ?? 'nearest');
+    const augmentOn = u.augmentOn ?? 'auto';
+    if (!['auto', 'host', 'device'].includes(augmentOn)) throw new RangeError(`convnet: flowFromDirectory: augmentOn must be 'auto', 'host' or 'device', got ${JSON.stringify(augmentOn)}`);
+    if (augmentOn === 'device' && gen.preprocessingFunction) {
+      throw new Error("convnet: flowFromDirectory: augmentOn 'device' cannot run the generator's preprocessingFunction (a host function); use augmentOn 'host' or 'auto'");
+    }
     const workers = u.workers ?? defaultWorkers();
     const maxPixels = u.maxPixels ?? DEFAULT_MAX_PIXELS;
     const verbose = u.verbose ?? true;
@@ -248,7 +264,7 @@ export class DirectoryIterator implements BatchIterator {
       filenames: keep.map((f) => f.filename), filepaths: keep.map((f) => f.path), classes: Int32Array.from(keep, (f) => f.classIndex),
       o: {
         targetSize: [targetSize[0], targetSize[1]], colorMode, classMode, batchSize, shuffle: u.shuffle ?? true, seed, followLinks: u.followLinks ?? false,
-        subset, interpolation, keepAspectRatio: u.keepAspectRatio ?? false, workers, prefetch: u.prefetch ?? 2, maxPixels, verbose,
+        subset, interpolation, keepAspectRatio: u.keepAspectRatio ?? false, workers, prefetch: u.prefetch ?? 2, maxPixels, augmentOn, verbose,
       },
       skipped, notes: listing.notes, cache, log,
     });
@@ -268,7 +284,7 @@ export class DirectoryIterator implements BatchIterator {
     if (!this.indexArray) this.setIndexArray();
     const indices = this.indexArray!.slice(this.batchSize * index, this.batchSize * (index + 1));
     const [h, w] = this.targetSize;
-    const aug = this.gen.augments;
+    const aug = this.gen.augments && !this.onDevice;
     // Drawn even without augmentation (Keras draws the flips anyway), so the RNG stays in step.
     const params = Array.from(indices, () => this.gen.getRandomTransform(this.rs, h, w));
     const images = Promise.all(Array.from(indices, (j, k) => this.loadImage(j, aug ? params[k] : null)));
@@ -329,7 +345,7 @@ export class DirectoryIterator implements BatchIterator {
       if (!this.plans.has(k)) this.plans.set(k, this.plan(k));
     }
     const images = await plan.images;
-    return this.assemble(plan.indices, images);
+    return this.assemble(plan.indices, images, plan.params);
   }
 
   /**
@@ -343,17 +359,27 @@ export class DirectoryIterator implements BatchIterator {
     return !g.preprocessingFunction && !g.samplewiseCenter && !g.samplewiseStdNormalization && !g.featurewiseCenter && !g.featurewiseStdNormalization;
   }
 
-  private assemble(indices: Int32Array, images: (ImageResult | null)[]): Batch {
+  /**
+   * Whether batches are augmented, converted and rescaled in the engine (augmentOn 'device', or 'auto'
+   * on a backend whose tensors live off the host). Decided per batch: the backend may change.
+   */
+  get onDevice(): boolean {
+    if (this.augmentOn === 'host' || this.gen.preprocessingFunction) return false;
+    return this.augmentOn === 'device' || backend().storage !== 'heap';
+  }
+
+  private assemble(indices: Int32Array, images: (ImageResult | null)[], params: TransformParams[]): Batch {
     const [h, w, c] = this.imageShape;
     const per = h * w * c;
-    const rows: { j: number; r: ImageResult & { ok: true } }[] = [];
+    const rows: { j: number; r: ImageResult & { ok: true }; p: TransformParams }[] = [];
     for (let k = 0; k < indices.length; k++) {
       const r = images[k];
-      if (r && r.ok) rows.push({ j: indices[k], r });
+      if (r && r.ok) rows.push({ j: indices[k], r, p: params[k] });
     }
     const b = rows.length;
     let x: Tensor;
-    if (this.uint8Upload && rows.every(({ r }) => !r.out)) {
+    const device = rows.every(({ r }) => !r.out) && (this.onDevice || (this.uint8Upload && !this.gen.augments));
+    if (device) {
       const x8 = empty([b, h, w, c], 'uint8');
       if (per % 4 === 0 || x8.store.storage === 'heap') rows.forEach(({ r }, i) => x8.write(r.raw!, i * per));
       else { // webgpu writes whole words: odd-sized uint8 rows go up as one block
@@ -361,14 +387,9 @@ export class DirectoryIterator implements BatchIterator {
         rows.forEach(({ r }, i) => all.set(r.raw!, i * per));
         x8.write(all);
       }
-      x = empty([b, h, w, c], 'float32');
-      const be = backend();
       try {
-        be.cast(x8, x);
-        if (this.gen.rescale) be.binaryScalar('mul', x, Math.fround(this.gen.rescale), x, false);
-      } catch (e) {
-        x.dispose();
-        throw e;
+        this.gen.warnUnfitted();
+        x = transformBatch(x8, this.gen.augments ? rows.map(({ p }) => p) : null, this.gen.augment, this.gen);
       } finally {
         x8.dispose();
       }
@@ -416,7 +437,7 @@ export class DirectoryIterator implements BatchIterator {
     void this.cache?.flush();
     // Once every image is cached and nothing is augmented, the decode workers have nothing left to do:
     // stop them (a record that turns out unreadable is decoded on the main thread).
-    if (this.cache && !this.gen.augments && this.cache.count + this.failed.size >= this.samples && this.pool.idle && this.pool.running) {
+    if (this.cache && (!this.gen.augments || this.onDevice) && this.cache.count + this.failed.size >= this.samples && this.pool.idle && this.pool.running) {
       void this.pool.close();
     }
   }
@@ -460,9 +481,9 @@ export class DirectoryIterator implements BatchIterator {
     copyState(this.rs, rngState);
     this.lastConsumed = { rngState, total: this.totalBatchesSeen };
     this.lastBatch = { index: -1, indices, params };
-    const aug = this.gen.augments;
+    const aug = this.gen.augments && !this.onDevice;
     const images = await Promise.all(Array.from(indices, (j, k) => this.loadImage(j, aug ? params[k] : null)));
-    return this.assemble(indices, images);
+    return this.assemble(indices, images, params);
   }
 
   /** Batches of one epoch in order (getBatch(0..length-1)), then onEpochEnd(). */

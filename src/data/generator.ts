@@ -2,11 +2,14 @@
  * ImageDataGenerator: Keras's configuration of rescaling, normalisation and random augmentation,
  * and `flowFromDirectory`, which scans a folder of class sub-folders into a DirectoryIterator.
  */
-import type { Tensor } from '../tensor/index.js';
+import { scope, type Tensor } from '../tensor/index.js';
+import { noGrad } from '../autograd/index.js';
+import { mean as meanOf, square, sub, sqrt } from '../ops/index.js';
 import type { NumpyRandomState } from './numpy_random.js';
 import { randomTransform, applyTransform, augments, type AugmentConfig, type FillMode, type ShiftRange, type TransformParams } from './augment.js';
 import { normalizeOptions } from './options.js';
-import { DirectoryIterator, type FlowFromDirectoryOptions } from './directory_iterator.js';
+// The iterator (Node: files, workers) is loaded when first used, so this module also loads in browsers.
+import type { DirectoryIterator, FlowFromDirectoryOptions } from './directory_iterator.js';
 
 export interface ImageDataGeneratorOptions {
   /** Multiplies every value after augmentation (Keras applies it in `standardize`), e.g. 1 / 255. */
@@ -145,20 +148,27 @@ export class ImageDataGenerator {
       }
     }
     const c = shape[2];
-    if (this.featurewiseCenter) {
-      if (!this.mean) warnOnce('featurewiseCenter is set but fit() was not called; no centering applied');
-      else for (let i = 0; i < x.length; i++) x[i] -= this.mean[i % c];
-    }
-    if (this.featurewiseStdNormalization) {
-      if (!this.std) warnOnce('featurewiseStdNormalization is set but fit() was not called; no normalisation applied');
-      else for (let i = 0; i < x.length; i++) x[i] /= this.std[i % c] + 1e-6;
-    }
+    this.warnUnfitted();
+    if (this.featurewiseCenter && this.mean) for (let i = 0; i < x.length; i++) x[i] -= this.mean[i % c];
+    if (this.featurewiseStdNormalization && this.std) for (let i = 0; i < x.length; i++) x[i] /= this.std[i % c] + 1e-6;
     return x;
   }
 
-  /** Computes the per-channel mean and std used by featurewiseCenter / featurewiseStdNormalization from x [N, H, W, C]. */
-  fit(x: Tensor): void {
+  /** Warns once when feature-wise normalisation is set but `fit` has not given its statistics. */
+  warnUnfitted(): void {
+    if (this.featurewiseCenter && !this.mean) warnOnce('featurewiseCenter is set but fit() was not called; no centering applied');
+    if (this.featurewiseStdNormalization && !this.std) warnOnce('featurewiseStdNormalization is set but fit() was not called; no normalisation applied');
+  }
+
+  /**
+   * Computes the per-channel mean and std used by featurewiseCenter / featurewiseStdNormalization from
+   * x [N, H, W, C]. Synchronous (Keras's API) when x is readable on the host (reference, wasm, native);
+   * on a backend that keeps tensors off the host (webgpu) the statistics are reduced there and read
+   * back asynchronously: the call returns a Promise then, so `await gen.fit(x)` works everywhere.
+   */
+  fit(x: Tensor): void | Promise<void> {
     if (x.shape.length !== 4) throw new RangeError(`convnet: ImageDataGenerator.fit expects [N, H, W, C] images, got shape [${x.shape.join(', ')}]`);
+    if (x.store.storage !== 'heap') return this.fitAsync(x);
     const c = x.shape[3];
     const v = x.dataSync() as Float32Array;
     const n = v.length / c;
@@ -171,10 +181,31 @@ export class ImageDataGenerator {
   }
 
   /**
+   * `fit` computed in the engine on any backend (per-channel mean, then the root of the mean squared
+   * deviation, both float32 reductions), reading back only the 2 x C statistics, asynchronously.
+   */
+  async fitAsync(x: Tensor): Promise<void> {
+    if (x.shape.length !== 4) throw new RangeError(`convnet: ImageDataGenerator.fit expects [N, H, W, C] images, got shape [${x.shape.join(', ')}]`);
+    if (x.dtype !== 'float32') throw new TypeError(`convnet: ImageDataGenerator.fit expects float32 images, got ${x.dtype} (cast them first)`);
+    const [m, s] = noGrad(() => scope(() => {
+      const mu = meanOf(x, [0, 1, 2]);
+      return [mu, sqrt(meanOf(square(sub(x, mu)), [0, 1, 2]))];
+    }));
+    try {
+      const [mv, sv] = await Promise.all([m.data(), s.data()]);
+      this.mean = this.featurewiseCenter ? Float32Array.from(mv) : null;
+      this.std = this.featurewiseStdNormalization ? Float32Array.from(sv) : null;
+    } finally {
+      m.dispose(); s.dispose();
+    }
+  }
+
+  /**
    * Scans `directory` (one sub-folder per class) and returns an iterator over batches of its images,
    * like Keras's `flow_from_directory`. Prints "Found N images belonging to K classes."
    */
-  flowFromDirectory(directory: string, options: FlowFromDirectoryOptions | Record<string, unknown> = {}): Promise<DirectoryIterator> {
+  async flowFromDirectory(directory: string, options: FlowFromDirectoryOptions | Record<string, unknown> = {}): Promise<DirectoryIterator> {
+    const { DirectoryIterator } = await import('./directory_iterator.js');
     return DirectoryIterator.create(directory, this, options);
   }
 

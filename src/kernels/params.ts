@@ -7,7 +7,15 @@
 // Each block is an `export const enum` of integer literals: AssemblyScript inlines its members as
 // constants (a plain `export const` becomes a global it reads at run time), TypeScript inlines them
 // too (tsc) or reads them from the enum object (tsx). Slot numbers appear here and nowhere else.
-// Check both builds after a change: `npm run build:kernels` and `npx tsc -p .`.
+//
+// The native backend's kernels (native/src/kernels.inc) take the same layouts, in a block of doubles
+// (src/backend/native/backend.ts writes a Float64Array of NativeBlock.SLOTS): slot i is element i,
+// every value is a double (heap byte offsets too, -1 for null), so the f32/f64 notes above do not
+// apply there. Its kernel ids are NativeKernel (end of this file). native/gen-params.mjs writes all
+// of this file's enums into native/src/params.h (C++: cn::slot::Conv::BATCH, cn::K_CONV2D), run by
+// `npm run build:native` and the install script; the header is committed, and a test fails when it
+// is stale (test/native/params.test.ts). Keep to `NAME = <integer literal>,` members.
+// Check the builds after a change: `npm run build:kernels`, `npx tsc -p .` and `npm run build:native`.
 
 export const enum Block {
   /** Slots the host views of the block cover (the block is 512 bytes). */
@@ -108,6 +116,8 @@ export const enum Transpose {
   OUT = 3,
   /** Slot of out axis 0's size; axis d at SHAPE + d. */
   SHAPE = 8,
+  /** Native only: bytes per element, 1, 4 or 8 (the wasm kernel moves 4-byte elements). */
+  ELEM_BYTES = 4,
   /** Slot of x's element stride along out axis 0; axis d at STRIDES + d. */
   STRIDES = 16,
 }
@@ -189,6 +199,12 @@ export const enum Conv {
   WINO_TB = 26,
   /** Winograd filter gradient: parts whose partial sums k_conv2d_wino_grad_filter_sum adds. */
   WINO_PARTS = 27,
+  /**
+   * Winograd: the host writes 0; a part that meets an infinity or NaN in its tiles writes 1 and stops
+   * (the transforms' inf - inf would give NaN where the direct sums give +-inf), and the host then
+   * computes the call the direct way.
+   */
+  WINO_NONFINITE = 28,
 }
 
 // ---- k_conv2d_grad_filter_sum: dw[K, N] = sum over parts of the per-part partials -----------------
@@ -310,4 +326,35 @@ export const enum Ndimage {
   CVAL_BYTE = 64,
   /** Bytes of the block; the tables follow. */
   BYTES = 128,
+}
+
+// ---- the native backend (native/src, through Node-API) ----------------------------------------------
+export const enum NativeBlock {
+  /** Doubles in the native parameter block (the Float64Array the addon holds; every layout above fits). */
+  SLOTS = 64,
+}
+
+/** The native kernels' ids: run(id) in native/src/addon.cc, K_<NAME> in C++ (the dispatch at the end of kernels.inc). */
+export const enum NativeKernel {
+  MATMUL = 0,
+  CONV2D = 1,
+  CONV2D_GRAD_INPUT = 2,
+  CONV2D_GRAD_FILTER = 3,
+  MAX_POOL = 4,
+  MAX_POOL_GRAD = 5,
+  AVG_POOL = 6,
+  AVG_POOL_GRAD = 7,
+  UNARY = 8,
+  UNARY_GRAD = 9,
+  BINARY = 10,
+  BINARY_SCALAR = 11,
+  BIAS_ACT = 12,
+  REDUCE = 13,
+  SOFTMAX = 14,
+  TRANSPOSE = 15,
+  CAST = 16,
+  ADAM = 17,
+  SGD = 18,
+  RMSPROP = 19,
+  FILL = 20,
 }

@@ -1,6 +1,7 @@
 /** Preprocessing layers: Rescaling (x · scale + offset, e.g. `new Rescaling(1 / 255)`), Resizing, Normalization. */
-import { tensor, zeros, scope, type Tensor } from '../tensor/index.js';
-import { add, mul, sub, div, sqrt, maximum, resize } from '../ops/index.js';
+import { Tensor, tensor, zeros, scope } from '../tensor/index.js';
+import { add, mul, sub, div, sqrt, square, maximum, resize, cast, mean as meanOp } from '../ops/index.js';
+import type { BatchIterator } from '../data/types.js';
 import { Layer, Variable, layerOptions, positional, registerLayer, type LayerArgs, type Shape } from './layer.js';
 import { checkNumber, oneOf } from './config.js';
 import { getInitializer } from './initializers.js';
@@ -216,44 +217,87 @@ export class Normalization extends Layer {
 
   /**
    * Computes mean and (population) variance of `data` over every axis but the kept ones, and
-   * stores them. `data`: one tensor [samples, ...] or a list of batches.
+   * stores them. `data`: one tensor [samples, ...] or a list of batches. The statistics are
+   * computed with ops on the backend in use (webgpu included) and never read back; batches are
+   * combined as Keras combines them (each batch's mean and variance, weighted by its count).
    */
   adapt(data: Tensor | Tensor[]): void {
     const batches = Array.isArray(data) ? data : [data];
     if (batches.length === 0) throw new RangeError(`convnet: Normalization ${this.name}: adapt() needs data`);
+    const run = this.startAdapt(batches[0]);
+    for (const b of batches) run.add(b);
+    run.finish();
+  }
+
+  /**
+   * `adapt` for data that arrives asynchronously: also a BatchIterator (e.g. `flowFromDirectory`, its
+   * batches' x; they are disposed after use) or an async iterable of tensors. Resolves once the
+   * statistics are stored, after the backend finished computing them (on webgpu: an awaited read of the count).
+   */
+  async adaptAsync(data: Tensor | Tensor[] | BatchIterator | AsyncIterable<Tensor>): Promise<void> {
+    if (data instanceof Tensor || Array.isArray(data)) this.adapt(data);
+    else if (data && typeof (data as BatchIterator).getBatch === 'function' && typeof (data as BatchIterator).length === 'number') {
+      const it = data as BatchIterator;
+      let run: ReturnType<Normalization['startAdapt']> | null = null;
+      for (let i = 0; i < it.length; i++) {
+        const b = await it.getBatch(i);
+        try { (run ??= this.startAdapt(b.x)).add(b.x); } finally { b.x.dispose(); b.y?.dispose(); }
+      }
+      it.reset?.();
+      if (!run) throw new RangeError(`convnet: Normalization ${this.name}: adaptAsync() got an empty iterator`);
+      run.finish();
+    } else if (data && typeof (data as AsyncIterable<Tensor>)[Symbol.asyncIterator] === 'function') {
+      let run: ReturnType<Normalization['startAdapt']> | null = null;
+      for await (const t of data as AsyncIterable<Tensor>) {
+        if (!(t instanceof Tensor)) throw new TypeError(`convnet: Normalization ${this.name}: adaptAsync(): the async iterable gave ${typeof t}, not a Tensor`);
+        (run ??= this.startAdapt(t)).add(t);
+      }
+      if (!run) throw new RangeError(`convnet: Normalization ${this.name}: adaptAsync() needs data`);
+      run.finish();
+    } else throw new TypeError(`convnet: Normalization ${this.name}: adaptAsync() takes a Tensor, a list of them, a BatchIterator or an async iterable of tensors`);
+    await this.varianceVar!.value.data(); // the statistics are computed when this resolves
+  }
+
+  /** Running mean and variance over batches (Keras's update), on the backend: add each batch, then finish. */
+  private startAdapt(first: Tensor): { add(b: Tensor): void; finish(): void } {
     if (this.inputMean !== null) throw new RangeError(`convnet: Normalization ${this.name}: adapt() cannot be used with a given mean and variance`);
-    if (!this.built) this.build([null, ...batches[0].shape.slice(1)]);
+    if (!(first instanceof Tensor)) throw new TypeError(`convnet: Normalization ${this.name}: adapt() takes tensors`);
+    if (!this.built) this.build([null, ...first.shape.slice(1)]);
     const shape = this.meanVar!.shape;
     const size = shape.reduce((a, b) => a * b, 1);
-    const sum = new Float64Array(size), sq = new Float64Array(size);
+    let mean: Tensor | null = null, variance: Tensor | null = null;
     let count = 0;
-    for (const b of batches) {
-      this.checkInput(b.shape);
-      const rank = b.rank, st = this.statShape(rank, b.shape);
-      // Strides of the kept axes inside the flattened statistics.
-      const strides = new Array(rank).fill(0);
-      let acc = 1;
-      for (let d = rank - 1; d >= 0; d--) if (st[d] !== 1 || this.keep.includes(d)) { strides[d] = acc; acc *= st[d]; }
-      const v = b.dataSync();
-      const idx = new Array(rank).fill(0);
-      let k = 0;
-      for (let i = 0; i < v.length; i++) {
-        sum[k] += v[i]; sq[k] += v[i] * v[i];
-        for (let d = rank - 1; d >= 0; d--) {
-          idx[d]++; k += strides[d];
-          if (idx[d] < b.shape[d]) break;
-          k -= strides[d] * b.shape[d]; idx[d] = 0;
-        }
-      }
-      count += v.length / size;
-    }
-    const mean = new Float32Array(size), variance = new Float32Array(size);
-    for (let i = 0; i < size; i++) { const m = sum[i] / count; mean[i] = m; variance[i] = Math.max(sq[i] / count - m * m, 0); }
-    scope(() => {
-      this.meanVar!.assign(tensor(mean, shape));
-      this.varianceVar!.assign(tensor(variance, shape));
-      this.countVar!.assign(tensor(new Int32Array([count]), [], 'int32'));
-    });
+    return {
+      add: (b: Tensor) => {
+        this.checkInput(b.shape);
+        if (b.size === 0) return;
+        const axes = Array.from({ length: b.rank }, (_, d) => d).filter((d) => !this.keep.includes(d));
+        const n = b.size / size;
+        const total = count + n, wb = n / total, we = 1 - wb;
+        const next = scope(() => {
+          const x = b.dtype === 'float32' ? b : cast(b, 'float32');
+          const bm = axes.length ? meanOp(x, axes, true) : x;
+          const bv = axes.length ? meanOp(square(sub(x, bm)), axes, true).reshape(shape) : zeros(shape);
+          const m = bm.reshape(shape);
+          if (!mean || !variance) return [m, bv];
+          const nm = add(mul(mean, we), mul(m, wb));
+          const nv = add(mul(add(variance, square(sub(mean, nm))), we), mul(add(bv, square(sub(m, nm))), wb));
+          return [nm, nv];
+        });
+        mean?.dispose(); variance?.dispose();
+        [mean, variance] = next.map((t) => t.keep());
+        count = total;
+      },
+      finish: () => {
+        if (!mean || !variance) throw new RangeError(`convnet: Normalization ${this.name}: adapt() got no samples`);
+        scope(() => {
+          this.meanVar!.assign(mean!);
+          this.varianceVar!.assign(variance!);
+          this.countVar!.assign(tensor(new Int32Array([count]), [], 'int32'));
+        });
+        mean.dispose(); variance.dispose();
+      },
+    };
   }
 
   getConfig(): Record<string, unknown> {

@@ -19,7 +19,7 @@ export { Sequential } from './sequential.js';
 export { Trainer } from './trainer.js';
 export { transferModel } from './transfer.js';
 export type { TransferOptions } from './transfer.js';
-export type { CompileArgs, FitArgs, EvaluateArgs, PredictArgs, TensorData, Data, Inputs } from './trainer.js';
+export type { CompileArgs, FitArgs, EvaluateArgs, PredictArgs, OnBatchArgs, TensorData, Data, Inputs } from './trainer.js';
 export {
   Callback, History, EarlyStopping, ModelCheckpoint, CSVLogger, TerminateOnNaN, ReduceLROnPlateau, LearningRateScheduler,
   LambdaCallback, ProgbarLogger, callbacks,

@@ -118,7 +118,7 @@ export class SparseCategoricalCrossentropy extends CategoricalCrossentropy {
  * One-hot encodes integer labels (any shape) into [..., k]. Labels in the WebAssembly heap are read
  * on the host (a bad label throws at once); labels stored elsewhere (webgpu) are encoded on the
  * device, a bad label giving a NaN row (0/0) that fit's non-finite guard catches and then names
- * with checkClassLabels.
+ * with checkClassLabelValues.
  */
 export function oneHot(labels: Tensor, k: number): Tensor {
   const n = labels.size;
@@ -143,9 +143,8 @@ function badClassLabel(c: number, k: number): RangeError {
   return new RangeError(`convnet: sparse_categorical_crossentropy: label ${c} is not a class index in [0, ${k})`);
 }
 
-/** Throws oneHot's error for the first label that is not a class index in [0, k) (read asynchronously). */
-export async function checkClassLabels(labels: Tensor, k: number): Promise<void> {
-  const lv = await labels.data();
+/** Throws oneHot's error for the first label (values read from the labels) that is not a class index in [0, k). */
+export function checkClassLabelValues(lv: ArrayLike<number>, k: number): void {
   for (let i = 0; i < lv.length; i++) if (!Number.isInteger(lv[i]) || lv[i] < 0 || lv[i] >= k) throw badClassLabel(lv[i], k);
 }
 

@@ -16,12 +16,6 @@ export function firstNonFinite(v: ArrayLike<number>): number | null {
   return null;
 }
 
-/** The first NaN or infinite element of a float tensor, or null (a synchronous read). */
-export function nonFiniteIn(t: Tensor): number | null {
-  if (t.dtype !== 'float32' && t.dtype !== 'float64') return null;
-  return firstNonFinite(t.dataSync());
-}
-
 /**
  * Copies of the weights and optimizer state taken before each batch, so that a step that makes
  * them non-finite can be undone. The copies are tensors of the backend (no host round trip),

@@ -7,20 +7,20 @@
  * weights and optimizer state (kept tensors) live on. Several outputs each get a loss (and a
  * weight in the total), and metrics; logs name them `<output>_loss`, `<output>_<metric>`.
  */
-import { Tensor, tensor, scope, scalar, fmtShape } from '../tensor/index.js';
+import { Tensor, tensor, scope, scalar, fmtShape, type TypedArray } from '../tensor/index.js';
 import { add, mul, sum, concat } from '../ops/index.js';
 import { valueAndGrad, noGrad } from '../autograd/index.js';
 import { Layer, type Variable, type Shape } from '../layers/index.js';
 import { normalizeOptions } from '../layers/config.js';
 import { Optimizer, getOptimizer } from '../optimizers/index.js';
-import { type Loss, SparseCategoricalCrossentropy, checkClassLabels } from './losses.js';
+import { type Loss, SparseCategoricalCrossentropy, checkClassLabelValues } from './losses.js';
 import type { Metric } from './metrics.js';
 import { Callback, History, ProgbarLogger, toCallback, type Logs, type CallbackModel } from './callbacks.js';
 import { Progbar } from './progbar.js';
 import { ListBatches, type Feed, type FeedBatch } from './tensor_batches.js';
 import { compileOutputs, compileConfigJSON, type CompileArgs, type CompiledOutput, type CompileArgsKept } from './compile_utils.js';
 import { isIterator, isInputs, disposeBatch, iteratorFeed, type Inputs, type TensorData, type Data } from './data_adapter.js';
-import { nonFiniteIn, firstNonFinite, WeightSnapshot, type NonFinite } from './non_finite.js';
+import { firstNonFinite, WeightSnapshot, type NonFinite } from './non_finite.js';
 import { stdoutIsTTY, nextTurn, writeErr } from '../runtime.js';
 
 export type { CompileArgs } from './compile_utils.js';
@@ -62,6 +62,13 @@ function resolveVerbose(v: Verbose | undefined): 0 | 1 | 2 {
 /** Per-batch results of a step: the total loss and each output's (weighted) loss. */
 interface StepResult { loss: number; outputs: number[] }
 
+export interface OnBatchArgs { classWeight?: Record<number, number>; returnDict?: boolean }
+
+/** A metric's state after the batch, before it is committed. */
+interface PendingMetric { metric: Metric; next: Tensor[] }
+/** What deviceStep leaves for the read: see there. */
+interface DeviceStep { read: Tensor; grads: Tensor[]; preds: Tensor[]; nexts: PendingMetric[]; flags: number }
+
 export abstract class Trainer extends Layer implements CallbackModel {
   /** Set to true (by a callback) to stop fit after the current batch. */
   stopTraining = false;
@@ -70,6 +77,8 @@ export abstract class Trainer extends Layer implements CallbackModel {
   optimizer: Optimizer | null = null;
   private compiledOutputs: CompiledOutput[] = [];
   private compileArgs: CompileArgsKept | null = null;
+  /** Each metric's result after the last step (from that step's read): what the logs show. */
+  private readonly metricValues = new Map<Metric, number>();
 
   // ---- what a model supplies --------------------------------------------------------------
 
@@ -175,10 +184,16 @@ export abstract class Trainer extends Layer implements CallbackModel {
   }
 
   // ---- steps -----------------------------------------------------------------------------
+  //
+  // Each step is written once, as a generator that yields the tensors it must read and gets their
+  // values back: `readSync` runs it with synchronous reads (trainOnBatch, testOnBatch on the heap
+  // backends), `readAsync` with awaited ones (fit, evaluate, the *OnBatchAsync forms, every backend).
+  // A step reads once at its end (loss, flags, each output's loss, every metric's state after the
+  // batch); more reads happen only after something went NaN or infinite, to name it.
 
-  private sampleWeights(y: Tensor, classWeight: Record<number, number> | undefined, labels?: ArrayLike<number>): Tensor | null {
-    if (!classWeight) return null;
-    const B = y.shape[0], k = y.size / B, v = labels ?? y.dataSync();
+  private sampleWeights(y: Tensor, classWeight: Record<number, number> | undefined, labels: ArrayLike<number> | undefined): Tensor | null {
+    if (!classWeight || !labels) return null;
+    const B = y.shape[0], k = y.size / B, v = labels;
     const w = new Float32Array(B);
     for (let i = 0; i < B; i++) {
       let c: number;
@@ -204,149 +219,175 @@ export abstract class Trainer extends Layer implements CallbackModel {
     return { total: t, parts };
   }
 
-  private updateMetrics(ys: Tensor[], preds: Tensor[], sw: Tensor | null): void {
-    this.compiledOutputs.forEach((o, i) => { for (const m of o.metrics) m.metric.updateTensors(ys[i], preds[i], i === 0 ? sw : null); });
-  }
-
-  /** One optimisation step; returns the losses, or what went non-finite (then no update was applied). */
-  private trainStep(xs: Tensor[], ys: Tensor[], classWeight?: Record<number, number>): StepResult | NonFinite {
-    const vars = this.trainableWeights;
-    const params = vars.map((v) => v.value);
+  /**
+   * One batch on the backend: forward, the losses, and when training the gradients (applied at once
+   * with `apply`, then a flag for the weights), each metric's state after the batch, and `read`:
+   * [loss, flags..., each output's loss, each metric's next state] in one tensor. A flag is NaN when
+   * what it covers holds a NaN or infinity (a sum of x * 0).
+   */
+  private deviceStep(xs: Tensor[], ys: Tensor[], sw: Tensor | null, train: boolean, apply: boolean): DeviceStep {
+    const vars = train ? this.trainableWeights : [];
     return scope(() => {
-      const sw = this.sampleWeights(ys[0], classWeight);
       let preds: Tensor[] = [];
       let parts: (Tensor | null)[] = [];
-      const { value, grads } = valueAndGrad(() => {
-        preds = this.invoke(xs, { training: true });
+      let value: Tensor;
+      let grads: Tensor[] = [];
+      const forward = (training: boolean): Tensor => {
+        preds = this.invoke(xs, { training });
         const r = this.computeLoss(ys, preds, sw);
         parts = r.parts;
         return r.total;
-      }, params);
-      const lv = value.dataSync()[0];
-      if (!Number.isFinite(lv)) return { what: 'the loss', value: lv };
-      for (let i = 0; i < grads.length; i++) {
-        const v = nonFiniteIn(grads[i]);
-        if (v !== null) return { what: `the gradient of "${vars[i].path}"`, value: v };
+      };
+      if (train) ({ value, grads } = valueAndGrad(() => forward(true), vars.map((v) => v.value)));
+      else value = noGrad(() => forward(false));
+      preds = preds.map((p) => (xs.includes(p) ? p.clone() : p));
+      const flag = (ts: Tensor[]): Tensor => ts.filter((t) => t.dtype === 'float32').reduce((a, t) => add(a, sum(mul(t, 0))), scalar(0));
+      const flags = train ? [flag([value, ...grads])] : [];
+      if (apply) {
+        if (vars.length) this.optimizer!.applyGradients(grads, vars);
+        flags.push(flag(this.weights.map((w) => w.value)));
       }
-      if (vars.length) this.optimizer!.applyGradients(grads, vars);
-      this.updateMetrics(ys, preds, sw);
-      return { loss: lv, outputs: parts.map((p) => (p ? p.dataSync()[0] : 0)) };
+      const nexts: PendingMetric[] = [];
+      this.compiledOutputs.forEach((o, i) => {
+        for (const m of o.metrics) nexts.push({ metric: m.metric, next: m.metric.nextState(ys[i], preds[i], i === 0 ? sw : null) });
+      });
+      const read = concat([value, ...flags, ...parts.map((p) => p ?? scalar(0)), ...nexts.flatMap((n) => n.next)].map((t) => t.reshape([t.size])), 0);
+      return { read, grads, preds, nexts, flags: flags.length };
     });
+  }
+
+  /** Frees what deviceStep returned, but the metric states committed. */
+  private static disposeStep(s: DeviceStep, sw: Tensor | null): void {
+    for (const t of [s.read, ...s.grads, ...s.preds]) t.dispose();
+    for (const n of s.nexts) for (const t of n.next) if (!t.kept) t.dispose();
+    sw?.dispose();
+  }
+
+  /** Makes the metrics' next states theirs, and their results (from the values read) the ones logged. */
+  private commitMetrics(s: DeviceStep, v: TypedArray): void {
+    let at = 1 + s.flags + this.compiledOutputs.length;
+    for (const { metric, next } of s.nexts) {
+      const n = metric.stateSize;
+      metric.commit(next);
+      this.metricValues.set(metric, metric.resultFrom(v.subarray(at, at + n)));
+      at += n;
+    }
+  }
+
+  private stepResult(s: DeviceStep, v: ArrayLike<number>): StepResult {
+    const at = 1 + s.flags;
+    return { loss: v[0], outputs: Array.from({ length: this.compiledOutputs.length }, (_, i) => v[at + i]) };
+  }
+
+  /** Labels that are not class indices give NaN rows when one-hot encoded on the device (webgpu): after a non-finite loss, name the first. */
+  private *checkDeviceClassLabels(ys: Tensor[], preds: Tensor[]): Reads<void> {
+    for (let i = 0; i < this.compiledOutputs.length; i++) {
+      if (this.compiledOutputs[i].loss instanceof SparseCategoricalCrossentropy && ys[i].store.storage !== 'heap') {
+        checkClassLabelValues(yield ys[i], preds[i].shape[preds[i].rank - 1]);
+      }
+    }
+  }
+
+  /** The sample weights of `classWeight`, from the labels (read). */
+  private *classWeights(ys: Tensor[], classWeight: Record<number, number> | undefined): Reads<Tensor | null> {
+    if (!classWeight) return null;
+    const labels = yield ys[0];
+    return scope(() => this.sampleWeights(ys[0], classWeight, labels));
+  }
+
+  /**
+   * One optimisation step (trainOnBatch): the losses, gradients and metrics are read first; the update is
+   * applied only when the loss and every gradient are finite. Returns the losses, or what went non-finite
+   * (then nothing changed: weights, optimizer state and metrics are as before).
+   */
+  private *trainStep(xs: Tensor[], ys: Tensor[], classWeight?: Record<number, number>): Reads<StepResult | NonFinite> {
+    const vars = this.trainableWeights;
+    const sw = yield* this.classWeights(ys, classWeight);
+    const s = this.deviceStep(xs, ys, sw, true, false);
+    try {
+      const v = yield s.read;
+      if (Number.isFinite(v[0]) && Number.isFinite(v[1])) {
+        if (vars.length) scope(() => this.optimizer!.applyGradients(s.grads, vars));
+        this.commitMetrics(s, v);
+        return this.stepResult(s, v);
+      }
+      if (!Number.isFinite(v[0])) {
+        yield* this.checkDeviceClassLabels(ys, s.preds);
+        return { what: 'the loss', value: v[0] };
+      }
+      for (let i = 0; i < s.grads.length; i++) {
+        const x = s.grads[i].dtype === 'float32' ? firstNonFinite(yield s.grads[i]) : null;
+        if (x !== null) return { what: `the gradient of "${vars[i].path}"`, value: x };
+      }
+      return { what: 'the loss', value: NaN };
+    } finally {
+      Trainer.disposeStep(s, sw);
+    }
   }
 
   /**
    * fit's training step, which leaves the model as it was when the loss, a gradient or a weight comes
-   * out NaN or infinite. The update is applied on the backend, then checked with one asynchronous
-   * read per step: the loss, each output's loss, and two flags that are NaN when the loss or a
-   * gradient (before the update) or a weight (after it) is not finite (sums of x * 0). A bad step is
-   * undone from backend copies taken before it; only then are the culprits looked for on the host.
-   * Returns the losses, or what went non-finite (weights and optimizer state then hold their values
-   * from before the batch). The step's scope closes before the read, so tensors made meanwhile
-   * (the input pipeline's prefetch) are not taken by it.
+   * out NaN or infinite. The update is applied on the backend, then checked with one read per step:
+   * the losses, the metrics' states and two flags, for the loss or a gradient (before the update) and
+   * the weights (after it). A bad step is undone from backend copies taken before it; only then are
+   * the culprits looked for. Returns the losses, or what went non-finite (weights and optimizer state
+   * then hold their values from before the batch). Run with awaited reads, the step's scope closes
+   * before the read, so tensors made meanwhile (the input pipeline's prefetch) are not taken by it.
    */
-  private async guardedTrainStep(xs: Tensor[], ys: Tensor[], classWeight: Record<number, number> | undefined, snap: WeightSnapshot): Promise<StepResult | NonFinite> {
+  private *guardedTrainStep(xs: Tensor[], ys: Tensor[], classWeight: Record<number, number> | undefined, snap: WeightSnapshot): Reads<StepResult | NonFinite> {
     const state = () => [...this.weights, ...this.optimizer!.variables()];
     snap.take(state());
     const vars = this.trainableWeights;
-    const params = vars.map((v) => v.value);
-    // Class weights come from the labels, read asynchronously (at once on the heap backends).
-    const labels = classWeight ? await ys[0].data() : undefined;
-    const step = scope(() => {
-      const sw = this.sampleWeights(ys[0], classWeight, labels);
-      let preds: Tensor[] = [];
-      let parts: (Tensor | null)[] = [];
-      const { value, grads } = valueAndGrad(() => {
-        preds = this.invoke(xs, { training: true });
-        const r = this.computeLoss(ys, preds, sw);
-        parts = r.parts;
-        return r.total;
-      }, params);
-      const flag = (ts: Tensor[]): Tensor => ts.filter((t) => t.dtype === 'float32').reduce((a, t) => add(a, sum(mul(t, 0))), scalar(0));
-      const gradFlag = flag([value, ...grads]);
-      if (vars.length) this.optimizer!.applyGradients(grads, vars);
-      const weightFlag = flag(this.weights.map((w) => w.value));
-      const read = concat([value, gradFlag, weightFlag, ...parts.map((p) => p ?? scalar(0))].map((t) => t.reshape([1])), 0);
-      return { read, grads, preds, sw };
-    });
+    const sw = yield* this.classWeights(ys, classWeight);
+    const s = this.deviceStep(xs, ys, sw, true, true);
     try {
-      const v = await step.read.data();
+      const v = yield s.read;
       if (Number.isFinite(v[0]) && Number.isFinite(v[1]) && Number.isFinite(v[2])) {
-        await this.updateMetricsAsync(ys, step.preds, step.sw);
-        return { loss: v[0], outputs: Array.from(v.subarray(3)) };
+        this.commitMetrics(s, v);
+        return this.stepResult(s, v);
       }
       if (!Number.isFinite(v[0])) {
-        try { await this.checkDeviceClassLabels(ys, step.preds); } catch (e) { snap.restore(state()); throw e; }
+        try { yield* this.checkDeviceClassLabels(ys, s.preds); } catch (e) { snap.restore(state()); throw e; }
       }
       let bad: NonFinite | null = Number.isFinite(v[0]) ? null : { what: 'the loss', value: v[0] };
-      for (let i = 0; !bad && i < step.grads.length; i++) {
-        const x = firstNonFinite(await step.grads[i].data());
+      for (let i = 0; !bad && i < s.grads.length; i++) {
+        const x = s.grads[i].dtype === 'float32' ? firstNonFinite(yield s.grads[i]) : null;
         if (x !== null) bad = { what: `the gradient of "${vars[i].path}"`, value: x };
       }
       for (const w of this.weights) {
         if (bad) break;
-        const x = w.value.dtype === 'float32' ? firstNonFinite(await w.value.data()) : null;
+        const x = w.value.dtype === 'float32' ? firstNonFinite(yield w.value) : null;
         if (x !== null) bad = { what: `weight "${w.path}"`, value: x };
       }
       snap.restore(state());
       return bad ?? { what: 'the loss', value: NaN };
     } finally {
-      for (const t of [step.read, ...step.grads, ...step.preds]) if (!xs.includes(t)) t.dispose();
-      step.sw?.dispose();
+      Trainer.disposeStep(s, sw);
     }
   }
 
-  /** Labels that are not class indices give NaN rows when one-hot encoded on the device (webgpu): after a non-finite loss, name the first. */
-  private async checkDeviceClassLabels(ys: Tensor[], preds: Tensor[]): Promise<void> {
-    for (let i = 0; i < this.compiledOutputs.length; i++) {
-      if (this.compiledOutputs[i].loss instanceof SparseCategoricalCrossentropy && ys[i].store.storage !== 'heap') {
-        await checkClassLabels(ys[i], preds[i].shape[preds[i].rank - 1]);
-      }
-    }
-  }
-
-  /** Updates the metrics from the labels and predictions, read asynchronously (fit). */
-  private async updateMetricsAsync(ys: Tensor[], preds: Tensor[], sw: Tensor | null): Promise<void> {
-    for (let i = 0; i < this.compiledOutputs.length; i++) {
-      const ms = this.compiledOutputs[i].metrics;
-      if (!ms.length) continue;
-      const [t, p, w] = await Promise.all([ys[i].data(), preds[i].data(), i === 0 && sw ? sw.data() : null]);
-      for (const m of ms) m.metric.update(t, ys[i].shape, p, preds[i].shape, w);
-    }
-  }
-
-  private testStep(xs: Tensor[], ys: Tensor[]): StepResult {
-    return scope(() => noGrad(() => {
-      const preds = this.invoke(xs, { training: false });
-      const { total, parts } = this.computeLoss(ys, preds, null);
-      this.updateMetrics(ys, preds, null);
-      return { loss: total.dataSync()[0], outputs: parts.map((p) => (p ? p.dataSync()[0] : 0)) };
-    }));
-  }
-
-  /** testStep for evaluate and fit's validation: the losses read once, asynchronously, after the step's scope closes. */
-  private async testStepAsync(xs: Tensor[], ys: Tensor[]): Promise<StepResult> {
-    const step = scope(() => noGrad(() => {
-      const preds = this.invoke(xs, { training: false }).map((y) => (xs.includes(y) ? y.clone() : y));
-      const { total, parts } = this.computeLoss(ys, preds, null);
-      const read = concat([total, ...parts.map((p) => p ?? scalar(0))].map((t) => t.reshape([1])), 0);
-      return { read, preds };
-    }));
+  /** Loss and metrics of one batch without training (evaluate, validation, testOnBatch). */
+  private *testStep(xs: Tensor[], ys: Tensor[]): Reads<StepResult> {
+    const s = this.deviceStep(xs, ys, null, false, false);
     try {
-      const v = await step.read.data();
-      if (!Number.isFinite(v[0])) await this.checkDeviceClassLabels(ys, step.preds);
-      await this.updateMetricsAsync(ys, step.preds, null);
-      return { loss: v[0], outputs: Array.from(v.subarray(1)) };
+      const v = yield s.read;
+      if (!Number.isFinite(v[0])) yield* this.checkDeviceClassLabels(ys, s.preds);
+      this.commitMetrics(s, v);
+      return this.stepResult(s, v);
     } finally {
-      for (const t of [step.read, ...step.preds]) t.dispose();
+      Trainer.disposeStep(s, null);
     }
   }
 
-  private resetMetrics(): void { for (const m of this.compiledMetrics) m.reset(); }
+  private resetMetrics(): void {
+    for (const m of this.compiledMetrics) m.reset();
+    this.metricValues.clear();
+  }
 
   /** Running means of the losses and the metrics' results, under their log names. */
   private resultLogs(acc: LossAccumulator, prefix = ''): Logs {
     const logs: Logs = {};
-    for (const o of this.compiledOutputs) for (const m of o.metrics) logs[prefix + m.key] = m.metric.result();
+    for (const o of this.compiledOutputs) for (const m of o.metrics) logs[prefix + m.key] = this.metricValues.get(m.metric) ?? 0;
     if (this.compiledOutputs.length > 1) {
       this.compiledOutputs.forEach((o, i) => { if (o.loss) logs[prefix + o.lossKey] = acc.seen ? acc.outputs[i] / acc.seen : NaN; });
     }
@@ -497,7 +538,7 @@ export abstract class Trainer extends Layer implements CallbackModel {
             for (const c of cbs) await c.onTrainBatchBegin(b);
             if (!batch.ys) throw new RangeError('convnet: fit: a batch came without labels (y)');
             this.checkLabels(batch.ys, 'fit');
-            const r = await this.guardedTrainStep(batch.xs, batch.ys, opts.classWeight, snapshot);
+            const r = await readAsync(this.guardedTrainStep(batch.xs, batch.ys, opts.classWeight, snapshot));
             if ('what' in r) bad = r; else acc.add(r, batch.xs[0].shape[0]);
           } finally {
             disposeBatch(batch);
@@ -544,7 +585,7 @@ export abstract class Trainer extends Layer implements CallbackModel {
       const batch = await feed.get(b);
       try {
         if (b === 0) { this.ensureBuilt(batch); this.checkInputs(batch.xs); this.checkLabels(batch.ys, 'evaluate'); }
-        acc.add(await this.testStepAsync(batch.xs, batch.ys!), batch.xs[0].shape[0]);
+        acc.add(await readAsync(this.testStep(batch.xs, batch.ys!)), batch.xs[0].shape[0]);
       } finally {
         disposeBatch(batch);
       }
@@ -610,30 +651,41 @@ export abstract class Trainer extends Layer implements CallbackModel {
     return outs.map((o) => (row === o.shape[0] ? o : o.sliceBatch(0, row)));
   }
 
-  /** One training step on one batch (metrics cover only this batch); returns the loss, or [loss, ...metrics]. */
-  trainOnBatch(x: Inputs, y: Inputs, opts: { classWeight?: Record<number, number>; returnDict?: boolean } = {}): number | number[] | Logs {
-    this.requireCompiled('trainOnBatch');
-    const xs = this.inputList(x, 'trainOnBatch'), ys = this.labelList(y, 'trainOnBatch');
-    this.ensureBuilt({ xs, ys });
-    this.checkInputs(xs);
-    this.checkLabels(ys, 'trainOnBatch');
-    this.resetMetrics();
-    const r = this.trainStep(xs, ys, opts.classWeight);
-    const acc = new LossAccumulator(this.compiledOutputs.length);
-    if ('what' in r) acc.add({ loss: NaN, outputs: this.compiledOutputs.map(() => NaN) }, 1); else acc.add(r, 1);
-    return this.packResult(this.resultLogs(acc), opts.returnDict);
+  /**
+   * One training step on one batch (metrics cover only this batch); returns the loss, or [loss, ...metrics]
+   * (a dict with `returnDict`). Synchronous, as Keras's: on backends that read synchronously (native, wasm,
+   * reference). `trainOnBatchAsync` is the same step on every backend, webgpu included.
+   */
+  trainOnBatch(x: Inputs, y: Inputs, opts: OnBatchArgs = {}): number | number[] | Logs {
+    return readSync(this.onBatch('trainOnBatch', x, y, opts, true), 'trainOnBatch');
   }
 
-  /** Loss and metrics on one batch without training. */
+  /** `trainOnBatch` with awaited reads: works on every backend (TF.js's `trainOnBatch` is asynchronous too). */
+  trainOnBatchAsync(x: Inputs, y: Inputs, opts: OnBatchArgs = {}): Promise<number | number[] | Logs> {
+    return readAsync(this.onBatch('trainOnBatch', x, y, opts, true));
+  }
+
+  /** Loss and metrics on one batch without training (synchronous; `testOnBatchAsync` on every backend). */
   testOnBatch(x: Inputs, y: Inputs, opts: { returnDict?: boolean } = {}): number | number[] | Logs {
-    this.requireCompiled('testOnBatch');
-    const xs = this.inputList(x, 'testOnBatch'), ys = this.labelList(y, 'testOnBatch');
+    return readSync(this.onBatch('testOnBatch', x, y, opts, false), 'testOnBatch');
+  }
+
+  /** `testOnBatch` with awaited reads: works on every backend. */
+  testOnBatchAsync(x: Inputs, y: Inputs, opts: { returnDict?: boolean } = {}): Promise<number | number[] | Logs> {
+    return readAsync(this.onBatch('testOnBatch', x, y, opts, false));
+  }
+
+  /** trainOnBatch and testOnBatch, whichever way they read. */
+  private *onBatch(what: string, x: Inputs, y: Inputs, opts: OnBatchArgs, train: boolean): Reads<number | number[] | Logs> {
+    this.requireCompiled(what);
+    const xs = this.inputList(x, what), ys = this.labelList(y, what);
     this.ensureBuilt({ xs, ys });
     this.checkInputs(xs);
-    this.checkLabels(ys, 'testOnBatch');
+    this.checkLabels(ys, what);
     this.resetMetrics();
+    const r = train ? yield* this.trainStep(xs, ys, opts.classWeight) : yield* this.testStep(xs, ys);
     const acc = new LossAccumulator(this.compiledOutputs.length);
-    acc.add(this.testStep(xs, ys), 1);
+    if ('what' in r) acc.add({ loss: NaN, outputs: this.compiledOutputs.map(() => NaN) }, 1); else acc.add(r, 1);
     return this.packResult(this.resultLogs(acc), opts.returnDict);
   }
 
@@ -656,4 +708,41 @@ class LossAccumulator {
     this.total += r.loss * n; this.seen += n;
     r.outputs.forEach((v, i) => { this.outputs[i] += v * n; });
   }
+}
+
+/** What a step yields (a tensor to read) and gets back (its values). */
+type Reads<R> = Generator<Tensor, R, TypedArray>;
+
+/** Runs a step with synchronous reads; a backend that cannot read synchronously gets a message naming the awaited form. */
+function readSync<R>(g: Reads<R>, what: string): R {
+  let r = g.next();
+  while (!r.done) {
+    let v: TypedArray;
+    try {
+      v = r.value.dataSync();
+    } catch (e) {
+      const t = r.value;
+      const err = t.store.storage === 'heap' ? e : new Error(`convnet: ${what}: the ${t.store.storage} backend cannot read synchronously; use await model.${what}Async(...)`);
+      r = g.throw(err);
+      continue;
+    }
+    r = g.next(v);
+  }
+  return r.value;
+}
+
+/** Runs a step with awaited reads (every backend). */
+async function readAsync<R>(g: Reads<R>): Promise<R> {
+  let r = g.next();
+  while (!r.done) {
+    let v: TypedArray;
+    try {
+      v = await r.value.data();
+    } catch (e) {
+      r = g.throw(e);
+      continue;
+    }
+    r = g.next(v);
+  }
+  return r.value;
 }

@@ -15,10 +15,15 @@
  * 1-D and 2-D float32/float64 inputs run in a WebAssembly SIMD kernel (`build/ndimage.wasm`,
  * compiled from src/kernels/ndimage.ts) that accumulates in float64 in the same order, so its
  * results are bit-identical to the TypeScript loop and to SciPy.
+ *
+ * Backends whose tensors live outside the WebAssembly heap (webgpu: WGSL has no float64) get the
+ * same float64 computation on the host backend (wasm, else reference): the input is read, correlated
+ * in the heap, and the result written to the backend in use. The input must be readable then:
+ * host data always is; a tensor computed on the GPU is read with `await correlateAsync(...)`.
  */
 import { Tensor, tensor, empty, fmtShape } from '../tensor/index.js';
 import type { DType, Nested, TypedArray } from '../tensor/index.js';
-import { backend } from '../backend/index.js';
+import { backend, onHostBackend } from '../backend/index.js';
 import type { NdModeCode } from '../backend/backend.js';
 import { isDType } from '../tensor/dtype.js';
 
@@ -59,7 +64,37 @@ export function convolve(input: NdArrayLike, weights: NdArrayLike, opts: Correla
   return correlateOrConvolve('convolve', input, weights, opts, true);
 }
 
-function correlateOrConvolve(op: string, inputLike: NdArrayLike, weightsLike: NdArrayLike, opts: CorrelateOptions, convolution: boolean): Tensor {
+/** `correlate` on every backend: tensors that cannot be read synchronously (webgpu) are read with await first. */
+export async function correlateAsync(input: NdArrayLike, weights: NdArrayLike, opts: CorrelateOptions = {}): Promise<Tensor> {
+  return correlateOrConvolve('correlate', await readable(input), await readable(weights), opts, false);
+}
+
+/** `convolve` on every backend (see correlateAsync). */
+export async function convolveAsync(input: NdArrayLike, weights: NdArrayLike, opts: CorrelateOptions = {}): Promise<Tensor> {
+  return correlateOrConvolve('convolve', await readable(input), await readable(weights), opts, true);
+}
+
+/** Values read from a tensor stored outside the heap, with its shape and dtype. */
+interface HostArray { values: TypedArray; shape: number[]; dtype: DType }
+const isHost = (x: unknown): x is HostArray => !!x && typeof x === 'object' && ArrayBuffer.isView((x as HostArray).values) && Array.isArray((x as HostArray).shape);
+
+/** A tensor outside the heap as its values (an awaited read); anything else as it is. */
+async function readable(x: NdArrayLike): Promise<NdArrayLike | HostArray> {
+  if (!(x instanceof Tensor) || x.store.storage === 'heap') return x;
+  x.assertLive('correlate');
+  return { values: await x.data(), shape: x.shape.slice(), dtype: x.dtype };
+}
+
+/** A tensor's values read synchronously, or an error naming the awaited form where its backend cannot. */
+function readNow(t: Tensor, op: string, what: string): TypedArray {
+  try {
+    return t.dataSync();
+  } catch (e) {
+    throw new Error(`convnet: ${op}: the ${what} lives on the ${t.store.storage} backend and cannot be read synchronously; use await ${op}Async(...) (${e instanceof Error ? e.message.replace(/^convnet: /, '') : e})`);
+  }
+}
+
+function correlateOrConvolve(op: string, inputLike: NdArrayLike | HostArray, weightsLike: NdArrayLike | HostArray, opts: CorrelateOptions, convolution: boolean): Tensor {
   const mode = opts.mode ?? 'reflect';
   const code = MODES[mode as NdMode];
   if (code === undefined) {
@@ -71,6 +106,19 @@ function correlateOrConvolve(op: string, inputLike: NdArrayLike, weightsLike: Nd
   }
   const cval = opts.cval ?? 0;
   if (typeof cval !== 'number') throw new TypeError(`convnet: ${op}: cval must be a number, got ${JSON.stringify(cval)}`);
+  const b = backend();
+  if (b.storage !== 'heap') {
+    // The float64 computation on the host backend, the result moved to the backend in use.
+    const host = isHost(inputLike) ? inputLike : inputLike instanceof Tensor && inputLike.store.storage !== 'heap'
+      ? { values: readNow(inputLike, op, 'input'), shape: inputLike.shape.slice(), dtype: inputLike.dtype } : inputLike;
+    const w = weightsLike instanceof Tensor && weightsLike.store.storage !== 'heap'
+      ? { values: readNow(weightsLike, op, 'weights'), shape: weightsLike.shape.slice(), dtype: weightsLike.dtype } : weightsLike;
+    const r = onHostBackend(() => {
+      const t = correlateOrConvolve(op, host, w, opts, convolution);
+      try { return { values: t.dataSync(), shape: t.shape.slice(), dtype: t.dtype }; } finally { t.dispose(); }
+    });
+    return tensor(r.values, r.shape, r.dtype);
+  }
   const owned: Tensor[] = [];
   try {
     const input = asTensor(inputLike, op, 'input', owned);
@@ -105,8 +153,9 @@ function correlateOrConvolve(op: string, inputLike: NdArrayLike, weightsLike: Nd
   }
 }
 
-function asTensor(x: NdArrayLike, op: string, what: string, owned: Tensor[]): Tensor {
+function asTensor(x: NdArrayLike | HostArray, op: string, what: string, owned: Tensor[]): Tensor {
   if (x instanceof Tensor) { x.assertLive(op); return x; }
+  if (isHost(x)) { const t = tensor(x.values, x.shape, x.dtype); owned.push(t); return t; }
   if (ArrayBuffer.isView(x)) { const t = tensor(x as TypedArray); owned.push(t); return t; }
   if (typeof x === 'number' || Array.isArray(x)) {
     // NumPy: integers make an integer array, anything else float64.
@@ -123,7 +172,8 @@ function asTensor(x: NdArrayLike, op: string, what: string, owned: Tensor[]): Te
   throw new TypeError(`convnet: ${op}: ${what} must be a Tensor, nested arrays of numbers or a typed array`);
 }
 
-function asWeights(x: NdArrayLike, op: string): { data: Float64Array; shape: number[] } {
+function asWeights(x: NdArrayLike | HostArray, op: string): { data: Float64Array; shape: number[] } {
+  if (isHost(x)) return { data: Float64Array.from(x.values as ArrayLike<number>), shape: x.shape.slice() };
   if (x instanceof Tensor) {
     x.assertLive(op);
     return { data: Float64Array.from(x.dataSync() as ArrayLike<number>), shape: x.shape.slice() };

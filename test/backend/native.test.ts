@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { backendConformance, convParams } from './conformance.js';
+import { backendConformance, convParams } from './conformance-node.js';
 import { Tensor, tensor, zeros, Rng } from '../../src/tensor/index.js';
 import {
   nativeAvailable, nativeUnavailableReason, nativeInstructionSets, createNativeBackend, NativeBackend,

@@ -3,7 +3,7 @@
  * differences, the flat heap and determinism (its kernel checks would compare it with itself, so
  * they skip with that reason).
  */
-import { backendConformance } from './conformance.js';
+import { backendConformance } from './conformance-node.js';
 import { ReferenceBackend } from '../../src/backend/reference.js';
 
 backendConformance('reference', () => new ReferenceBackend(), {

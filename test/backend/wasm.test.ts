@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backendConformance } from './conformance.js';
+import { backendConformance } from './conformance-node.js';
 import { createWasmBackend, wasmAvailable, WasmBackend } from '../../src/backend/wasm/index.js';
 
 const skip = wasmAvailable() ? false : 'build/kernels.wasm is missing (npm run build:kernels)';

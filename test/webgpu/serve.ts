@@ -1,7 +1,7 @@
-// The static server of the webgpu page tests and the bench page: TypeScript sources transpiled
-// file by file (what tsc writes to dist/, without the type check), build/*.wasm, lib/ and
-// test/webgpu/, with COOP/COEP. The page imports convnet-ts/browser and test/webgpu/<module>.mjs
-// and calls its export named by ?run=.
+// The static server of the webgpu page tests and the bench page: TypeScript sources (src/, and
+// test/backend/ for the conformance suite) transpiled file by file (what tsc writes to dist/,
+// without the type check), build/*.wasm, lib/ and test/webgpu/, with COOP/COEP. The page imports
+// convnet-ts/browser and test/webgpu/<module>.mjs and calls its export named by ?run=.
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +39,7 @@ export function serve(): Promise<{ server: Server; origin: string }> {
       if (path === '/' || path === '/index.html') return send(200, 'text/html', PAGE);
       const file = join(ROOT, path);
       if (!file.startsWith(ROOT) || file.includes(`${sep}..`)) return send(403, 'text/plain', 'forbidden');
-      if (path.startsWith('/src/') && path.endsWith('.js')) return send(200, 'text/javascript', transpile(file.replace(/\.js$/, '.ts')));
+      if ((path.startsWith('/src/') || path.startsWith('/test/backend/')) && path.endsWith('.js')) return send(200, 'text/javascript', transpile(file.replace(/\.js$/, '.ts')));
       if (path.startsWith('/build/') && path.endsWith('.wasm')) return send(200, 'application/wasm', readFileSync(file));
       if ((path.startsWith('/lib/') || path.startsWith('/test/webgpu/')) && path.endsWith('.mjs')) return send(200, 'text/javascript', readFileSync(file));
       if (path === '/test/fixtures/engine/pytorch.json') return send(200, 'application/json', readFileSync(file));

@@ -22,6 +22,11 @@ import { ReferenceBackend } from '../reference.js';
 import { WasmBackend } from '../wasm/backend.js';
 import { HeapStorage } from '../heap-storage.js';
 import { UNARY_TABLE } from '../activations.js';
+import * as C from '../../kernels/constants.js';
+import {
+  Block, Unary, UnaryGrad, Binary, BinaryScalar, BiasAct, Reduce, Softmax, Transpose, Cast, Fill, Matmul, Conv, Pool, Adam,
+  Sgd, Rmsprop, NativeBlock, NativeKernel as K,
+} from '../../kernels/params.js';
 
 /** What the addon exports (native/src/addon.cc). */
 export interface NativeAddon {
@@ -35,18 +40,17 @@ export interface NativeAddon {
   supported(): string;
 }
 
-/** Kernel ids (native/src/common.h). */
-const K = {
-  matmul: 0, conv2d: 1, conv2dGradInput: 2, conv2dGradFilter: 3, maxPool: 4, maxPoolGrad: 5, avgPool: 6, avgPoolGrad: 7,
-  unary: 8, unaryGrad: 9, binary: 10, binaryScalar: 11, biasAct: 12, reduce: 13, softmax: 14, transpose: 15, cast: 16,
-  adam: 17, sgd: 18, rmsprop: 19, fill: 20,
-} as const;
+// Kernel ids (NativeKernel, imported as K) and each kernel's parameter slots are named in
+// src/kernels/params.ts, the same layouts as the wasm kernels'; native/src/params.h is generated from it.
 
-/** Unary op codes (native/src/kernels.inc, the same codes as the wasm kernels'): the `code` column of the activation table. */
+/** Op codes (native/src/kernels.inc, the same codes as the wasm kernels'): the `code` column of the activation table, constants.ts. */
 const UNARY_CODE = new Map<UnaryOp, number>(Object.entries(UNARY_TABLE).map(([op, r]) => [op as UnaryOp, r.code]));
-const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, greater: 7, less: 8, equal: 9 };
-const REDUCE_CODE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, mean: 3, prod: 4 };
-const DTYPE_CODE: Record<DType, number> = { float32: 0, int32: 1, uint8: 2, float64: 3 };
+const BINARY_CODE: Record<BinaryOp, number> = {
+  add: C.BIN_ADD, sub: C.BIN_SUB, mul: C.BIN_MUL, div: C.BIN_DIV, max: C.BIN_MAX, min: C.BIN_MIN, pow: C.BIN_POW,
+  greater: C.BIN_GREATER, less: C.BIN_LESS, equal: C.BIN_EQUAL,
+};
+const REDUCE_CODE: Record<ReduceOp, number> = { sum: C.RED_SUM, max: C.RED_MAX, min: C.RED_MIN, mean: C.RED_MEAN, prod: C.RED_PROD };
+const DTYPE_CODE: Record<DType, number> = { float32: C.DT_FLOAT32, int32: C.DT_INT32, uint8: C.DT_UINT8, float64: C.DT_FLOAT64 };
 
 const f32 = (...ts: Tensor[]): boolean => ts.every((t) => t.dtype === 'float32');
 const ptr = (t: Tensor | null | undefined): number => (t ? t.offset : -1);
@@ -68,7 +72,7 @@ export class NativeBackend extends HeapStorage implements Backend {
   readonly isa: string;
   /** Backend methods this class hands to the fallback backend (found at construction). */
   readonly delegatedMethods: string[] = [];
-  private readonly P = new Float64Array(64);
+  private readonly P = new Float64Array(NativeBlock.SLOTS);
   private nThreads = 1;
   private readonly slot: number;
   private fb: Backend | undefined;
@@ -112,22 +116,23 @@ export class NativeBackend extends HeapStorage implements Backend {
     return this.fb;
   }
 
-  private run(kernel: number): void { this.addon.run(kernel, this.slot, this.nThreads); }
+  private run(kernel: K): void { this.addon.run(kernel, this.slot, this.nThreads); }
 
   // ---- elementwise ---------------------------------------------------------------------------
 
   unary(op: UnaryOp, x: Tensor, out: Tensor, alpha: number): void {
     if (!f32(x, out)) return this.fallback().unary(op, x, out, alpha);
     const P = this.P;
-    P[0] = out.size; P[1] = UNARY_CODE.get(op)!; P[2] = alpha; P[3] = x.offset; P[4] = out.offset;
-    this.run(K.unary);
+    P[Unary.N] = out.size; P[Unary.OP] = UNARY_CODE.get(op)!; P[Unary.ALPHA] = alpha; P[Unary.X] = x.offset; P[Unary.OUT] = out.offset;
+    this.run(K.UNARY);
   }
 
   unaryGrad(op: Activation, x: Tensor, y: Tensor, dy: Tensor, dx: Tensor, alpha: number): void {
     if (!f32(x, y, dy, dx)) return this.fallback().unaryGrad(op, x, y, dy, dx, alpha);
     const P = this.P;
-    P[0] = dx.size; P[1] = UNARY_CODE.get(op)!; P[2] = alpha; P[3] = x.offset; P[4] = y.offset; P[5] = dy.offset; P[6] = dx.offset;
-    this.run(K.unaryGrad);
+    P[UnaryGrad.N] = dx.size; P[UnaryGrad.OP] = UNARY_CODE.get(op)!; P[UnaryGrad.ALPHA] = alpha;
+    P[UnaryGrad.X] = x.offset; P[UnaryGrad.Y] = y.offset; P[UnaryGrad.DY] = dy.offset; P[UnaryGrad.DX] = dx.offset;
+    this.run(K.UNARY_GRAD);
   }
 
   binary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor, p: BroadcastParams): void {
@@ -144,51 +149,54 @@ export class NativeBackend extends HeapStorage implements Backend {
       } else { shape.push(n); as.push(p.aStrides[d]); bs.push(p.bStrides[d]); }
     }
     if (shape.length === 0) { shape.push(1); as.push(0); bs.push(0); }
-    if (shape.length > 8) return this.fallback().binary(op, a, b, out, p);
+    if (shape.length > Block.MAX_RANK) return this.fallback().binary(op, a, b, out, p);
     const P = this.P;
-    P[0] = shape.length; P[1] = BINARY_CODE[op]; P[2] = a.offset; P[3] = b.offset; P[4] = out.offset;
-    for (let d = 0; d < shape.length; d++) { P[8 + d] = shape[d]; P[16 + d] = as[d]; P[24 + d] = bs[d]; }
-    this.run(K.binary);
+    P[Binary.RANK] = shape.length; P[Binary.OP] = BINARY_CODE[op]; P[Binary.A] = a.offset; P[Binary.B] = b.offset; P[Binary.OUT] = out.offset;
+    for (let d = 0; d < shape.length; d++) { P[Binary.SHAPE + d] = shape[d]; P[Binary.A_STRIDES + d] = as[d]; P[Binary.B_STRIDES + d] = bs[d]; }
+    this.run(K.BINARY);
   }
 
   binaryScalar(op: BinaryOp, x: Tensor, s: number, out: Tensor, reverse: boolean): void {
     if (!f32(x, out)) return this.fallback().binaryScalar(op, x, s, out, reverse);
     const P = this.P;
-    P[0] = out.size; P[1] = BINARY_CODE[op]; P[2] = reverse ? 1 : 0; P[3] = s; P[4] = x.offset; P[5] = out.offset;
-    this.run(K.binaryScalar);
+    P[BinaryScalar.N] = out.size; P[BinaryScalar.OP] = BINARY_CODE[op]; P[BinaryScalar.REVERSE] = reverse ? 1 : 0;
+    P[BinaryScalar.S] = s; P[BinaryScalar.X] = x.offset; P[BinaryScalar.OUT] = out.offset;
+    this.run(K.BINARY_SCALAR);
   }
 
   reduce(op: ReduceOp, x: Tensor, out: Tensor, outer: number, n: number, inner: number): void {
     if (!f32(x, out)) return this.fallback().reduce(op, x, out, outer, n, inner);
     const P = this.P;
-    P[0] = REDUCE_CODE[op]; P[1] = outer; P[2] = n; P[3] = inner; P[4] = x.offset; P[5] = out.offset;
-    this.run(K.reduce);
+    P[Reduce.OP] = REDUCE_CODE[op]; P[Reduce.OUTER] = outer; P[Reduce.N] = n; P[Reduce.INNER] = inner;
+    P[Reduce.X] = x.offset; P[Reduce.OUT] = out.offset;
+    this.run(K.REDUCE);
   }
 
   softmax(x: Tensor, out: Tensor, rows: number, cols: number): void {
     if (!f32(x, out)) return this.fallback().softmax(x, out, rows, cols);
     const P = this.P;
-    P[0] = rows; P[1] = cols; P[2] = x.offset; P[3] = out.offset;
-    this.run(K.softmax);
+    P[Softmax.ROWS] = rows; P[Softmax.COLS] = cols; P[Softmax.X] = x.offset; P[Softmax.OUT] = out.offset;
+    this.run(K.SOFTMAX);
   }
 
   transpose(x: Tensor, out: Tensor, perm: number[]): void {
     const rank = x.shape.length;
-    if (rank === 0 || rank > 8 || x.dtype !== out.dtype) return this.fallback().transpose(x, out, perm);
+    if (rank === 0 || rank > Block.MAX_RANK || x.dtype !== out.dtype) return this.fallback().transpose(x, out, perm);
     if (out.size === 0) return;
     const strides = new Array<number>(rank);
     let s = 1;
     for (let d = rank - 1; d >= 0; d--) { strides[d] = s; s *= x.shape[d]; }
     const P = this.P;
-    P[0] = rank; P[1] = BYTES[x.dtype]; P[2] = out.size; P[3] = x.offset; P[4] = out.offset;
-    for (let d = 0; d < rank; d++) { P[8 + d] = x.shape[perm[d]]; P[16 + d] = strides[perm[d]]; }
-    this.run(K.transpose);
+    P[Transpose.RANK] = rank; P[Transpose.ELEM_BYTES] = BYTES[x.dtype]; P[Transpose.TOTAL] = out.size;
+    P[Transpose.X] = x.offset; P[Transpose.OUT] = out.offset;
+    for (let d = 0; d < rank; d++) { P[Transpose.SHAPE + d] = x.shape[perm[d]]; P[Transpose.STRIDES + d] = strides[perm[d]]; }
+    this.run(K.TRANSPOSE);
   }
 
   cast(x: Tensor, out: Tensor): void {
     const P = this.P;
-    P[0] = x.size; P[1] = DTYPE_CODE[x.dtype]; P[2] = DTYPE_CODE[out.dtype]; P[3] = x.offset; P[4] = out.offset;
-    this.run(K.cast);
+    P[Cast.N] = x.size; P[Cast.FROM] = DTYPE_CODE[x.dtype]; P[Cast.TO] = DTYPE_CODE[out.dtype]; P[Cast.X] = x.offset; P[Cast.OUT] = out.offset;
+    this.run(K.CAST);
   }
 
   // ---- GEMM and convolutions -------------------------------------------------------------------
@@ -196,77 +204,76 @@ export class NativeBackend extends HeapStorage implements Backend {
   matmul(a: Tensor, b: Tensor, out: Tensor, p: MatMulParams): void {
     if (!f32(a, b, out)) return this.fallback().matmul(a, b, out, p);
     const P = this.P;
-    P[0] = p.m; P[1] = p.n; P[2] = p.k; P[3] = a.offset; P[4] = p.transA ? 1 : 0; P[5] = b.offset; P[6] = p.transB ? 1 : 0;
-    P[7] = out.offset; P[8] = p.accumulate ? 1 : 0;
-    this.run(K.matmul);
+    P[Matmul.M] = p.m; P[Matmul.N] = p.n; P[Matmul.K] = p.k; P[Matmul.A] = a.offset; P[Matmul.TRANS_A] = p.transA ? 1 : 0;
+    P[Matmul.B] = b.offset; P[Matmul.TRANS_B] = p.transB ? 1 : 0; P[Matmul.C] = out.offset; P[Matmul.ACCUMULATE] = p.accumulate ? 1 : 0;
+    this.run(K.MATMUL);
   }
 
   biasAct(x: Tensor, bias: Tensor | null, out: Tensor, rows: number, c: number, act: Activation, alpha: number): void {
     if (!f32(x, out) || (bias && bias.dtype !== 'float32')) return this.fallback().biasAct(x, bias, out, rows, c, act, alpha);
     const P = this.P;
-    P[0] = rows; P[1] = c; P[2] = UNARY_CODE.get(act)!; P[3] = alpha; P[4] = x.offset; P[5] = ptr(bias); P[6] = out.offset;
-    this.run(K.biasAct);
+    P[BiasAct.ROWS] = rows; P[BiasAct.C] = c; P[BiasAct.ACT] = UNARY_CODE.get(act)!; P[BiasAct.ALPHA] = alpha;
+    P[BiasAct.X] = x.offset; P[BiasAct.BIAS] = ptr(bias); P[BiasAct.OUT] = out.offset;
+    this.run(K.BIAS_ACT);
   }
 
-  private convParams(p: Conv2DParams): void {
+  /** The convolution block: sizes, then the inputs in0 and in1, the bias (or null) and the output. */
+  private conv(kernel: K, p: Conv2DParams, in0: Tensor, in1: Tensor, bias: Tensor | null, out: Tensor): void {
     const P = this.P;
-    P[0] = p.batch; P[1] = p.inH; P[2] = p.inW; P[3] = p.inC; P[4] = p.outH; P[5] = p.outW; P[6] = p.outC;
-    P[7] = p.kH; P[8] = p.kW; P[9] = p.strideH; P[10] = p.strideW; P[11] = p.dilationH; P[12] = p.dilationW;
-    P[13] = p.padTop; P[14] = p.padLeft; P[15] = UNARY_CODE.get(p.activation ?? 'linear')!; P[16] = p.alpha ?? 0;
+    P[Conv.BATCH] = p.batch; P[Conv.IN_H] = p.inH; P[Conv.IN_W] = p.inW; P[Conv.IN_C] = p.inC;
+    P[Conv.OUT_H] = p.outH; P[Conv.OUT_W] = p.outW; P[Conv.OUT_C] = p.outC; P[Conv.K_H] = p.kH; P[Conv.K_W] = p.kW;
+    P[Conv.STRIDE_H] = p.strideH; P[Conv.STRIDE_W] = p.strideW; P[Conv.DILATION_H] = p.dilationH; P[Conv.DILATION_W] = p.dilationW;
+    P[Conv.PAD_TOP] = p.padTop; P[Conv.PAD_LEFT] = p.padLeft;
+    P[Conv.ACT] = UNARY_CODE.get(p.activation ?? 'linear')!; P[Conv.ALPHA] = p.alpha ?? 0;
+    P[Conv.IN0] = in0.offset; P[Conv.IN1] = in1.offset; P[Conv.BIAS] = ptr(bias); P[Conv.OUT] = out.offset;
+    this.run(kernel);
   }
 
   conv2d(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2DParams): void {
     if (!f32(x, w, out) || (bias && bias.dtype !== 'float32')) return this.fallback().conv2d(x, w, bias, out, p);
-    this.convParams(p);
-    const P = this.P;
-    P[17] = x.offset; P[18] = w.offset; P[19] = ptr(bias); P[20] = out.offset;
-    this.run(K.conv2d);
+    this.conv(K.CONV2D, p, x, w, bias, out);
   }
 
   conv2dGradInput(dy: Tensor, w: Tensor, dx: Tensor, p: Conv2DParams): void {
     if (!f32(dy, w, dx)) return this.fallback().conv2dGradInput(dy, w, dx, p);
-    this.convParams(p);
-    const P = this.P;
-    P[17] = dy.offset; P[18] = w.offset; P[19] = -1; P[20] = dx.offset;
-    this.run(K.conv2dGradInput);
+    this.conv(K.CONV2D_GRAD_INPUT, p, dy, w, null, dx);
   }
 
   conv2dGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: Conv2DParams): void {
     if (!f32(x, dy, dw)) return this.fallback().conv2dGradFilter(x, dy, dw, p);
-    this.convParams(p);
-    const P = this.P;
-    P[17] = x.offset; P[18] = dy.offset; P[19] = -1; P[20] = dw.offset;
-    this.run(K.conv2dGradFilter);
+    this.conv(K.CONV2D_GRAD_FILTER, p, x, dy, null, dw);
   }
 
   // ---- pooling -------------------------------------------------------------------------------
 
-  private pool(kernel: number, p: Pool2DParams, a: number, b: number, c: number): void {
+  /** The pooling block: x (or -1), y (out or dy), dx (or -1), as heap offsets. */
+  private pool(kernel: K, p: Pool2DParams, x: number, y: number, dx: number): void {
     const P = this.P;
-    P[0] = p.batch; P[1] = p.inH; P[2] = p.inW; P[3] = p.channels; P[4] = p.outH; P[5] = p.outW;
-    P[6] = p.poolH; P[7] = p.poolW; P[8] = p.strideH; P[9] = p.strideW; P[10] = p.padTop; P[11] = p.padLeft;
-    P[12] = a; P[13] = b; P[14] = c;
+    P[Pool.BATCH] = p.batch; P[Pool.IN_H] = p.inH; P[Pool.IN_W] = p.inW; P[Pool.C] = p.channels; P[Pool.OUT_H] = p.outH; P[Pool.OUT_W] = p.outW;
+    P[Pool.H] = p.poolH; P[Pool.W] = p.poolW; P[Pool.STRIDE_H] = p.strideH; P[Pool.STRIDE_W] = p.strideW;
+    P[Pool.PAD_TOP] = p.padTop; P[Pool.PAD_LEFT] = p.padLeft;
+    P[Pool.X] = x; P[Pool.Y] = y; P[Pool.DX] = dx;
     this.run(kernel);
   }
 
   maxPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void {
     if (!f32(x, out)) return this.fallback().maxPool2d(x, out, p);
-    this.pool(K.maxPool, p, x.offset, out.offset, -1);
+    this.pool(K.MAX_POOL, p, x.offset, out.offset, -1);
   }
 
   maxPool2dGrad(x: Tensor, dy: Tensor, dx: Tensor, p: Pool2DParams): void {
     if (!f32(x, dy, dx)) return this.fallback().maxPool2dGrad(x, dy, dx, p);
-    this.pool(K.maxPoolGrad, p, x.offset, dy.offset, dx.offset);
+    this.pool(K.MAX_POOL_GRAD, p, x.offset, dy.offset, dx.offset);
   }
 
   avgPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void {
     if (!f32(x, out)) return this.fallback().avgPool2d(x, out, p);
-    this.pool(K.avgPool, p, x.offset, out.offset, -1);
+    this.pool(K.AVG_POOL, p, x.offset, out.offset, -1);
   }
 
   avgPool2dGrad(dy: Tensor, dx: Tensor, p: Pool2DParams): void {
     if (!f32(dy, dx)) return this.fallback().avgPool2dGrad(dy, dx, p);
-    this.pool(K.avgPoolGrad, p, -1, dy.offset, dx.offset);
+    this.pool(K.AVG_POOL_GRAD, p, -1, dy.offset, dx.offset);
   }
 
   // ---- optimizers ------------------------------------------------------------------------------
@@ -274,27 +281,28 @@ export class NativeBackend extends HeapStorage implements Backend {
   adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vhat: Tensor | null, p: AdamParams): void {
     if (!f32(param, grad, m, v)) return this.fallback().adamUpdate(param, grad, m, v, vhat, p);
     const P = this.P;
-    P[0] = param.size; P[1] = param.offset; P[2] = grad.offset; P[3] = m.offset; P[4] = v.offset;
-    P[5] = vhat && p.amsgrad ? vhat.offset : -1;
-    P[6] = p.lr * Math.sqrt(1 - Math.pow(p.beta2, p.step)) / (1 - Math.pow(p.beta1, p.step));
-    P[7] = 1 - p.beta1; P[8] = 1 - p.beta2; P[9] = p.epsilon; P[10] = p.weightDecay * p.lr;
-    this.run(K.adam);
+    P[Adam.N] = param.size; P[Adam.W] = param.offset; P[Adam.G] = grad.offset; P[Adam.M] = m.offset; P[Adam.V] = v.offset;
+    P[Adam.VHAT] = vhat && p.amsgrad ? vhat.offset : -1;
+    P[Adam.LR_T] = p.lr * Math.sqrt(1 - Math.pow(p.beta2, p.step)) / (1 - Math.pow(p.beta1, p.step));
+    P[Adam.C1] = 1 - p.beta1; P[Adam.C2] = 1 - p.beta2; P[Adam.EPS] = p.epsilon; P[Adam.WD] = p.weightDecay * p.lr;
+    this.run(K.ADAM);
   }
 
   sgdUpdate(param: Tensor, grad: Tensor, velocity: Tensor | null, p: SGDParams): void {
     if (!f32(param, grad)) return this.fallback().sgdUpdate(param, grad, velocity, p);
     const P = this.P;
-    P[0] = param.size; P[1] = param.offset; P[2] = grad.offset; P[3] = ptr(velocity);
-    P[4] = p.lr; P[5] = p.momentum; P[6] = p.nesterov ? 1 : 0; P[7] = p.weightDecay * p.lr;
-    this.run(K.sgd);
+    P[Sgd.N] = param.size; P[Sgd.W] = param.offset; P[Sgd.G] = grad.offset; P[Sgd.VEL] = ptr(velocity);
+    P[Sgd.LR] = p.lr; P[Sgd.MOMENTUM] = p.momentum; P[Sgd.NESTEROV] = p.nesterov ? 1 : 0; P[Sgd.WD] = p.weightDecay * p.lr;
+    this.run(K.SGD);
   }
 
   rmspropUpdate(param: Tensor, grad: Tensor, ms: Tensor, mom: Tensor | null, mg: Tensor | null, p: RMSpropParams): void {
     if (!f32(param, grad, ms)) return this.fallback().rmspropUpdate(param, grad, ms, mom, mg, p);
     const P = this.P;
-    P[0] = param.size; P[1] = param.offset; P[2] = grad.offset; P[3] = ms.offset; P[4] = ptr(mom); P[5] = ptr(mg);
-    P[6] = p.lr; P[7] = p.rho; P[8] = p.momentum; P[9] = p.epsilon; P[10] = p.centered ? 1 : 0;
-    this.run(K.rmsprop);
+    P[Rmsprop.N] = param.size; P[Rmsprop.W] = param.offset; P[Rmsprop.G] = grad.offset; P[Rmsprop.MS] = ms.offset;
+    P[Rmsprop.MOM] = ptr(mom); P[Rmsprop.MG] = ptr(mg); P[Rmsprop.LR] = p.lr; P[Rmsprop.RHO] = p.rho;
+    P[Rmsprop.MOMENTUM] = p.momentum; P[Rmsprop.EPS] = p.epsilon; P[Rmsprop.CENTERED] = p.centered ? 1 : 0;
+    this.run(K.RMSPROP);
   }
 
   /** Sets every element of t (the fill kernel for float32, host code otherwise). */
@@ -307,7 +315,7 @@ export class NativeBackend extends HeapStorage implements Backend {
   /** Fills n floats at a heap byte offset. */
   fillF32(offset: number, n: number, value: number): void {
     const P = this.P;
-    P[0] = n; P[1] = value; P[2] = offset;
-    this.run(K.fill);
+    P[Fill.N] = n; P[Fill.VALUE] = value; P[Fill.PTR] = offset;
+    this.run(K.FILL);
   }
 }

@@ -302,8 +302,12 @@ export class WasmBackend extends HeapStorage implements Backend {
       p.inC >= 1 && p.inC <= 4 && p.outC % 8 === 0 && p.batch * p.outH * p.outW > 0;
   }
 
-  /** Runs a Winograd conv: forward (mode 0: x -> out) or input gradient (mode 1: dy -> dx). */
-  private convWinograd(mode: 0 | 1, input: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2DParams): void {
+  /**
+   * Runs a Winograd conv: forward (mode 0: x -> out) or input gradient (mode 1: dy -> dx). False, with
+   * out partly written, when the input holds an infinity or NaN (the transforms' inf - inf would give NaN
+   * where the direct sums give +-inf): the caller then computes it the direct way.
+   */
+  private convWinograd(mode: 0 | 1, input: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2DParams): boolean {
     const cin = mode ? p.outC : p.inC, cout = mode ? p.inC : p.outC;
     const tiles = p.batch * Math.ceil(p.outH / 2) * Math.ceil(p.outW / 2);
     // 12 tiles per block: the block's transformed inputs and products stay in L1 between the
@@ -317,12 +321,18 @@ export class WasmBackend extends HeapStorage implements Backend {
     const i = this.i32, u = this.u32;
     u[Conv.IN0] = input.offset; u[Conv.IN1] = w.offset; u[Conv.BIAS] = bias ? bias.offset : 0; u[Conv.OUT] = out.offset;
     u[Conv.SCRATCH] = scratch + uBytes; u[Conv.PER_PART] = perPart; i[Conv.WINO_MODE] = mode; u[Conv.WINO_U] = scratch; i[Conv.WINO_TB] = tb;
+    i[Conv.WINO_NONFINITE] = 0;
     this.run('k_wino_weights', this.parts(16 * cin * cout * 8, SMALL_ELEMENTS, cin));
     this.run('k_conv2d_wino', parts);
+    this.params();
+    return this.i32[Conv.WINO_NONFINITE] === 0;
   }
 
-  /** Winograd filter gradient: per-part partial sums of the 16 tile products, then one transform back. */
-  private convWinogradGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: Conv2DParams): void {
+  /**
+   * Winograd filter gradient: per-part partial sums of the 16 tile products, then one transform back.
+   * False, with dw untouched, when x or dy holds an infinity or NaN (as convWinograd).
+   */
+  private convWinogradGradFilter(x: Tensor, dy: Tensor, dw: Tensor, p: Conv2DParams): boolean {
     const cin = p.inC, cout = p.outC;
     const tiles = p.batch * Math.ceil(p.outH / 2) * Math.ceil(p.outW / 2);
     const tb = Math.max(16, Math.min(96, Math.floor(16384 / (cin + cout) / MR) * MR));
@@ -332,9 +342,12 @@ export class WasmBackend extends HeapStorage implements Backend {
     this.convParams(p);
     const i = this.i32, u = this.u32;
     u[Conv.IN0] = x.offset; u[Conv.IN1] = dy.offset; u[Conv.OUT] = dw.offset; u[Conv.SCRATCH] = scratch; u[Conv.PER_PART] = perPart;
-    i[Conv.WINO_TB] = tb; i[Conv.WINO_PARTS] = parts;
+    i[Conv.WINO_TB] = tb; i[Conv.WINO_PARTS] = parts; i[Conv.WINO_NONFINITE] = 0;
     this.run('k_conv2d_wino_grad_filter', parts);
+    this.params();
+    if (this.i32[Conv.WINO_NONFINITE] !== 0) return false;
     this.run('k_conv2d_wino_grad_filter_sum', this.parts(16 * cin * cout * parts, SMALL_ELEMENTS, cin));
+    return true;
   }
 
   /** Few-channel 3x3 filter gradient: per-part partials [9C (rounded up to 4), outC], summed in part order. */
@@ -358,7 +371,7 @@ export class WasmBackend extends HeapStorage implements Backend {
     const M = p.batch * p.outH * p.outW, K = p.kH * p.kW * p.inC, N = p.outC;
     if (M === 0 || N === 0) return;
     const act = p.activation ?? 'linear';
-    if ((act === 'linear' || act === 'relu') && this.winograd(p, p.inC, p.outC)) return this.convWinograd(0, x, w, bias, out, p);
+    if ((act === 'linear' || act === 'relu') && this.winograd(p, p.inC, p.outC) && this.convWinograd(0, x, w, bias, out, p)) return;
     if (K === 0) return this.ref.conv2d(x, w, bias, out, p);
     if ((act === 'linear' || act === 'relu') && this.small3x3(p)) {
       const perPart = roundUp(3 * (roundUp(p.inW, 6) + 2) * p.inC * 4 + 64, 64);
@@ -385,7 +398,7 @@ export class WasmBackend extends HeapStorage implements Backend {
     const M = p.batch * p.inH * p.inW, K = p.kH * p.kW * p.outC, N = p.inC;
     if (M === 0 || N === 0) return;
     if (K === 0 || p.outH * p.outW === 0) { this.fillF32(dx.offset, dx.size, 0); return; }
-    if (this.winograd(p, p.outC, p.inC)) return this.convWinograd(1, dy, w, null, dx, p);
+    if (this.winograd(p, p.outC, p.inC) && this.convWinograd(1, dy, w, null, dx, p)) return;
     const { perPart, nc } = this.convGemmScratch(K, N);
     const parts = this.parts(2 * M * K * N, SMALL_FLOPS, Math.ceil(M / MR), SPLIT);
     const scratch = this.scratch(perPart * parts);
@@ -400,7 +413,7 @@ export class WasmBackend extends HeapStorage implements Backend {
     const P = p.batch * p.outH * p.outW, K = p.kH * p.kW * p.inC, N = p.outC;
     if (K === 0 || N === 0) return;
     if (P === 0) { this.fillF32(dw.offset, dw.size, 0); return; }
-    if (this.winograd(p, p.inC, p.outC)) return this.convWinogradGradFilter(x, dy, dw, p);
+    if (this.winograd(p, p.inC, p.outC) && this.convWinogradGradFilter(x, dy, dw, p)) return;
     if (this.small3x3(p)) return this.conv3x3SmallGradFilter(x, dy, dw, p);
     const partial = roundUp(K * N, 16) * 4;
     const perPart = roundUp(partial + N * KCP * 4 + KCP * NR * 4 + 128 + 128 + (p.inC % NR === 0 ? 0 : KCP * K * 4), 64);

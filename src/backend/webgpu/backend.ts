@@ -23,6 +23,7 @@ import { BYTES, type TypedArray } from '../../tensor/dtype.js';
 import { heap } from '../../tensor/heap.js';
 import type { Rng } from '../../tensor/random.js';
 import * as K from './wgsl.js';
+import { castF64Shader } from './wgsl-f64.js';
 
 // Minimal structural types of the WebGPU API this file uses (TypeScript's DOM lib has none yet).
 export interface GpuBuffer { readonly size: number; destroy(): void; mapAsync(mode: number): Promise<void>; getMappedRange(): ArrayBuffer; unmap(): void }
@@ -486,7 +487,10 @@ export class WebGPUBackend implements Backend {
     u[0] = dx.size; u[1] = h; u[2] = w; u[3] = c; u[4] = ty.lo.length; u[5] = tx.lo.length; u[6] = ry.length;
     this.imageKernel('resize2dGrad', K.resize2dGradShader, u, dy, dx, tab);
   }
-  correlate(_input: Tensor, _w: Float64Array, _ws: number[], _o: number[], _m: unknown, _c: number, _out: Tensor): void { this.notYet('correlate (ndimage filters)'); }
+  /** Not a GPU kernel (SciPy's float64 sums): correlate()/correlateAsync() run it on the host backend and move the result here. */
+  correlate(_input: Tensor, _w: Float64Array, _ws: number[], _o: number[], _m: unknown, _c: number, _out: Tensor): void {
+    throw new Error('convnet: webgpu: correlate computes in float64, which WGSL lacks: call correlate() or await correlateAsync() (src/ops/ndimage.ts), which run it on the host backend and move the result to webgpu');
+  }
   affine2d(x: Tensor, out: Tensor, transforms: readonly ArrayLike<number>[], fillMode: FillMode, interpolation: ImageInterpolation, fillValue: number): void {
     this.checkF32('affine2d', x, out);
     const [n, h, w, c] = x.shape;
@@ -666,7 +670,14 @@ export class WebGPUBackend implements Backend {
 
   cast(x: Tensor, out: Tensor): void {
     if (x.dtype === 'float64' || out.dtype === 'float64') {
-      throw new TypeError(`convnet: webgpu: cast ${x.dtype} -> ${out.dtype}: WGSL has no float64; cast on the wasm or reference backend`);
+      // WGSL has no f64: the conversion works on the IEEE bits of the two words (wgsl-f64.ts).
+      if (x.dtype === out.dtype) return this.copy(x, out);
+      const from = x.dtype, to = out.dtype;
+      const { u } = this.params();
+      u[0] = x.size;
+      const bind: Binding[] = [{ binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }];
+      this.elementwise(`cast64:${from}:${to}`, () => castF64Shader(from, to), u, bind, to === 'uint8' ? Math.ceil(x.size / 4) : x.size);
+      return;
     }
     const from = x.dtype as K.GpuDType, to = out.dtype as K.GpuDType;
     const { u } = this.params();

@@ -252,7 +252,7 @@ fn binS(x: f32, hi: f32, lo: f32, op: u32, rev: bool) -> f32 {
   }
 }`;
 
-const MAIN = `@compute @workgroup_size(${WG})
+export const MAIN = `@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32)`;
 
 // ---- elementwise --------------------------------------------------------------------------------
