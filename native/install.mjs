@@ -28,13 +28,14 @@ function headersDir() {
   return null;
 }
 
-/** native/src/params.h from src/kernels/params.ts (the parameter slots both sides name); it is committed, so when
- * this fails (no src/, an unreadable enum) the build goes on with the committed header. Writes only when it differs. */
+/** native/src/params.h (and src/backend/native/layout.ts) from src/kernels/params.ts, the parameter slots both sides
+ * name; both are committed, so when this fails (no src/, an unreadable enum) the build goes on with the committed
+ * header. Writes only what differs. */
 async function regenerateParams() {
   if (!existsSync(join(dir, '../src/kernels/params.ts'))) return;
   try {
-    const { writeHeader } = await import('./gen-params.mjs');
-    writeHeader();
+    const { writeOutputs } = await import('./gen-params.mjs');
+    writeOutputs();
   } catch (e) {
     say(`native/src/params.h was not regenerated (${e instanceof Error ? e.message : e}); building with the committed one`);
   }

@@ -271,6 +271,8 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 
 napi_value Threads(napi_env env, napi_callback_info) { State* st = state(env); return make_number(env, st->pool ? st->pool->threads() : 1); }
 napi_value Isa(napi_env env, napi_callback_info) { return make_string(env, state(env)->isa); }
+// The hash of the parameter layouts this addon was built with (params.h); the TypeScript side refuses another.
+napi_value Layout(napi_env env, napi_callback_info) { return make_number(env, (double)PARAMS_LAYOUT); }
 
 // The instruction sets this CPU can run, most capable first.
 napi_value Supported(napi_env env, napi_callback_info) {
@@ -298,6 +300,7 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
     {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"isa", nullptr, Isa, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"layout", nullptr, Layout, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"supported", nullptr, Supported, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

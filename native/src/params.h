@@ -5,6 +5,9 @@
 
 namespace cn {
 
+// Hash of every layout below (src/backend/native/layout.ts holds the same): the addon's layout().
+constexpr unsigned PARAMS_LAYOUT = 0x9cf4c264u;
+
 // Kernel ids (NativeKernel): run(id) in addon.cc, the dispatch at the end of kernels.inc.
 enum Kernel {
   K_MATMUL = 0,

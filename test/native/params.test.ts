@@ -11,14 +11,18 @@ import { readFileSync, mkdtempSync, mkdirSync, copyFileSync, writeFileSync, rmSy
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generate, parseEnums, SOURCE, HEADER } from '../../native/gen-params.mjs';
+import { generate, generateTs, parseEnums, SOURCE, HEADER, LAYOUT_TS } from '../../native/gen-params.mjs';
+import { layoutMismatch, nativeAvailable } from '../../src/backend/native/index.js';
+import { PARAMS_LAYOUT } from '../../src/backend/native/layout.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const read = (p: string): string => readFileSync(join(root, p), 'utf8');
 
-test('native/src/params.h is what native/gen-params.mjs makes of src/kernels/params.ts (run npm run build:native when not)', () => {
+test('native/src/params.h and src/backend/native/layout.ts are what native/gen-params.mjs makes of src/kernels/params.ts', () => {
   assert.equal(readFileSync(HEADER, 'utf8'), generate(readFileSync(SOURCE, 'utf8')),
     'native/src/params.h is stale: run `node native/gen-params.mjs` (npm run build:native does) and commit it');
+  assert.equal(readFileSync(LAYOUT_TS, 'utf8'), generateTs(readFileSync(SOURCE, 'utf8')),
+    'src/backend/native/layout.ts is stale: run `node native/gen-params.mjs` (npm run build:native does) and commit it');
   const h = readFileSync(HEADER, 'utf8');
   assert.match(h, /namespace Conv \{\nconstexpr int BATCH = 0;/);
   assert.match(h, /enum Kernel \{\n {2}K_MATMUL = 0,/);
@@ -35,6 +39,8 @@ test('gen-params: a member that is not NAME = <integer literal> is refused with 
   assert.notEqual(generate(good), generate(good.replace('Y = 3', 'Y = 4')));
   assert.match(generate(good), /namespace A \{\nconstexpr int X = 0;\nconstexpr int Y = 3;\n\}/);
   assert.equal(generate(good.replace(/\n/g, '\r\n')), generate(good), 'CRLF line ends read the same');
+  assert.notEqual(generateTs(good), generateTs(good.replace('Y = 3', 'Y = 4')), 'the layout hash follows the values');
+  assert.notEqual(generateTs(good), generateTs(good.replace('Y = 3', 'Z = 3')), 'and the names');
 });
 
 test('gen-params --check exits 1 on a stale header and 0 once it is rewritten (atomically, beside the sources)', () => {
@@ -42,16 +48,20 @@ test('gen-params --check exits 1 on a stale header and 0 once it is rewritten (a
   try {
     mkdirSync(join(dir, 'native/src'), { recursive: true });
     mkdirSync(join(dir, 'src/kernels'), { recursive: true });
+    mkdirSync(join(dir, 'src/backend/native'), { recursive: true });
     copyFileSync(join(root, 'native/gen-params.mjs'), join(dir, 'native/gen-params.mjs'));
     writeFileSync(join(dir, 'src/kernels/params.ts'), read('src/kernels/params.ts').replace('  PAD_LEFT = 14,', '  PAD_LEFT = 14,\n  EXTRA = 40,'));
     copyFileSync(HEADER, join(dir, 'native/src/params.h'));
     const run = (...args: string[]) => spawnSync(process.execPath, [join(dir, 'native/gen-params.mjs'), ...args], { encoding: 'utf8' });
     const stale = run('--check');
     assert.equal(stale.status, 1, stale.stderr);
-    assert.match(stale.stderr, /params\.h is stale/);
+    assert.match(stale.stderr, /stale: .*params\.h/);
     const w = run();
     assert.equal(w.status, 0, w.stderr);
     assert.match(readFileSync(join(dir, 'native/src/params.h'), 'utf8'), /constexpr int EXTRA = 40;/);
+    const hash = /PARAMS_LAYOUT = (0x[0-9a-f]{8})u;/.exec(readFileSync(join(dir, 'native/src/params.h'), 'utf8'))?.[1];
+    assert.ok(hash && hash !== `0x${PARAMS_LAYOUT.toString(16).padStart(8, '0')}`, 'a new slot changes the layout hash');
+    assert.match(readFileSync(join(dir, 'src/backend/native/layout.ts'), 'utf8'), new RegExp(`PARAMS_LAYOUT = ${hash};`));
     assert.equal(run('--check').status, 0);
     writeFileSync(join(dir, 'src/kernels/params.ts'), 'export const enum A {\n  X = Y,\n}\n');
     const bad = run();
@@ -82,4 +92,12 @@ test('no bare slot numbers: backend.ts writes, and kernels.inc reads, the native
   assert.ok(ids.length >= 20);
   for (const id of ids) assert.match(dispatch, new RegExp(`case K_${id}:`), `the dispatch has no case for K_${id}`);
   assert.doesNotMatch(read('native/src/common.h'), /K_MATMUL\s*=/, 'kernel ids are defined in params.h only');
+});
+
+test('an addon built from other parameter layouts is refused with what to do, not run with slots it reads elsewhere', () => {
+  assert.equal(layoutMismatch({ layout: () => PARAMS_LAYOUT }), undefined);
+  assert.match(layoutMismatch({}) ?? '', /built from other parameter layouts \(it reports none, src\/kernels\/params\.ts gives 0x[0-9a-f]{8}\); rebuild it with 'npm run build:native'/);
+  assert.match(layoutMismatch({ layout: () => 1 }) ?? '', /it has 0x00000001/);
+  // The addon here (when built) was built from these layouts, or it would not load.
+  if (nativeAvailable()) assert.equal(layoutMismatch({ layout: () => PARAMS_LAYOUT }), undefined);
 });

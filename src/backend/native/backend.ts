@@ -38,6 +38,8 @@ export interface NativeAddon {
   threads(): number;
   isa(): string;
   supported(): string;
+  /** The hash of the parameter layouts it was built with (PARAMS_LAYOUT of native/src/params.h); missing before them. */
+  layout?(): number;
 }
 
 // Kernel ids (NativeKernel, imported as K) and each kernel's parameter slots are named in

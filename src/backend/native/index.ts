@@ -7,6 +7,7 @@
 import type { Backend } from '../backend.js';
 import { heap } from '../../tensor/heap.js';
 import { NativeBackend, type NativeAddon } from './backend.js';
+import { PARAMS_LAYOUT } from './layout.js';
 
 export { NativeBackend } from './backend.js';
 export type { NativeAddon } from './backend.js';
@@ -38,7 +39,22 @@ function load(): NativeAddon | undefined {
       : `the addon failed to load: ${msg}`;
     return undefined;
   }
+  reason = layoutMismatch(addon);
+  if (reason) addon = undefined;
   return addon;
+}
+
+/**
+ * Why an addon cannot run with this TypeScript side's parameter layouts (src/kernels/params.ts), or
+ * undefined when it can: an addon built from other layouts (a native/build left from before a pull)
+ * would read its parameters from the wrong slots.
+ */
+export function layoutMismatch(a: Pick<NativeAddon, 'layout'>): string | undefined {
+  const got = typeof a.layout === 'function' ? a.layout() : undefined;
+  if (got === PARAMS_LAYOUT) return undefined;
+  const hex = (h: number): string => `0x${h.toString(16).padStart(8, '0')}`;
+  return `the addon was built from other parameter layouts (${got === undefined ? 'it reports none' : `it has ${hex(got)}`}, ` +
+    `src/kernels/params.ts gives ${hex(PARAMS_LAYOUT)}); rebuild it with 'npm run build:native'`;
 }
 
 /** Whether the native addon loaded (it is built, and this is Node with a shared heap). */
