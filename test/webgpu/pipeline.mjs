@@ -73,6 +73,31 @@ export async function augment(c) {
     return { promise, mean: Array.from(gen.mean), std: Array.from(gen.std) };
   };
   out.fit = { ref: await fitOn(ref), gpu: await fitOn(g) };
+
+  // flow(x, y): a uint8 dataset kept on the GPU, gathered and augmented there ('auto' on webgpu), against
+  // the host path on the reference backend: the same order, draws and labels; pixels within the affine tolerance.
+  const flowOn = async (b, augmentOn) => {
+    c.setBackend(b);
+    const gen = new ImageDataGenerator({ rotation_range: 15, zoom_range: 0.1, horizontal_flip: true, brightness_range: [0.7, 1.3], rescale: 1 / 255 });
+    const x = c.tensor(pixels(10, 20, 24, 3, 5), [10, 20, 24, 3], 'uint8');
+    const y = c.tensor(Float32Array.from({ length: 10 }, (_, i) => i % 3), [10]);
+    const it = gen.flow(x, y, { batchSize: 4, seed: 21, augmentOn });
+    const r = { onDevice: it.onDevice, xs: [], ys: [], params: [] };
+    for (let e = 0; e < 2; e++) {
+      for (let i = 0; i < it.length; i++) {
+        const bt = await it.getBatch(i);
+        r.xs.push(Array.from(await bt.x.data())); r.ys.push(Array.from(await bt.y.data())); r.params.push(JSON.stringify(it.lastBatch.params));
+        bt.x.dispose(); bt.y.dispose();
+      }
+      it.onEpochEnd();
+    }
+    x.dispose(); y.dispose();
+    return r;
+  };
+  const fh = await flowOn(ref, 'host'), fg = await flowOn(g, 'auto');
+  let fmax = 0, fdiffer = 0, fn = 0;
+  fh.xs.forEach((xs, i) => xs.forEach((v, k) => { const d = Math.abs(v - fg.xs[i][k]); fmax = Math.max(fmax, d); if (d > 1e-6) fdiffer++; fn++; }));
+  out.flow = { onDevice: [fh.onDevice, fg.onDevice], sameParams: JSON.stringify(fh.params) === JSON.stringify(fg.params), sameLabels: JSON.stringify(fh.ys) === JSON.stringify(fg.ys), max: fmax, differ: fdiffer, n: fn, batches: fh.xs.length };
   c.setBackend(ref);
   out.ms = performance.now() - t0;
   return out;

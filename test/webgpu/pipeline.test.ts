@@ -41,6 +41,13 @@ test('augmentOn device: a batch augmented on webgpu equals the reference backend
   // sample-wise normalisation divides by the image's std (~60 levels): at most ~0.05, on few pixels.
   assert.ok(c.affineBrightness.max <= 0.05, `affine + brightness: max ${c.affineBrightness.max}`);
   assert.ok(c.affineBrightness.differ <= c.affineBrightness.n / 50, `affine + brightness: ${c.affineBrightness.differ} of ${c.affineBrightness.n} differ`);
+  // flow(): 'auto' went to the device on webgpu; the host path on the reference backend gave the same
+  // order, draws and labels; the pixels (brightness truncated after a float32-coordinate affine map, then
+  // rescaled) within one uint8 level x factor on a few pixels.
+  t.diagnostic(`flow: ${r.flow.batches} batches, max |webgpu - host| ${r.flow.max}, ${r.flow.differ} of ${r.flow.n} differ`);
+  assert.deepEqual(r.flow.onDevice, [false, true]);
+  assert.ok(r.flow.sameParams && r.flow.sameLabels, 'flow: same draws and labels');
+  assert.ok(r.flow.max <= 1.5 / 255 && r.flow.differ <= r.flow.n / 100, `flow: max ${r.flow.max}, ${r.flow.differ} of ${r.flow.n} differ`);
   // fit(): a Promise on webgpu, synchronous on the reference backend, the same statistics.
   assert.equal(r.fit.ref.promise, false);
   assert.equal(r.fit.gpu.promise, true);
