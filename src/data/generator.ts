@@ -4,7 +4,7 @@
  */
 import { scope, type Tensor } from '../tensor/index.js';
 import { noGrad } from '../autograd/index.js';
-import { mean as meanOf, square, sub, sqrt } from '../ops/index.js';
+import { mean as meanOf, square, sub, sqrt, cast } from '../ops/index.js';
 import type { NumpyRandomState } from './numpy_random.js';
 import { randomTransform, applyTransform, augments, type AugmentConfig, type FillMode, type ShiftRange, type TransformParams } from './augment.js';
 import { normalizeOptions } from './options.js';
@@ -187,10 +187,11 @@ export class ImageDataGenerator {
    */
   async fitAsync(x: Tensor): Promise<void> {
     if (x.shape.length !== 4) throw new RangeError(`convnet: ImageDataGenerator.fit expects [N, H, W, C] images, got shape [${x.shape.join(', ')}]`);
-    if (x.dtype !== 'float32') throw new TypeError(`convnet: ImageDataGenerator.fit expects float32 images, got ${x.dtype} (cast them first)`);
+    if (x.dtype === 'float64') throw new TypeError('convnet: ImageDataGenerator.fit expects float32, uint8 or int32 images, got float64 (cast them first)');
     const [m, s] = noGrad(() => scope(() => {
-      const mu = meanOf(x, [0, 1, 2]);
-      return [mu, sqrt(meanOf(square(sub(x, mu)), [0, 1, 2]))];
+      const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
+      const mu = meanOf(xf, [0, 1, 2]);
+      return [mu, sqrt(meanOf(square(sub(xf, mu)), [0, 1, 2]))];
     }));
     try {
       const [mv, sv] = await Promise.all([m.data(), s.data()]);

@@ -96,6 +96,12 @@ test("augmentOn 'device': sample-wise and feature-wise normalisation after fit()
       if (a === null) { assert.equal(b, null); continue; }
       a.forEach((v, k) => assert.ok(Math.abs(v - b![k]) <= 1e-6, `fitAsync ${b![k]} vs fit ${v}`));
     }
+    // uint8 images (Keras converts them to float): the same statistics.
+    const x8 = tensor(Uint8Array.from(x.dataSync(), (v) => Math.round(v * 255)), x.shape, 'uint8');
+    const g8 = new ImageDataGenerator(o), gf = new ImageDataGenerator(o);
+    await g8.fitAsync(x8);
+    gf.fit(tensor(Float32Array.from(x8.dataSync()), x.shape));
+    for (const k of ['mean', 'std'] as const) gf[k]?.forEach((v, i) => assert.ok(Math.abs(v - g8[k]![i]) <= 1e-4, `uint8 fitAsync ${k}`));
     const r = await compare(gen);
     assert.ok(r.max <= 1e-4, `${JSON.stringify(o)}: max |host - device| = ${r.max}`);
   }
