@@ -83,6 +83,8 @@ interface Plan {
   rngState: NumpyRandomState;
   total: number;
   images: Promise<(ImageResult | null)[]>;
+  /** Planned for the engine (images decoded only) or the host (augmented in the workers). */
+  onDevice: boolean;
 }
 
 export class DirectoryIterator implements BatchIterator {
@@ -284,7 +286,8 @@ export class DirectoryIterator implements BatchIterator {
     if (!this.indexArray) this.setIndexArray();
     const indices = this.indexArray!.slice(this.batchSize * index, this.batchSize * (index + 1));
     const [h, w] = this.targetSize;
-    const aug = this.gen.augments && !this.onDevice;
+    const onDevice = this.onDevice;
+    const aug = this.gen.augments && !onDevice;
     // Drawn even without augmentation (Keras draws the flips anyway), so the RNG stays in step.
     const params = Array.from(indices, () => this.gen.getRandomTransform(this.rs, h, w));
     const images = Promise.all(Array.from(indices, (j, k) => this.loadImage(j, aug ? params[k] : null)));
@@ -292,7 +295,7 @@ export class DirectoryIterator implements BatchIterator {
     images.catch(() => {});
     const rngState = new NumpyRandomState(0);
     copyState(this.rs, rngState);
-    return { indices, params, rngState, total: this.totalBatchesSeen, images };
+    return { indices, params, rngState, total: this.totalBatchesSeen, images, onDevice };
   }
 
   private async loadImage(j: number, params: TransformParams | null): Promise<ImageResult | null> {
@@ -345,7 +348,7 @@ export class DirectoryIterator implements BatchIterator {
       if (!this.plans.has(k)) this.plans.set(k, this.plan(k));
     }
     const images = await plan.images;
-    return this.assemble(plan.indices, images, plan.params);
+    return this.assemble(plan.indices, images, plan.params, plan.onDevice);
   }
 
   /**
@@ -368,7 +371,8 @@ export class DirectoryIterator implements BatchIterator {
     return this.augmentOn === 'device' || backend().storage !== 'heap';
   }
 
-  private assemble(indices: Int32Array, images: (ImageResult | null)[], params: TransformParams[]): Batch {
+  /** The batch from its decoded (`onDevice`) or host-augmented images; `onDevice` as when it was planned. */
+  private assemble(indices: Int32Array, images: (ImageResult | null)[], params: TransformParams[], onDevice: boolean): Batch {
     const [h, w, c] = this.imageShape;
     const per = h * w * c;
     const rows: { j: number; r: ImageResult & { ok: true }; p: TransformParams }[] = [];
@@ -378,7 +382,7 @@ export class DirectoryIterator implements BatchIterator {
     }
     const b = rows.length;
     let x: Tensor;
-    const device = rows.every(({ r }) => !r.out) && (this.onDevice || (this.uint8Upload && !this.gen.augments));
+    const device = onDevice || (this.uint8Upload && !this.gen.augments);
     if (device) {
       const x8 = empty([b, h, w, c], 'uint8');
       if (per % 4 === 0 || x8.store.storage === 'heap') rows.forEach(({ r }, i) => x8.write(r.raw!, i * per));
@@ -481,9 +485,10 @@ export class DirectoryIterator implements BatchIterator {
     copyState(this.rs, rngState);
     this.lastConsumed = { rngState, total: this.totalBatchesSeen };
     this.lastBatch = { index: -1, indices, params };
-    const aug = this.gen.augments && !this.onDevice;
+    const onDevice = this.onDevice;
+    const aug = this.gen.augments && !onDevice;
     const images = await Promise.all(Array.from(indices, (j, k) => this.loadImage(j, aug ? params[k] : null)));
-    return this.assemble(indices, images, params);
+    return this.assemble(indices, images, params, onDevice);
   }
 
   /** Batches of one epoch in order (getBatch(0..length-1)), then onEpochEnd(). */
