@@ -10,10 +10,13 @@
 // (tiles per block), WINO_PARTS and WINO_NONFINITE.
 //
 // Non-finite inputs: the transforms add and subtract a tile's inputs, so one infinity gives inf - inf
-// = NaN in outputs where the direct sums give +-inf. The kernels sum each block's input (and dy)
-// vectors as they load them (an infinity or NaN makes the sum non-finite; finite values could only
-// overflow it, which costs a needless fallback, never a wrong result); a non-finite sum sets
-// WINO_NONFINITE and the part stops, and the host computes the whole call the direct way.
+// = NaN in outputs where the direct sums give +-inf. An infinity or NaN in a tile's input reaches
+// every product of its transformed values (inf * w is +-inf, inf * 0 and NaN * w are NaN) and stays
+// in every sum it enters, so the kernels check what they compute anyway, where it is smallest: the
+// forward sums the 4 outputs of each tile before the activation (per 4 output channels), the filter
+// gradient its part's partial sums once at the end. A non-finite sum (finite values could only
+// overflow it, a needless fallback, never a wrong result) sets WINO_NONFINITE and the part stops;
+// the host then computes the whole call the direct way.
 import { pi, pu, partStart } from './common';
 import { gemmBlock, NR } from './gemm';
 
@@ -23,14 +26,6 @@ import { Conv } from './params';
 /** True when some lane of `s` is an infinity or NaN (s - s is NaN exactly there). */
 // @ts-ignore: decorator
 @inline function nonFinite(s: v128): bool { const d = f32x4.sub(s, s); return v128.any_true(f32x4.ne(d, d)); }
-
-/** Sum of 16 vectors (a tree: the loads' values, before the transform uses them). */
-// @ts-ignore: decorator
-@inline function sum16(a: v128, b: v128, c: v128, d: v128, e: v128, f: v128, g: v128, h: v128,
-  i: v128, j: v128, k: v128, l: v128, m: v128, n: v128, o: v128, q: v128): v128 {
-  return f32x4.add(f32x4.add(f32x4.add(f32x4.add(a, b), f32x4.add(c, d)), f32x4.add(f32x4.add(e, f), f32x4.add(g, h))),
-    f32x4.add(f32x4.add(f32x4.add(i, j), f32x4.add(k, l)), f32x4.add(f32x4.add(m, n), f32x4.add(o, q))));
-}
 
 /** Marks the call as met a non-finite input (see the top of this file). */
 // @ts-ignore: decorator
@@ -135,7 +130,6 @@ export function k_conv2d_wino(p: usize, part: i32, parts: i32): void {
   for (let tb = t0; tb < t1; tb += TB) {
     if (flagged(p)) return; // another part met a non-finite input: the host recomputes the call
     const nt = min(TB, t1 - tb);
-    let chk = z;
     // Input transform: V = B^T d B per tile and group of 4 channels.
     for (let t = 0; t < nt; t++) {
       const r = tb + t;
@@ -173,7 +167,6 @@ export function k_conv2d_wino(p: usize, part: i32, parts: i32): void {
         const d31 = select<v128>(v128.load(q3 + o1), z, ry3);
         const d32 = select<v128>(v128.load(q3 + o2), z, v32);
         const d33 = select<v128>(v128.load(q3 + o3), z, v33);
-        chk = f32x4.add(chk, sum16(d00, d01, d02, d03, d10, d11, d12, d13, d20, d21, d22, d23, d30, d31, d32, d33));
         // Along x: e = d B.
         const e00 = f32x4.sub(d00, d02), e01 = f32x4.add(d01, d02), e02 = f32x4.sub(d02, d01), e03 = f32x4.sub(d01, d03);
         const e10 = f32x4.sub(d10, d12), e11 = f32x4.add(d11, d12), e12 = f32x4.sub(d12, d11), e13 = f32x4.sub(d11, d13);
@@ -199,7 +192,6 @@ export function k_conv2d_wino(p: usize, part: i32, parts: i32): void {
         v128.store(dst + 15 * vPlane, f32x4.sub(e13, e33));
       }
     }
-    if (nonFinite(chk)) { flagNonFinite(p); return; }
     // 16 GEMMs: M[xi] = V[xi] * U[xi].
     for (let xi = 0; xi < 16; xi++) {
       for (let pc = 0; pc < cin; pc += KCW) {
@@ -209,6 +201,7 @@ export function k_conv2d_wino(p: usize, part: i32, parts: i32): void {
       }
     }
     // Output transform: Y = A^T m A, + bias, relu, stored where inside the image.
+    let chk = z;
     for (let t = 0; t < nt; t++) {
       const r = tb + t;
       const b = r / tHW, rem = r - b * tHW, ty = rem / tW, tx = rem - ty * tW;
@@ -232,6 +225,7 @@ export function k_conv2d_wino(p: usize, part: i32, parts: i32): void {
         const s12 = f32x4.sub(f32x4.sub(m6, m10), m14), s13 = f32x4.sub(f32x4.sub(m7, m11), m15);
         let y00 = f32x4.add(f32x4.add(s00, s01), s02), y01 = f32x4.sub(f32x4.sub(s01, s02), s03);
         let y10 = f32x4.add(f32x4.add(s10, s11), s12), y11 = f32x4.sub(f32x4.sub(s11, s12), s13);
+        chk = f32x4.add(chk, f32x4.add(f32x4.add(y00, y01), f32x4.add(y10, y11)));
         if (bias) {
           const bv = v128.load(bias + ko);
           y00 = f32x4.add(y00, bv); y01 = f32x4.add(y01, bv); y10 = f32x4.add(y10, bv); y11 = f32x4.add(y11, bv);
@@ -247,6 +241,7 @@ export function k_conv2d_wino(p: usize, part: i32, parts: i32): void {
         }
       }
     }
+    if (nonFinite(chk)) { flagNonFinite(p); return; }
   }
 }
 
@@ -288,9 +283,7 @@ export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void
   const ldz: usize = <usize>cout << 2, ldu: usize = <usize>cin << 2;
   const z = f32x4.splat(0);
   for (let tb = t0; tb < t1; tb += TB) {
-    if (flagged(p)) return; // another part met a non-finite input: the host recomputes the call
     const nt = min(TB, t1 - tb);
-    let chk = z;
     for (let t = 0; t < nt; t++) {
       const r = tb + t;
       const b = r / tHW, rem = r - b * tHW, ty = rem / tW, tx = rem - ty * tW;
@@ -326,7 +319,6 @@ export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void
         const d31 = select<v128>(v128.load(q3 + o1), z, ry3);
         const d32 = select<v128>(v128.load(q3 + o2), z, v32);
         const d33 = select<v128>(v128.load(q3 + o3), z, v33);
-        chk = f32x4.add(chk, sum16(d00, d01, d02, d03, d10, d11, d12, d13, d20, d21, d22, d23, d30, d31, d32, d33));
         const e00 = f32x4.sub(d00, d02), e01 = f32x4.add(d01, d02), e02 = f32x4.sub(d02, d01), e03 = f32x4.sub(d01, d03);
         const e10 = f32x4.sub(d10, d12), e11 = f32x4.add(d11, d12), e12 = f32x4.sub(d12, d11), e13 = f32x4.sub(d11, d13);
         const e20 = f32x4.sub(d20, d22), e21 = f32x4.add(d21, d22), e22 = f32x4.sub(d22, d21), e23 = f32x4.sub(d21, d23);
@@ -364,7 +356,6 @@ export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void
         const y01 = select<v128>(v128.load(g01 + ko), z, right);
         const y10 = select<v128>(v128.load(g10 + ko), z, down);
         const y11 = select<v128>(v128.load(g11 + ko), z, both);
-        chk = f32x4.add(chk, f32x4.add(f32x4.add(y00, y01), f32x4.add(y10, y11)));
         // Rows: w0 = dy0, w1 = dy0 + dy1, w2 = dy0 - dy1, w3 = -dy1; then the same along x.
         const w10 = f32x4.add(y00, y10), w11 = f32x4.add(y01, y11);
         const w20 = f32x4.sub(y00, y10), w21 = f32x4.sub(y01, y11);
@@ -375,7 +366,6 @@ export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void
         zstore(dst, zPlane, 12, y10, y11, true);
       }
     }
-    if (nonFinite(chk)) { flagNonFinite(p); return; }
     // dU[xi] (+)= Z[xi]^T V[xi]: [Cout x nt] x [nt x Cin], Z read transposed by the micro-kernel.
     for (let xi = 0; xi < 16; xi++) {
       const zx = Z + <usize>xi * zPlane, vx = V + <usize>xi * vPlane, ux = dU + <usize>xi * uPlane;
@@ -388,6 +378,11 @@ export function k_conv2d_wino_grad_filter(p: usize, part: i32, parts: i32): void
       }
     }
   }
+  // The partial sums are non-finite when a tile's x or dy held an infinity or NaN (see the top of this file).
+  let chk = z;
+  const bytes: usize = (<usize>16 * cout * cin) << 2;
+  for (let o: usize = 0; o < bytes; o += 16) chk = f32x4.add(chk, v128.load(dU + o));
+  if (nonFinite(chk)) flagNonFinite(p);
 }
 
 /**
