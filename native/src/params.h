@@ -6,7 +6,7 @@
 namespace cn {
 
 // Hash of every layout below (src/backend/native/layout.ts holds the same): the addon's layout().
-constexpr unsigned PARAMS_LAYOUT = 0x9cf4c264u;
+constexpr unsigned PARAMS_LAYOUT = 0x67a42206u;
 
 // Kernel ids (NativeKernel): run(id) in addon.cc, the dispatch at the end of kernels.inc.
 enum Kernel {
@@ -31,6 +31,7 @@ enum Kernel {
   K_SGD = 18,
   K_RMSPROP = 19,
   K_FILL = 20,
+  K_FMA_PEAK = 21,
 };
 
 // Parameter-block slots, one namespace per kernel block: P[slot::Conv::BATCH].
@@ -249,6 +250,10 @@ constexpr int KW = 13;
 constexpr int CVAL_BYTE = 64;
 constexpr int BYTES = 128;
 }  // namespace Ndimage
+namespace FmaPeak {
+constexpr int ITERS = 0;
+constexpr int OUT = 1;
+}  // namespace FmaPeak
 namespace NativeBlock {
 constexpr int SLOTS = 64;
 }  // namespace NativeBlock

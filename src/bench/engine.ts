@@ -191,6 +191,16 @@ export async function run(opts: Opts): Promise<Figures> {
   out.gemm_gflops_per_cpu = round(gN.cpu);
   log(`gemm 512^3: ${out.gemm_gflops_1t} GFLOP/s on 1 thread, ${out.gemm_gflops} on ${threads} (x${out.gemm_speedup}); ` +
     `per CPU-second ${out.gemm_gflops_per_cpu_1t} and ${out.gemm_gflops_per_cpu}`);
+  // What one core's multiply-add units do today (native only): no GEMM can pass it.
+  const peakOf = (main as { fmaPeak?: () => { wall: number; cpu: number; lanes: number } }).fmaPeak;
+  if (typeof peakOf === 'function') {
+    setThreads(1);
+    const pk = peakOf.call(main);
+    setThreads(threads);
+    out.fma_peak_gflops_1t = round(pk.wall);
+    out.gemm_vs_peak = round(g1.wall / pk.wall, 2);
+    log(`fma peak, 1 thread (24 chains of ${pk.lanes}-lane multiply-adds): ${out.fma_peak_gflops_1t} GFLOP/s; the GEMM is ${out.gemm_vs_peak}x of it`);
+  }
   const ob = openblasGflops(quick ? 5 : 20);
   if ('gflops' in ob) {
     out.openblas_gflops_1t = round(ob.gflops);

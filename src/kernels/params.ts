@@ -329,6 +329,13 @@ export const enum Ndimage {
 }
 
 // ---- the native backend (native/src, through Node-API) ----------------------------------------------
+/** k_fma_peak (native only): ITERS rounds of 24 independent vector multiply-add chains on the calling thread; the bench times it. */
+export const enum FmaPeak {
+  ITERS = 0,
+  /** Byte offset of one float32 (the chains' sum, so the loop is not optimised away). */
+  OUT = 1,
+}
+
 export const enum NativeBlock {
   /** Doubles in the native parameter block (the Float64Array the addon holds; every layout above fits). */
   SLOTS = 64,
@@ -357,4 +364,5 @@ export const enum NativeKernel {
   SGD = 18,
   RMSPROP = 19,
   FILL = 20,
+  FMA_PEAK = 21,
 }

@@ -24,7 +24,7 @@ for (const isa of nativeAvailable() ? nativeInstructionSets().slice(1) : ['avx2'
   backendConformance(`native, ${isa} kernels`, skip || (() => createNativeBackend(2, fallback, isa)), { threads: [2], kernelsOnly: true });
 }
 
-test('native: Winograd convolutions (3x3 same, 16 channels) give +-inf where the direct sums do, never the NaN of inf - inf', { skip }, () => {
+test('native: Winograd convolutions (3x3 same, 16 channels; F(2x2) at 6x7, F(4x4) at 9x10) give +-inf where the direct sums do, never the NaN of inf - inf', { skip }, () => {
   // The wasm backend gives NaN here (its forward), so this is not in the shared suite.
   const ref = new ReferenceBackend();
   const rnd = (shape: number[], seed: number): Tensor => {
@@ -41,14 +41,14 @@ test('native: Winograd convolutions (3x3 same, 16 channels) give +-inf where the
   };
   for (const th of [1, 2]) {
     const nb = createNativeBackend(th, fallback);
-    for (const bad of [Infinity, -Infinity, NaN]) {
-      const p = convParams(1, 6, 7, 16, 16, 3, 3, [1, 1], [1, 1], true, 'relu');
-      const x = rnd([1, 6, 7, 16], 16), w = rnd([3, 3, 16, 16], 17), dy = rnd([1, 6, 7, 16], 18);
-      x.view()[(2 * 7 + 3) * 16 + 5] = bad;
-      const what = `${bad}, ${th} thread(s)`;
-      const yo = zeros([1, 6, 7, 16]), ye = zeros([1, 6, 7, 16]);
+    for (const [H, W] of [[6, 7], [9, 10]]) for (const bad of [Infinity, -Infinity, NaN]) {
+      const p = convParams(1, H, W, 16, 16, 3, 3, [1, 1], [1, 1], true, 'relu');
+      const x = rnd([1, H, W, 16], 16), w = rnd([3, 3, 16, 16], 17), dy = rnd([1, H, W, 16], 18);
+      x.view()[(2 * W + 3) * 16 + 5] = bad;
+      const what = `${bad}, ${H}x${W}, ${th} thread(s)`;
+      const yo = zeros([1, H, W, 16]), ye = zeros([1, H, W, 16]);
       nb.conv2d(x, w, null, yo, p); ref.conv2d(x, w, null, ye, p); same(yo, ye, `conv2d ${what}`);
-      const go = zeros([1, 6, 7, 16]), ge = zeros([1, 6, 7, 16]);
+      const go = zeros([1, H, W, 16]), ge = zeros([1, H, W, 16]);
       nb.conv2dGradInput(x, w, go, p); ref.conv2dGradInput(x, w, ge, p); same(go, ge, `grad input ${what}`);
       const fo = zeros([3, 3, 16, 16]), fe = zeros([3, 3, 16, 16]);
       nb.conv2dGradFilter(x, dy, fo, p); ref.conv2dGradFilter(x, dy, fe, p); same(fo, fe, `grad filter ${what}`);
@@ -130,5 +130,15 @@ test('native: methods without a native kernel are delegated to the wasm backend 
   for (const m of Object.getOwnPropertyNames(ReferenceBackend.prototype)) {
     const d = Object.getOwnPropertyDescriptor(ReferenceBackend.prototype, m)!;
     if (m !== 'constructor' && typeof d.value === 'function') assert.equal(typeof (b as unknown as Record<string, unknown>)[m], 'function', m);
+  }
+});
+
+test('native: the FMA peak kernel (the bench\'s ceiling for the GEMM) runs on every instruction set', { skip }, () => {
+  for (const isa of nativeInstructionSets()) {
+    const nb = createNativeBackend(1, fallback, isa);
+    const pk = nb.fmaPeak(0.01);
+    assert.ok(pk.wall > 0 && Number.isFinite(pk.wall), `${isa}: ${pk.wall} GFLOP/s`);
+    assert.equal(pk.lanes, isa === 'avx512' ? 16 : isa === 'avx2' ? 8 : pk.lanes);
+    assert.ok([4, 8, 16].includes(pk.lanes), `${isa}: ${pk.lanes} lanes`);
   }
 });

@@ -25,8 +25,9 @@ import { UNARY_TABLE } from '../activations.js';
 import * as C from '../../kernels/constants.js';
 import {
   Block, Unary, UnaryGrad, Binary, BinaryScalar, BiasAct, Reduce, Softmax, Transpose, Cast, Fill, Matmul, Conv, Pool, Adam,
-  Sgd, Rmsprop, NativeBlock, NativeKernel as K,
+  Sgd, Rmsprop, FmaPeak, NativeBlock, NativeKernel as K,
 } from '../../kernels/params.js';
+import { heap } from '../../tensor/heap.js';
 
 /** What the addon exports (native/src/addon.cc). */
 export interface NativeAddon {
@@ -312,6 +313,35 @@ export class NativeBackend extends HeapStorage implements Backend {
     t.assertLive('fill');
     if (t.dtype === 'float32') this.fillF32(t.offset, t.size, value);
     else super.fill(t, value);
+  }
+
+  /**
+   * The FMA peak of one core (GFLOP/s, wall clock and per CPU-second): 24 independent vector
+   * multiply-add chains on the calling thread for about `seconds`, the best of three. The bench sets
+   * the GEMM beside it: no kernel can beat what the core's multiply-add units do on that day.
+   */
+  fmaPeak(seconds = 0.3): { wall: number; cpu: number; lanes: number } {
+    const P = this.P;
+    const out = this.alloc(8) as number;
+    try {
+      let best = { wall: 0, cpu: 0 }, lanes = 0, iters = 1 << 16;
+      for (let r = 0; r < 3; r++) {
+        for (;;) {
+          P[FmaPeak.ITERS] = iters; P[FmaPeak.OUT] = out;
+          const t = performance.now(), c = process.cpuUsage();
+          this.addon.run(K.FMA_PEAK, this.slot, 1);
+          const wall = (performance.now() - t) / 1000, u = process.cpuUsage(c), cpu = (u.user + u.system) / 1e6;
+          lanes = new Float32Array(heap().memory.buffer, out + 4, 1)[0];
+          const flops = iters * 24 * lanes * 2;
+          if (wall < seconds / 3 && r === 0) { iters *= 2; continue; }
+          best = { wall: Math.max(best.wall, flops / wall / 1e9), cpu: Math.max(best.cpu, cpu > 0 ? flops / cpu / 1e9 : 0) };
+          break;
+        }
+      }
+      return { ...best, lanes };
+    } finally {
+      this.release(out);
+    }
   }
 
   /** Fills n floats at a heap byte offset. */
