@@ -18,12 +18,11 @@
  * test/webgpu/kernels.mjs runs them in the page on webgpu (fixtures fetched). Inputs are made in the
  * heap, where the reference computes the expectations, and copied onto the tested backend's storage
  * when it has its own (webgpu); outputs and their guard zones live on the tested backend's storage.
- * Storage that moves whole 32-bit words (webgpu) gets uint8 guard zones of 40 bytes instead of 37, so
- * the view starts on a word.
+ * Guard zones are 37 elements, so uint8 outputs start and end inside 32-bit words (where webgpu,
+ * whose WGSL stores whole words, must change only its own bytes).
  *
  * Options for backends that lack a capability or are slow: `lacks.float64` (a reason) skips the casts
- * to and from float64 visibly (float64 transposes, data movement, still run); `lacks.uint8WordTail`
- * leaves unchecked the up to 3 guard bytes after a uint8 output that ends inside a 32-bit word.
+ * to and from float64 visibly (float64 transposes, data movement, still run).
  * `small` is for SwiftShader (WebGPU on the CPU, where one step of the small training model took
  * ~140 ms and the notebook-model step ~17 s): smaller but still awkward sizes, namely 40 training steps
  * instead of 1,000 for the flat-memory check (memory compared after step 10 and after step 40),
@@ -57,11 +56,6 @@ export interface ConformanceOptions {
   /** Capabilities the backend lacks, each with the reason the checks that need it skip. */
   lacks?: {
     float64?: string;
-    /**
-     * Writing a uint8 output that ends inside a 32-bit word without rewriting the rest of that word:
-     * where lacking, the up to 3 guard bytes after such an output are not checked.
-     */
-    uint8WordTail?: string;
   };
   /** Smaller (still awkward) sizes for a slow backend (SwiftShader): see the header. */
   small?: boolean;
@@ -238,7 +232,7 @@ function harness(B: () => Backend, opts: ConformanceOptions = {}) {
      */
     guarded(shape: number[], dtype: DType = 'float32', init: number | ArrayLike<number> = 0) {
       const n = shape.reduce((a, b) => a * b, 1);
-      const G = ownStorage() && dtype === 'uint8' ? 40 : GUARD;
+      const G = GUARD;
       const values = new TYPED[dtype](n + 2 * G);
       values.fill(SENTINEL as never, 0, G); values.fill(SENTINEL as never, n + G);
       if (typeof init === 'number') values.fill(init as never, G, n + G); else values.set(init as never, G);
@@ -250,9 +244,8 @@ function harness(B: () => Backend, opts: ConformanceOptions = {}) {
         t,
         async check(expected: Tensor, atol: number, rtol: number, what: string): Promise<void> {
           const w = await read(block);
-          const tail = dtype === 'uint8' && opts.lacks?.uint8WordTail ? (4 - (n % 4)) % 4 : 0;
           for (let i = 0; i < G; i++) {
-            if (w[i] !== s || (i >= tail && w[n + G + i] !== s)) fail(`${what}: wrote outside its output (guard element ${w[i] !== s ? i - G : n + i})`);
+            if (w[i] !== s || w[n + G + i] !== s) fail(`${what}: wrote outside its output (guard element ${w[i] !== s ? i - G : n + i})`);
           }
           compare(w.subarray(G, G + n), expected.view(), atol, rtol, what);
         },

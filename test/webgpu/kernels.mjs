@@ -13,8 +13,7 @@ const webgpu = () => import('/src/backend/webgpu/index.js');
  * every check in order, at the suite's smaller sizes for SwiftShader (`small`), with the fixtures
  * fetched. Kernel checks make their inputs in the heap (wasm in use) for the reference and copy them
  * to the GPU; the others train on webgpu. float64 casts skip with the backend's own refusal when it
- * has one; a probe says whether uint8 outputs still rewrite the rest of their last word. Returns each
- * check's outcome (skip reason, error, milliseconds) for the Node side.
+ * has one. Returns each check's outcome (skip reason, error, milliseconds) for the Node side.
  */
 export async function conformance(c) {
   const wg = await webgpu();
@@ -25,20 +24,7 @@ export async function conformance(c) {
   c.setBackend('wasm');
   let float64;
   try { g.cast(c.zeros([3], 'float64'), c.zeros([3])); await g.sync(); } catch (e) { float64 = String(e.message ?? e); }
-  // Found by the suite's guard zones: a uint8 output that ends inside a 32-bit word rewrites the rest
-  // of that word (WGSL stores whole words); left to the webgpu backend's owners. Probed here, so the
-  // guard bytes are checked again once it is fixed.
-  let uint8WordTail;
-  {
-    c.setBackend(g);
-    const block = c.tensor(new Uint8Array([9, 9, 9, 9, 9, 9, 9, 9]), [8], 'uint8');
-    const src = c.tensor([1, 2, 3], [3]);
-    c.setBackend('wasm');
-    g.cast(src, block.sliceBatch(4, 7));
-    const after = (await block.data())[7];
-    if (after !== 9) uint8WordTail = `webgpu writes uint8 outputs in whole 32-bit words: the byte after a 3-byte cast output became ${after} (was 9)`;
-  }
-  const lacks = { float64, uint8WordTail };
+  const lacks = { float64 };
   const checks = conformanceChecks('webgpu', () => g, { pytorch }, {
     small: true, lacks, memory: () => ({ 'GPU buffer bytes': g.bytesAllocated }),
   });
@@ -136,6 +122,18 @@ export async function storage(c) {
     'full, large (fill kernel)': () => c.full([20001], -1.25),
     'int32 and uint8 tensors': () => c.cast(c.tensor(new Uint8Array([1, 2, 250, 7, 9]), [5]), 'float32'),
     'uint8 odd length': () => c.tensor(new Uint8Array([3, 1, 4, 1, 5, 9, 2]), [7]),
+    // Byte ranges that start or end inside a 32-bit word: only their own bytes may change.
+    'uint8 writes, copies and a cast at unaligned bytes': () => {
+      const b = c.tensor(new Uint8Array(15).fill(7), [15], 'uint8');
+      b.write([1, 2, 3, 4, 5], 3); // bytes [3, 8)
+      b.sliceBatch(9, 11).write([200, 201]); // inside one word
+      c.backend().copy(c.tensor(new Uint8Array([10, 11, 12]), [3], 'uint8'), b.sliceBatch(1, 4));
+      c.backend().copy(b.sliceBatch(2, 5), b.sliceBatch(11, 14)); // within one block
+      c.backend().cast(c.tensor([250.7, -3, 300]), b.sliceBatch(5, 8));
+      c.backend().cast(c.tensor([1.5, 2.5, 3.5]), b.sliceBatch(8, 11)); // starts on a word, ends before byte 11 (set above)
+      return b;
+    },
+    'uint8 view read at byte 5': () => c.tensor(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), [11], 'uint8').sliceBatch(5, 10),
     'clone': () => c.tensor([1.5, 2.5, 3.5]).clone(),
     'sliceBatch view at byte offset 12': () => c.relu(c.tensor([[-1, 2, -3], [4, -5, 6], [7, 8, -9], [1, 1, 1]]).sliceBatch(1, 3)),
     'sliceBatch view as an output base': () => c.mul(c.tensor([[1, 2], [3, 4], [5, 6]]).sliceBatch(1, 3), 10),

@@ -49,9 +49,15 @@ const MAX_GROUPS = 65535;
 /** A GPU copy of a tensor's bytes; `dirty` when the GPU holds newer data than the heap. */
 interface Mirror { buf: GpuBuffer; bytes: number; dirty: boolean }
 type Use = 'in' | 'out' | 'inout';
-/** Where a tensor's bytes are: a buffer, and for views inside a block their byte range. */
-interface Loc { buf: GpuBuffer; offset?: number; size?: number }
+/**
+ * Where a tensor's bytes are: a buffer, and for views inside a block their byte range. `ragged`: the
+ * exact byte length of a uint8 range that shares its first or last 32-bit word with other bytes
+ * (`offset` is then its byte offset, any alignment): kernels see it staged in a temporary buffer,
+ * moved in and out byte by byte (copyBytesShader), since WGSL stores whole words.
+ */
+interface Loc { buf: GpuBuffer; offset?: number; size?: number; ragged?: number }
 interface Binding extends Loc { binding: number; write?: boolean }
+type Entry = { binding: number; resource: { buffer: GpuBuffer; offset?: number; size?: number } };
 
 /** A webgpu tensor block (the DataId of this backend's storage). */
 export class GpuBlock {
@@ -60,7 +66,8 @@ export class GpuBlock {
    * the bytes, so that `dataSync()` works on them; dropped when a kernel writes the block.
    */
   shadow: Uint8Array | null = null;
-  constructor(readonly buf: GpuBuffer, readonly bytes: number) {}
+  /** `bytes`: the buffer bytes in use (a multiple of 4); `used`: the bytes asked for (a uint8 block may end mid-word). */
+  constructor(readonly buf: GpuBuffer, readonly bytes: number, readonly used = bytes) {}
 }
 
 /** Largest block kept with a host copy. */
@@ -152,8 +159,11 @@ export class WebGPUBackend implements Backend {
     if (this.mine(t)) {
       const blk = t.dataId as GpuBlock;
       if (use !== 'in') blk.shadow = null;
-      if (t.byteOffset === 0) return { buf: blk.buf };
-      return { buf: blk.buf, offset: t.byteOffset, size: round4(t.size * BYTES[t.dtype]) };
+      const off = t.byteOffset, n = t.size * BYTES[t.dtype];
+      // (an input may be read in whole words past its end; an output must leave those bytes alone)
+      if (off % 4 || (use !== 'in' && n % 4 && off + n < blk.used)) return { buf: blk.buf, offset: off, size: n, ragged: n };
+      if (off === 0) return { buf: blk.buf };
+      return { buf: blk.buf, offset: off, size: round4(n) };
     }
     return { buf: this.bufferOf(t, use) };
   }
@@ -252,7 +262,7 @@ export class WebGPUBackend implements Backend {
 
   alloc(bytes: number): GpuBlock {
     const n = Math.max(4, round4(bytes));
-    return new GpuBlock(this.acquire(n), n);
+    return new GpuBlock(this.acquire(n), n, bytes);
   }
 
   release(id: unknown): void { this.releaseBuffer((id as GpuBlock).buf); }
@@ -269,15 +279,20 @@ export class WebGPUBackend implements Backend {
     typed.set(values);
     const off = t.byteOffset + at * B, n = typed.byteLength;
     const blk = t.dataId as GpuBlock;
-    if (off % 4 === 0 && (n % 4 === 0 || off + round4(n) >= blk.bytes || at + values.length === t.size)) {
-      const bytes = new Uint8Array(round4(n));
-      bytes.set(new Uint8Array(typed.buffer, 0, n));
-      if (blk.shadow) blk.shadow.set(bytes.subarray(0, Math.min(bytes.length, blk.bytes - off)), off);
-      else if (blk.bytes <= SHADOW_BYTES && off === 0 && bytes.length >= blk.bytes) blk.shadow = bytes.slice(0, blk.bytes);
+    const bytes = new Uint8Array(round4(n));
+    bytes.set(new Uint8Array(typed.buffer, 0, n));
+    if (blk.shadow) blk.shadow.set(bytes.subarray(0, n), off);
+    else if (blk.bytes <= SHADOW_BYTES && off === 0 && n >= blk.used) blk.shadow = bytes.slice(0, blk.bytes);
+    if (off % 4 === 0 && (n % 4 === 0 || off + n >= blk.used)) {
       this.device.queue.writeBuffer(blk.buf, off, bytes.buffer, 0, bytes.byteLength);
       return;
     }
-    throw new RangeError(`convnet: webgpu: a write of ${values.length} ${t.dtype} values at byte ${off} is not 4-byte aligned (write whole uint8 tensors)`);
+    // uint8 bytes sharing a word with other bytes: uploaded to a temporary buffer, then moved byte by byte.
+    const tmp = this.acquire(bytes.byteLength);
+    this.device.queue.writeBuffer(tmp, 0, bytes.buffer, 0, bytes.byteLength);
+    const enc = this.device.createCommandEncoder(), uniforms: GpuBuffer[] = [], temps = [tmp];
+    this.copyBytes(enc, uniforms, temps, tmp, 0, blk.buf, off, n);
+    this.submit(enc, uniforms, temps);
   }
 
   readSync(t: Tensor): TypedArray {
@@ -302,15 +317,17 @@ export class WebGPUBackend implements Backend {
       return (t.store as { readSync(t: Tensor): TypedArray }).readSync(t);
     }
     const blk = t.dataId as GpuBlock;
-    const n = round4(t.size * BYTES[t.dtype]);
+    // The whole words around the tensor's bytes (a uint8 view may start mid-word).
+    const first = t.byteOffset & ~3, skip = t.byteOffset - first;
+    const n = t.size ? round4(t.byteOffset + t.size * BYTES[t.dtype]) - first : 0;
     const staging = this.device.createBuffer({ size: Math.max(n, 4), usage: USAGE.MAP_READ | USAGE.COPY_DST });
     const enc = this.device.createCommandEncoder();
-    if (n) enc.copyBufferToBuffer(blk.buf, t.byteOffset, staging, 0, n);
+    if (n) enc.copyBufferToBuffer(blk.buf, first, staging, 0, n);
     this.device.queue.submit([enc.finish()]);
     await staging.mapAsync(MAP_MODE_READ);
     this.throwErrors();
     const out = new TYPED[t.dtype](t.size);
-    new Uint8Array(out.buffer).set(new Uint8Array(staging.getMappedRange(), 0, out.byteLength));
+    new Uint8Array(out.buffer).set(new Uint8Array(staging.getMappedRange(), skip, out.byteLength));
     staging.unmap();
     staging.destroy();
     return out;
@@ -341,8 +358,14 @@ export class WebGPUBackend implements Backend {
     if (!src.size) return;
     const s = this.loc(src, 'in'), d = this.loc(dst, 'out');
     const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(s.buf, s.offset ?? 0, d.buf, d.offset ?? 0, n);
-    this.device.queue.submit([enc.finish()]);
+    if (s.ragged === undefined && d.ragged === undefined) {
+      enc.copyBufferToBuffer(s.buf, s.offset ?? 0, d.buf, d.offset ?? 0, n);
+      this.device.queue.submit([enc.finish()]);
+    } else {
+      const uniforms: GpuBuffer[] = [], temps: GpuBuffer[] = [];
+      this.copyBytes(enc, uniforms, temps, s.buf, s.offset ?? 0, d.buf, d.offset ?? 0, src.size * BYTES[src.dtype]);
+      this.submit(enc, uniforms, temps);
+    }
     // A whole-block copy of a host-known block keeps the host copy: the optimizer's step counter and
     // learning rate stay readable synchronously after fit's non-finite rollback copies them back.
     const sh = this.mine(src) ? (src.dataId as GpuBlock).shadow : null;
@@ -529,14 +552,19 @@ export class WebGPUBackend implements Backend {
     const enc = this.device.createCommandEncoder();
     const uniforms: GpuBuffer[] = [];
     for (const s of steps) {
-      const pipe = this.pipeline(s.key, s.src);
-      const ub = this.uniforms.pop() ?? this.device.createBuffer({ size: K.PARAM_WORDS * 4, usage: USAGE.UNIFORM | USAGE.COPY_DST });
-      uniforms.push(ub);
-      this.device.queue.writeBuffer(ub, 0, s.params.buffer, 0, K.PARAM_WORDS * 4);
       const written = new Set(s.bind.filter((b) => b.write).map((b) => b.buf));
-      const entries: { binding: number; resource: { buffer: GpuBuffer; offset?: number; size?: number } }[] = [{ binding: 0, resource: { buffer: ub } }];
-      const after: [GpuBuffer, GpuBuffer, number, number][] = [];
+      const entries: Entry[] = [];
+      const after: (() => void)[] = [];
       for (const b of s.bind) {
+        if (b.ragged !== undefined) {
+          // uint8 bytes sharing a word with other bytes: staged, and stored back byte by byte.
+          const off = b.offset!, n = b.ragged, tmp = this.acquire(Math.max(4, round4(n)));
+          temps.push(tmp);
+          this.copyBytes(enc, uniforms, temps, b.buf, off, tmp, 0, n);
+          if (b.write) after.push(() => this.copyBytes(enc, uniforms, temps, tmp, 0, b.buf, off, n));
+          entries.push({ binding: b.binding, resource: { buffer: tmp, offset: 0, size: Math.max(4, round4(n)) } });
+          continue;
+        }
         const unaligned = b.offset !== undefined && b.offset % 256 !== 0;
         if (unaligned || (!b.write && written.has(b.buf))) {
           // A view at an offset WebGPU cannot bind, or an input that is also the output: a copy.
@@ -544,23 +572,59 @@ export class WebGPUBackend implements Backend {
           const tmp = this.acquire(n);
           enc.copyBufferToBuffer(b.buf, off, tmp, 0, n);
           temps.push(tmp);
-          if (b.write) after.push([tmp, b.buf, off, n]);
+          if (b.write) after.push(() => enc.copyBufferToBuffer(tmp, 0, b.buf, off, n));
           entries.push({ binding: b.binding, resource: { buffer: tmp, offset: 0, size: n } });
         } else {
           entries.push({ binding: b.binding, resource: b.offset === undefined ? { buffer: b.buf } : { buffer: b.buf, offset: b.offset, size: b.size } });
         }
       }
-      const group = this.device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
-      const pass = enc.beginComputePass();
-      pass.setPipeline(pipe);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(s.groups[0], s.groups[1], s.groups[2] ?? 1);
-      pass.end();
-      for (const [tmp, dst, off, n] of after) enc.copyBufferToBuffer(tmp, 0, dst, off, n);
+      this.pass(enc, uniforms, s.key, s.src, s.params, entries, s.groups);
+      for (const f of after) f();
     }
+    this.submit(enc, uniforms, temps);
+  }
+
+  /** Encodes one dispatch of pipeline `key` with `params` in a fresh uniform buffer (binding 0). */
+  private pass(enc: GpuEncoder, uniforms: GpuBuffer[], key: string, src: () => string, params: Uint32Array, entries: Entry[], groups: [number, number, number?]): void {
+    const pipe = this.pipeline(key, src);
+    const ub = this.uniforms.pop() ?? this.device.createBuffer({ size: K.PARAM_WORDS * 4, usage: USAGE.UNIFORM | USAGE.COPY_DST });
+    uniforms.push(ub);
+    this.device.queue.writeBuffer(ub, 0, params.buffer, 0, K.PARAM_WORDS * 4);
+    const group = this.device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: ub } }, ...entries] });
+    const p = enc.beginComputePass();
+    p.setPipeline(pipe);
+    p.setBindGroup(0, group);
+    p.dispatchWorkgroups(groups[0], groups[1], groups[2] ?? 1);
+    p.end();
+  }
+
+  /** Submits an encoder, then returns its uniform and temporary buffers to their pools (the queue orders reuse). */
+  private submit(enc: GpuEncoder, uniforms: GpuBuffer[], temps: GpuBuffer[]): void {
     this.device.queue.submit([enc.finish()]);
     for (const u of uniforms) this.uniforms.push(u);
     for (const t of temps) this.releaseBuffer(t);
+  }
+
+  /**
+   * Encodes a move of n bytes from byte `from` of `src` to byte `to` of `dst`, any alignment: only
+   * those bytes of dst change (copyBytesShader). Overlapping source and destination in one buffer
+   * go through a temporary copy of the source words.
+   */
+  private copyBytes(enc: GpuEncoder, uniforms: GpuBuffer[], temps: GpuBuffer[], src: GpuBuffer, from: number, dst: GpuBuffer, to: number, n: number): void {
+    if (!n) return;
+    if (src === dst) {
+      const first = from & ~3, len = round4(from + n) - first;
+      const tmp = this.acquire(len);
+      temps.push(tmp);
+      enc.copyBufferToBuffer(src, first, tmp, 0, len);
+      src = tmp; from -= first;
+    }
+    const { u } = this.params();
+    const w0 = Math.floor(to / 4), words = Math.ceil((to + n) / 4) - w0;
+    u[0] = n; u[1] = from; u[2] = to; u[3] = w0; u[4] = words;
+    const [gx, gy] = grid(Math.ceil(words / K.WG));
+    this.pass(enc, uniforms, 'copyBytes', K.copyBytesShader, u,
+      [{ binding: 1, resource: { buffer: src } }, { binding: 2, resource: { buffer: dst } }], [gx, gy]);
   }
 
   /** One elementwise dispatch over `n` invocations. */

@@ -1012,6 +1012,36 @@ ${MAIN} {
 }`;
 }
 
+/**
+ * Moves n bytes from byte s of X to byte d of O (any alignment): one invocation per destination word
+ * [first, first + words), so the first and last words, which may hold other tensors' bytes, are
+ * read-modified-written by the one invocation that owns them and only bytes [d, d + n) change.
+ * params: [n, s, d, first, words].
+ */
+export function copyBytesShader(): string {
+  return `${PRELUDE}
+@group(0) @binding(1) var<storage, read> X: array<u32>;
+@group(0) @binding(2) var<storage, read_write> O: array<u32>;
+${MAIN} {
+  let g = gid(wid, nwg, li);
+  if (g >= pu(4u)) { return; }
+  let w = pu(3u) + g;
+  let n = pu(0u);
+  let s = pu(1u);
+  let d = pu(2u);
+  var word = 0u;
+  var mask = 0u;
+  for (var k = 0u; k < 4u; k = k + 1u) {
+    let p = w * 4u + k;
+    if (p < d || p >= d + n) { continue; }
+    let q = s + (p - d);
+    word = word | (((X[q / 4u] >> (8u * (q % 4u))) & 255u) << (8u * k));
+    mask = mask | (255u << (8u * k));
+  }
+  if (mask == 0xffffffffu) { O[w] = word; } else { O[w] = (O[w] & ~mask) | word; }
+}`;
+}
+
 /** Copies rows of 32-bit words: dst[dOff + o*dW + j] = src[sOff + o*sW + j], j < w. params: [outer*w, w, sW, sOff, dW, dOff]. */
 export function copy2dShader(): string {
   return `${PRELUDE}
