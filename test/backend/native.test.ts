@@ -7,8 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { backendConformance, convParams } from './conformance-node.js';
-import { Tensor, tensor, zeros, Rng } from '../../src/tensor/index.js';
+import { backendConformance } from './conformance-node.js';
 import {
   nativeAvailable, nativeUnavailableReason, nativeInstructionSets, createNativeBackend, NativeBackend,
 } from '../../src/backend/native/index.js';
@@ -24,37 +23,7 @@ for (const isa of nativeAvailable() ? nativeInstructionSets().slice(1) : ['avx2'
   backendConformance(`native, ${isa} kernels`, skip || (() => createNativeBackend(2, fallback, isa)), { threads: [2], kernelsOnly: true });
 }
 
-test('native: Winograd convolutions (3x3 same, 16 channels; F(2x2) at 6x7, F(4x4) at 9x10) give +-inf where the direct sums do, never the NaN of inf - inf', { skip }, () => {
-  // The wasm backend gives NaN here (its forward), so this is not in the shared suite.
-  const ref = new ReferenceBackend();
-  const rnd = (shape: number[], seed: number): Tensor => {
-    const r = new Rng(seed), n = shape.reduce((a, b) => a * b, 1), a = new Float32Array(n);
-    for (let i = 0; i < n; i++) a[i] = r.random() * 2 - 1;
-    return tensor(a, shape);
-  };
-  const same = (a: Tensor, e: Tensor, what: string): void => {
-    const av = a.view(), ev = e.view();
-    for (let i = 0; i < av.length; i++) {
-      const ok = Number.isNaN(ev[i]) ? Number.isNaN(av[i]) : av[i] === ev[i] || Math.abs(av[i] - ev[i]) <= 1e-4 + 1e-5 * Math.abs(ev[i]);
-      if (!ok) assert.fail(`${what}: element ${i}: ${av[i]} vs reference ${ev[i]}`);
-    }
-  };
-  for (const th of [1, 2]) {
-    const nb = createNativeBackend(th, fallback);
-    for (const [H, W] of [[6, 7], [9, 10]]) for (const bad of [Infinity, -Infinity, NaN]) {
-      const p = convParams(1, H, W, 16, 16, 3, 3, [1, 1], [1, 1], true, 'relu');
-      const x = rnd([1, H, W, 16], 16), w = rnd([3, 3, 16, 16], 17), dy = rnd([1, H, W, 16], 18);
-      x.view()[(2 * W + 3) * 16 + 5] = bad;
-      const what = `${bad}, ${H}x${W}, ${th} thread(s)`;
-      const yo = zeros([1, H, W, 16]), ye = zeros([1, H, W, 16]);
-      nb.conv2d(x, w, null, yo, p); ref.conv2d(x, w, null, ye, p); same(yo, ye, `conv2d ${what}`);
-      const go = zeros([1, H, W, 16]), ge = zeros([1, H, W, 16]);
-      nb.conv2dGradInput(x, w, go, p); ref.conv2dGradInput(x, w, ge, p); same(go, ge, `grad input ${what}`);
-      const fo = zeros([3, 3, 16, 16]), fe = zeros([3, 3, 16, 16]);
-      nb.conv2dGradFilter(x, dy, fo, p); ref.conv2dGradFilter(x, dy, fe, p); same(fo, fe, `grad filter ${what}`);
-    }
-  }
-});
+// Infinities and NaN through the Winograd paths: test/reliability/winograd-inf.test.ts (every backend, F(2x2) and F(4x4) sizes).
 
 test('native: training the notebook model through fit gives the wasm backend\'s curves (same seed, 32x32, 4 epochs)', {
   skip: skip || (wasmAvailable() ? false : 'the wasm backend is needed as the comparison (build/kernels.wasm is missing)'),
