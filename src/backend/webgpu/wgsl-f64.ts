@@ -6,7 +6,7 @@
  * (NaN and infinities give 0); float64 -> uint8 truncates and saturates (NaN gives 0). These are the
  * reference backend's typed-array conversions, bit for bit.
  */
-import { PRELUDE, MAIN, type GpuDType } from './wgsl.js';
+import { PRELUDE, MAIN, io, type GpuDType } from './wgsl.js';
 
 const F64 = /* wgsl */ `
 // (lo, hi) shifted by s in [0, 63].
@@ -90,8 +90,7 @@ fn u8FromF64_(lo: u32, hi: u32) -> u32 {
 /** params: [n]. One float64 <-> float32/int32/uint8 cast (float64 -> float64 is a copy). */
 export function castF64Shader(from: GpuDType | 'float64', to: GpuDType | 'float64'): string {
   const head = `${PRELUDE}${F64}
-@group(0) @binding(1) var<storage, read> X: array<u32>;
-@group(0) @binding(2) var<storage, read_write> O: array<u32>;
+${io('u32')}
 ${MAIN} {`;
   if (to === 'float64') {
     const conv = from === 'float32' ? 'f64FromF32_(X[i])'

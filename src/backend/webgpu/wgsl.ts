@@ -5,7 +5,8 @@
  * Every kernel reads its integer and float parameters from one uniform block of 32 words
  * (`array<vec4<u32>, 8>`, floats bit-cast), written per call from a typed array. Elementwise
  * kernels run 256 invocations per workgroup over a 2-D grid (WebGPU limits one dimension to 65,535
- * workgroups). NaN follows src/backend/backend.ts: tests use bit patterns, never `x != x` (shader
+ * workgroups); `elementwise()` writes their common part (prelude, entry point, bounds check) around
+ * each one's bindings and body. NaN follows src/backend/backend.ts: tests use bit patterns, never `x != x` (shader
  * compilers may assume finite math), and exp/log are computed here to ~1 ulp rather than with the
  * builtins (whose error WGSL allows to grow to thousands of ulp).
  */
@@ -255,43 +256,44 @@ fn binS(x: f32, hi: f32, lo: f32, op: u32, rev: bool) -> f32 {
 export const MAIN = `@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32)`;
 
+/** The entry point of an elementwise kernel: `i` is this invocation's element; those past params[0] return. */
+const EACH = `${MAIN} {
+  let i = gid(wid, nwg, li);
+  if (i >= pu(0u)) { return; }`;
+
+/** An elementwise kernel: PRELUDE, `head` (helper functions), `decls` (bindings), then `body` for each element i. */
+function elementwise(decls: string, body: string, head = ''): string {
+  return `${PRELUDE}${head}\n${decls}\n${EACH}${body}\n}`;
+}
+
+/** The usual pair of bindings: input X (1) and output O (2), arrays of `type`. */
+export function io(type: 'f32' | 'u32'): string {
+  return `@group(0) @binding(1) var<storage, read> X: array<${type}>;
+@group(0) @binding(2) var<storage, read_write> O: array<${type}>;`;
+}
+
 // ---- elementwise --------------------------------------------------------------------------------
 
 /** params: [n, alpha, op]. */
 export function unaryShader(): string {
-  return `${PRELUDE}${ACT_FN}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
-  O[i] = act(X[i], pf(1u), pu(2u));
-}`;
+  return elementwise(io('f32'), `
+  O[i] = act(X[i], pf(1u), pu(2u));`, ACT_FN);
 }
 
 /** params: [n, alpha, op]. */
 export function unaryGradShader(): string {
-  return `${PRELUDE}${DACT_FN}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
+  return elementwise(`@group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Y: array<f32>;
 @group(0) @binding(3) var<storage, read> DY: array<f32>;
-@group(0) @binding(4) var<storage, read_write> DX: array<f32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
-  DX[i] = DY[i] * dact(X[i], Y[i], pf(1u), pu(2u));
-}`;
+@group(0) @binding(4) var<storage, read_write> DX: array<f32>;`, `
+  DX[i] = DY[i] * dact(X[i], Y[i], pf(1u), pu(2u));`, DACT_FN);
 }
 
 /** params: [n, rank, outShape[rank], aStrides[rank], bStrides[rank]] (rank <= 9), op at word 31. */
 export function binaryShader(): string {
-  return `${PRELUDE}${BIN_FN}
-@group(0) @binding(1) var<storage, read> A: array<f32>;
+  return elementwise(`@group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> O: array<f32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+@group(0) @binding(3) var<storage, read_write> O: array<f32>;`, `
   let rank = pu(1u);
   var rem = i;
   var ai = 0u;
@@ -303,33 +305,20 @@ ${MAIN} {
     ai = ai + c * pu(1u + rank + d);
     bi = bi + c * pu(1u + 2u * rank + d);
   }
-  O[i] = bin(A[ai], B[bi], pu(31u));
-}`;
+  O[i] = bin(A[ai], B[bi], pu(31u));`, BIN_FN);
 }
 
 /** params: [n, s hi, s lo, op, reverse]. */
 export function binaryScalarShader(): string {
-  return `${PRELUDE}${BIN_SCALAR_FN}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
-  O[i] = binS(X[i], pf(1u), pf(2u), pu(3u), pu(4u) != 0u);
-}`;
+  return elementwise(io('f32'), `
+  O[i] = binS(X[i], pf(1u), pf(2u), pu(3u), pu(4u) != 0u);`, BIN_SCALAR_FN);
 }
 
 /** params: [rows * c, c, alpha, op]. */
 export function biasActShader(hasBias: boolean): string {
-  return `${PRELUDE}${ACT_FN}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-${hasBias ? '@group(0) @binding(3) var<storage, read> BIAS: array<f32>;' : ''}
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
-  O[i] = act(X[i]${hasBias ? ' + BIAS[i % pu(1u)]' : ''}, pf(2u), pu(3u));
-}`;
+  return elementwise(`${io('f32')}
+${hasBias ? '@group(0) @binding(3) var<storage, read> BIAS: array<f32>;' : ''}`, `
+  O[i] = act(X[i]${hasBias ? ' + BIAS[i % pu(1u)]' : ''}, pf(2u), pu(3u));`, ACT_FN);
 }
 
 // ---- reductions, softmax ----------------------------------------------------------------------------
@@ -367,8 +356,7 @@ function reduceStep(op: ReduceOp): { init: string; step: string; result: string;
 export function reduceShader(op: ReduceOp): string {
   const { init, step, result } = reduceStep(op);
   return `${PRELUDE}${PAIR_FNS}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+${io('f32')}
 ${MAIN} {
   let i = gid(wid, nwg, li);
   let n = pu(1u);
@@ -390,8 +378,7 @@ export function reduceWideShader(op: ReduceOp): string {
   const combine = op === 'max' ? 'max_(a, b)' : op === 'min' ? 'min_(a, b)' : op === 'prod' ? 'a * b' : 'a + b';
   const pcombine = op === 'prod' ? 'pmul' : 'padd';
   return `${PRELUDE}${PAIR_FNS}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+${io('f32')}
 var<workgroup> part: array<f32, ${WG}>;
 var<workgroup> ppart: array<vec2<f32>, ${WG}>;
 fn comb(a: f32, b: f32) -> f32 { return ${combine}; }
@@ -427,8 +414,7 @@ ${MAIN} {
 /** One invocation per row. params: [rows, cols]. */
 export function softmaxShader(): string {
   return `${PRELUDE}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+${io('f32')}
 ${MAIN} {
   let r = gid(wid, nwg, li);
   if (r >= pu(0u)) { return; }
@@ -449,12 +435,7 @@ ${MAIN} {
  * params: [n, rank, outShape[rank], inStridesPermuted[rank]] (rank <= 14).
  */
 export function transposeShader(words: 1 | 2): string {
-  return `${PRELUDE}
-@group(0) @binding(1) var<storage, read> X: array<u32>;
-@group(0) @binding(2) var<storage, read_write> O: array<u32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+  return elementwise(io('u32'), `
   let rank = pu(1u);
   var rem = i;
   var xi = 0u;
@@ -463,15 +444,13 @@ ${MAIN} {
     xi = xi + (rem % s) * pu(1u + rank + d);
     rem = rem / s;
   }
-  ${words === 1 ? 'O[i] = X[xi];' : 'O[2u * i] = X[2u * xi]; O[2u * i + 1u] = X[2u * xi + 1u];'}
-}`;
+  ${words === 1 ? 'O[i] = X[xi];' : 'O[2u * i] = X[2u * xi]; O[2u * i + 1u] = X[2u * xi + 1u];'}`);
 }
 
 /** Transpose of bytes (uint8): one invocation per output word of 4 elements. Same params. */
 export function transposeBytesShader(): string {
   return `${PRELUDE}
-@group(0) @binding(1) var<storage, read> X: array<u32>;
-@group(0) @binding(2) var<storage, read_write> O: array<u32>;
+${io('u32')}
 ${MAIN} {
   let w = gid(wid, nwg, li);
   let n = pu(0u);
@@ -524,19 +503,12 @@ export function castShader(from: GpuDType, to: GpuDType): string {
     return `${v}`;
   };
   if (to !== 'uint8') {
-    return `${PRELUDE}${TO_INT32}
-@group(0) @binding(1) var<storage, read> X: array<u32>;
-@group(0) @binding(2) var<storage, read_write> O: array<u32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+    return elementwise(io('u32'), `
   let v = ${read};
-  O[i] = ${conv('v')};
-}`;
+  O[i] = ${conv('v')};`, TO_INT32);
   }
   return `${PRELUDE}
-@group(0) @binding(1) var<storage, read> X: array<u32>;
-@group(0) @binding(2) var<storage, read_write> O: array<u32>;
+${io('u32')}
 ${MAIN} {
   let w = gid(wid, nwg, li);
   let n = pu(0u);
@@ -755,14 +727,10 @@ fn loadB(k: u32, n: u32) -> f32 { return DY[k * pu(1u) + n]; }`, PLAIN_STORE);
 
 /** One invocation per output element. params: [n, mult, ..., conv words from 8]. */
 export function depthwiseShader(hasBias: boolean): string {
-  return `${PRELUDE}${CONV_LETS}${ACT_FN}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
+  return elementwise(`@group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> W: array<f32>;
 @group(0) @binding(3) var<storage, read_write> O: array<f32>;
-${hasBias ? '@group(0) @binding(4) var<storage, read> BIAS: array<f32>;' : ''}
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+${hasBias ? '@group(0) @binding(4) var<storage, read> BIAS: array<f32>;' : ''}`, `
   let M = pu(1u);
   let o = i % cOutC(); let t = i / cOutC(); let ox = t % cOutW(); let t2 = t / cOutW(); let oy = t2 % cOutH(); let b = t2 / cOutH();
   let c = o / M;
@@ -776,19 +744,14 @@ ${MAIN} {
       s = s + X[((b * cInH() + u32(iy)) * cInW() + u32(ix)) * cInC() + c] * W[(ky * cKW() + kx) * cOutC() + o];
     }
   }
-  O[i] = act(s, cAlpha(), cAct());
-}`;
+  O[i] = act(s, cAlpha(), cAct());`, CONV_LETS + ACT_FN);
 }
 
 /** dx: one invocation per input element. params: [n, mult, ..., conv words]. */
 export function depthwiseGradInputShader(): string {
-  return `${PRELUDE}${CONV_LETS}
-@group(0) @binding(1) var<storage, read> DY: array<f32>;
+  return elementwise(`@group(0) @binding(1) var<storage, read> DY: array<f32>;
 @group(0) @binding(2) var<storage, read> W: array<f32>;
-@group(0) @binding(3) var<storage, read_write> O: array<f32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+@group(0) @binding(3) var<storage, read_write> O: array<f32>;`, `
   let M = pu(1u);
   let c = i % cInC(); let t = i / cInC(); let ix = t % cInW(); let t2 = t / cInW(); let iy = t2 % cInH(); let b = t2 / cInH();
   var s: f32 = 0.0;
@@ -807,8 +770,7 @@ ${MAIN} {
       }
     }
   }
-  O[i] = s;
-}`;
+  O[i] = s;`, CONV_LETS);
 }
 
 /** dw: one workgroup per filter element, 256 invocations over batch*outH*outW. params: [n, mult, ..., conv words]. */
@@ -870,12 +832,7 @@ fn win(oy: u32, ox: u32) -> vec4<i32> {
 
 /** Max or average pooling, one invocation per output. params: [n, 0, 0, 0, pool words]. */
 export function poolShader(max: boolean): string {
-  return `${PRELUDE}${POOL_LETS}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+  return elementwise(io('f32'), `
   let c = i % qC(); let t = i / qC(); let ox = t % qOutW(); let t2 = t / qOutW(); let oy = t2 % qOutH(); let b = t2 / qOutH();
   let w = win(oy, ox);
   var acc: f32 = ${max ? '-inf_()' : '0.0'};
@@ -885,8 +842,7 @@ ${MAIN} {
       ${max ? 'if (v > acc || isnan_(v)) { acc = v; }' : 'acc = acc + v;'}
     }
   }
-  O[i] = ${max ? 'acc' : 'acc / f32((w.y - w.x) * (w.w - w.z))'};
-}`;
+  O[i] = ${max ? 'acc' : 'acc / f32((w.y - w.x) * (w.w - w.z))'};`, POOL_LETS);
 }
 
 /**
@@ -895,13 +851,9 @@ ${MAIN} {
  * params: [n, 0, 0, 0, pool words].
  */
 export function poolGradShader(max: boolean): string {
-  return `${PRELUDE}${POOL_LETS}
-${max ? '@group(0) @binding(3) var<storage, read> X: array<f32>;' : ''}
+  return elementwise(`${max ? '@group(0) @binding(3) var<storage, read> X: array<f32>;' : ''}
 @group(0) @binding(1) var<storage, read> DY: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+@group(0) @binding(2) var<storage, read_write> O: array<f32>;`, `
   let c = i % qC(); let t = i / qC(); let x = i32(t % qInW()); let t2 = t / qInW(); let y = i32(t2 % qInH()); let b = t2 / qInH();
   // Outputs whose window holds row y: oy*s - p <= y < oy*s - p + pool.
   let oy0 = max((y + qPT() - qPH() + qSH()) / qSH(), 0);
@@ -926,23 +878,18 @@ ${MAIN} {
       if (aty == y && atx == x) { s = s + g; }` : 's = s + g / f32((w.y - w.x) * (w.w - w.z));'}
     }
   }
-  O[i] = s;
-}`;
+  O[i] = s;`, POOL_LETS);
 }
 
 // ---- optimizers ------------------------------------------------------------------------------------------
 
 /** params: [n, lr, beta1, beta2, epsilon, lrT, weightDecay]. */
 export function adamShader(amsgrad: boolean): string {
-  return `${PRELUDE}
-@group(0) @binding(1) var<storage, read_write> P: array<f32>;
+  return elementwise(`@group(0) @binding(1) var<storage, read_write> P: array<f32>;
 @group(0) @binding(2) var<storage, read> G: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Mo: array<f32>;
 @group(0) @binding(4) var<storage, read_write> V: array<f32>;
-${amsgrad ? '@group(0) @binding(5) var<storage, read_write> H: array<f32>;' : ''}
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+${amsgrad ? '@group(0) @binding(5) var<storage, read_write> H: array<f32>;' : ''}`, `
   var p = P[i];
   let wd = pf(6u);
   if (wd != 0.0) { p = p - p * wd * pf(1u); }
@@ -953,19 +900,14 @@ ${MAIN} {
   V[i] = v;
   var vu = v;
   ${amsgrad ? 'let h = max_(H[i], v); H[i] = h; vu = h;' : ''}
-  P[i] = p - pf(5u) * m / (sqrt(vu) + pf(4u));
-}`;
+  P[i] = p - pf(5u) * m / (sqrt(vu) + pf(4u));`);
 }
 
 /** params: [n, lr, momentum, nesterov, weightDecay]. */
 export function sgdShader(withVelocity: boolean): string {
-  return `${PRELUDE}
-@group(0) @binding(1) var<storage, read_write> P: array<f32>;
+  return elementwise(`@group(0) @binding(1) var<storage, read_write> P: array<f32>;
 @group(0) @binding(2) var<storage, read> G: array<f32>;
-${withVelocity ? '@group(0) @binding(3) var<storage, read_write> V: array<f32>;' : ''}
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+${withVelocity ? '@group(0) @binding(3) var<storage, read_write> V: array<f32>;' : ''}`, `
   let lr = pf(1u);
   var p = P[i];
   let wd = pf(4u);
@@ -975,21 +917,16 @@ ${MAIN} {
   let v = mom * V[i] - lr * g;
   V[i] = v;
   if (pu(3u) != 0u) { p = p + (mom * v - lr * g); } else { p = p + v; }` : 'p = p - lr * g;'}
-  P[i] = p;
-}`;
+  P[i] = p;`);
 }
 
 /** params: [n, lr, rho, momentum, epsilon]. */
 export function rmspropShader(withMomentum: boolean, centered: boolean): string {
-  return `${PRELUDE}
-@group(0) @binding(1) var<storage, read_write> P: array<f32>;
+  return elementwise(`@group(0) @binding(1) var<storage, read_write> P: array<f32>;
 @group(0) @binding(2) var<storage, read> G: array<f32>;
 @group(0) @binding(3) var<storage, read_write> MS: array<f32>;
 ${withMomentum ? '@group(0) @binding(4) var<storage, read_write> MOM: array<f32>;' : ''}
-${centered ? '@group(0) @binding(5) var<storage, read_write> MG: array<f32>;' : ''}
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+${centered ? '@group(0) @binding(5) var<storage, read_write> MG: array<f32>;' : ''}`, `
   let rho = pf(2u);
   let g = G[i];
   let s = rho * MS[i] + (1.0 - rho) * g * g;
@@ -997,19 +934,13 @@ ${MAIN} {
   var den = s;
   ${centered ? 'let a = rho * MG[i] + (1.0 - rho) * g; MG[i] = a; den = den - a * a;' : ''}
   let inc = pf(1u) * g / sqrt(den + pf(4u));
-  ${withMomentum ? 'let mv = pf(3u) * MOM[i] + inc; MOM[i] = mv; P[i] = P[i] - mv;' : 'P[i] = P[i] - inc;'}
-}`;
+  ${withMomentum ? 'let mv = pf(3u) * MOM[i] + inc; MOM[i] = mv; P[i] = P[i] - mv;' : 'P[i] = P[i] - inc;'}`);
 }
 
 /** Fills 32-bit words [offset, offset + words) with one value. params: [words, bits, offset]. */
 export function fillShader(): string {
-  return `${PRELUDE}
-@group(0) @binding(1) var<storage, read_write> O: array<u32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
-  O[pu(2u) + i] = pu(1u);
-}`;
+  return elementwise(`@group(0) @binding(1) var<storage, read_write> O: array<u32>;`, `
+  O[pu(2u) + i] = pu(1u);`);
 }
 
 /**
@@ -1020,8 +951,7 @@ ${MAIN} {
  */
 export function copyBytesShader(): string {
   return `${PRELUDE}
-@group(0) @binding(1) var<storage, read> X: array<u32>;
-@group(0) @binding(2) var<storage, read_write> O: array<u32>;
+${io('u32')}
 ${MAIN} {
   let g = gid(wid, nwg, li);
   if (g >= pu(4u)) { return; }
@@ -1044,61 +974,38 @@ ${MAIN} {
 
 /** Copies rows of 32-bit words: dst[dOff + o*dW + j] = src[sOff + o*sW + j], j < w. params: [outer*w, w, sW, sOff, dW, dOff]. */
 export function copy2dShader(): string {
-  return `${PRELUDE}
-@group(0) @binding(1) var<storage, read> X: array<u32>;
-@group(0) @binding(2) var<storage, read_write> O: array<u32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+  return elementwise(io('u32'), `
   let w = pu(1u);
   let o = i / w;
   let j = i % w;
-  O[pu(5u) + o * pu(4u) + j] = X[pu(3u) + o * pu(2u) + j];
-}`;
+  O[pu(5u) + o * pu(4u) + j] = X[pu(3u) + o * pu(2u) + j];`);
 }
 
 /** out row r = x row idx[r], rows of `row` 32-bit words. params: [rows*row, row]. */
 export function gatherRowsShader(): string {
-  return `${PRELUDE}
-@group(0) @binding(1) var<storage, read> X: array<u32>;
-@group(0) @binding(2) var<storage, read_write> O: array<u32>;
-@group(0) @binding(3) var<storage, read> IDX: array<u32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+  return elementwise(`${io('u32')}
+@group(0) @binding(3) var<storage, read> IDX: array<u32>;`, `
   let row = pu(1u);
-  O[i] = X[IDX[i / row] * row + i % row];
-}`;
+  O[i] = X[IDX[i / row] * row + i % row];`);
 }
 
 // ---- images [N, H, W, C] (spatial layers, augmentation) -------------------------------------------------
 
 /** out [N, outH, outW, C] = x at (top, left), zeros elsewhere. params: [total, h, w, c, outH, outW, top, left (i32)]. */
 export function shift2dShader(): string {
-  return `${PRELUDE}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+  return elementwise(io('f32'), `
   let c = pu(3u);
   let k = i % c; let t = i / c; let j = t % pu(5u); let t2 = t / pu(5u); let r = t2 % pu(4u); let b = t2 / pu(4u);
   let sr = i32(r) - bitcast<i32>(pu(6u));
   let sj = i32(j) - bitcast<i32>(pu(7u));
   var v: f32 = 0.0;
   if (sr >= 0 && sj >= 0 && sr < i32(pu(1u)) && sj < i32(pu(2u))) { v = X[((b * pu(1u) + u32(sr)) * pu(2u) + u32(sj)) * c + k]; }
-  O[i] = v;
-}`;
+  O[i] = v;`);
 }
 
 /** Nearest up-sampling (grad = false: out [N, H*sh, W*sw, C]) or its gradient (grad: dx [N, H, W, C]). params: [total, h, w, c, sh, sw]. */
 export function upsample2dShader(grad: boolean): string {
-  return `${PRELUDE}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+  return elementwise(io('f32'), `
   let h = pu(1u); let w = pu(2u); let c = pu(3u); let sh = pu(4u); let sw = pu(5u);
   let k = i % c; let t = i / c;
   ${grad ? `let x = t % w; let t2 = t / w; let y = t2 % h; let b = t2 / h;
@@ -1107,26 +1014,19 @@ ${MAIN} {
     for (var q = 0u; q < sw; q = q + 1u) { s = s + X[((b * h * sh + y * sh + r) * (w * sw) + x * sw + q) * c + k]; }
   }
   O[i] = s;` : `let x = t % (w * sw); let t2 = t / (w * sw); let y = t2 % (h * sh); let b = t2 / (h * sh);
-  O[i] = X[((b * h + y / sh) * w + x / sw) * c + k];`}
-}`;
+  O[i] = X[((b * h + y / sh) * w + x / sw) * c + k];`}`);
 }
 
 /** Per-image flips: FLAGS[n] bit 0 flips rows, bit 1 columns. params: [total, h, w, c]. */
 export function flip2dShader(): string {
-  return `${PRELUDE}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-@group(0) @binding(3) var<storage, read> FLAGS: array<u32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+  return elementwise(`${io('f32')}
+@group(0) @binding(3) var<storage, read> FLAGS: array<u32>;`, `
   let h = pu(1u); let w = pu(2u); let c = pu(3u);
   let k = i % c; let t = i / c; let x = t % w; let t2 = t / w; let y = t2 % h; let b = t2 / h;
   let f = FLAGS[b];
   let sy = select(y, h - 1u - y, (f & 1u) != 0u);
   let sx = select(x, w - 1u - x, (f & 2u) != 0u);
-  O[i] = X[((b * h + sy) * w + sx) * c + k];
-}`;
+  O[i] = X[((b * h + sy) * w + sx) * c + k];`);
 }
 
 /**
@@ -1134,13 +1034,8 @@ ${MAIN} {
  * T = [loY(th), hiY(th), wY(th) f32 bits, loX(tw), hiX(tw), wX(tw)]. params: [total, h, w, c, th, tw].
  */
 export function resize2dShader(): string {
-  return `${PRELUDE}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-@group(0) @binding(3) var<storage, read> T: array<u32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+  return elementwise(`${io('f32')}
+@group(0) @binding(3) var<storage, read> T: array<u32>;`, `
   let h = pu(1u); let w = pu(2u); let c = pu(3u); let th = pu(4u); let tw = pu(5u);
   let k = i % c; let t = i / c; let j = t % tw; let t2 = t / tw; let r = t2 % th; let b = t2 / th;
   let ylo = T[r]; let yhi = T[th + r]; let wy = bitcast<f32>(T[2u * th + r]);
@@ -1150,8 +1045,7 @@ ${MAIN} {
   let bl = X[((b * h + yhi) * w + xlo) * c + k]; let br = X[((b * h + yhi) * w + xhi) * c + k];
   let top = tl + (tr - tl) * wx;
   let bottom = bl + (br - bl) * wx;
-  O[i] = top + (bottom - top) * wy;
-}`;
+  O[i] = top + (bottom - top) * wy;`);
 }
 
 /**
@@ -1160,13 +1054,9 @@ ${MAIN} {
  * offset pu(6)). params: [total, h, w, c, th, tw, xOffset].
  */
 export function resize2dGradShader(): string {
-  return `${PRELUDE}
-@group(0) @binding(1) var<storage, read> DY: array<f32>;
+  return elementwise(`@group(0) @binding(1) var<storage, read> DY: array<f32>;
 @group(0) @binding(2) var<storage, read_write> O: array<f32>;
-@group(0) @binding(3) var<storage, read> T: array<u32>;
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+@group(0) @binding(3) var<storage, read> T: array<u32>;`, `
   let h = pu(1u); let w = pu(2u); let c = pu(3u); let th = pu(4u); let tw = pu(5u); let xo = pu(6u);
   let k = i % c; let t = i / c; let x = t % w; let t2 = t / w; let y = t2 % h; let b = t2 / h;
   let ey = T[h]; let ex = T[xo + w];
@@ -1178,8 +1068,7 @@ ${MAIN} {
       s = s + DY[((b * th + oi) * tw + oj) * c + k] * (wy * wx);
     }
   }
-  O[i] = s;
-}`;
+  O[i] = s;`);
 }
 
 /**
@@ -1189,9 +1078,7 @@ ${MAIN} {
  * the coordinates met here (floor(v + 0.5)).
  */
 export function affine2dShader(): string {
-  return `${PRELUDE}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+  return elementwise(`${io('f32')}
 @group(0) @binding(3) var<storage, read> TR: array<f32>;
 fn mapc(c0: f32, len: u32, mode: u32) -> f32 {
   let n = f32(len);
@@ -1220,10 +1107,7 @@ fn px(base: u32, yy: f32, xx: f32, k: u32) -> f32 {
   let my = mapc(yy, pu(1u), pu(4u)); let mx = mapc(xx, pu(2u), pu(4u));
   if (my < 0.0 || mx < 0.0) { return pf(6u); }
   return X[base + (u32(rnd(my)) * pu(2u) + u32(rnd(mx))) * pu(3u) + k];
-}
-${MAIN} {
-  let i = gid(wid, nwg, li);
-  if (i >= pu(0u)) { return; }
+}`, `
   let h = pu(1u); let w = pu(2u); let c = pu(3u);
   let k = i % c; let t = i / c; let x = t % w; let t2 = t / w; let y = t2 % h; let b = t2 / h;
   let base = b * h * w * c;
@@ -1237,6 +1121,5 @@ ${MAIN} {
   let wy = my - y0; let wx = mx - x0;
   let v00 = px(base, y0, x0, k); let v01 = px(base, y0, x0 + 1.0, k);
   let v10 = px(base, y0 + 1.0, x0, k); let v11 = px(base, y0 + 1.0, x0 + 1.0, k);
-  O[i] = (1.0 - wy) * ((1.0 - wx) * v00 + wx * v01) + wy * ((1.0 - wx) * v10 + wx * v11);
-}`;
+  O[i] = (1.0 - wy) * ((1.0 - wx) * v00 + wx * v01) + wy * ((1.0 - wx) * v10 + wx * v11);`);
 }
