@@ -133,6 +133,17 @@ export async function storage(c) {
       c.backend().cast(c.tensor([1.5, 2.5, 3.5]), b.sliceBatch(8, 11)); // starts on a word, ends before byte 11 (set above)
       return b;
     },
+    'uint8 rows of 3 bytes: takeRows, concat, sliceColumns': () => {
+      const x = c.tensor(Uint8Array.from({ length: 15 }, (_, i) => i * 7 + 1), [5, 3], 'uint8');
+      const rows = c.takeRows(x, [4, 0, 2, 2, 1]);
+      const cat = c.zeros([3, 6], 'uint8');
+      c.backend().concat([x.sliceBatch(1, 4), c.tensor(new Uint8Array([9, 8, 7, 6, 5, 4, 3, 2, 1]), [3, 3], 'uint8')], cat, 3);
+      const cols = c.zeros([3, 2], 'uint8');
+      c.backend().sliceColumns(cat, cols, 3, 3);
+      const all = c.zeros([rows.size + cat.size + cols.size + 1], 'uint8');
+      c.backend().concat([rows.reshape([rows.size]), cat.reshape([cat.size]), cols.reshape([cols.size]), c.tensor(new Uint8Array([77]), [1], 'uint8')], all, 1);
+      return all;
+    },
     'uint8 view read at byte 5': () => c.tensor(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), [11], 'uint8').sliceBatch(5, 10),
     'clone': () => c.tensor([1.5, 2.5, 3.5]).clone(),
     'sliceBatch view at byte offset 12': () => c.relu(c.tensor([[-1, 2, -3], [4, -5, 6], [7, 8, -9], [1, 1, 1]]).sliceBatch(1, 3)),

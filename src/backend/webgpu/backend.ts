@@ -87,6 +87,14 @@ function sizeClass(bytes: number): number {
   return c;
 }
 
+/** copyBytesShader's params: rows of w bytes, source rows sW apart from byte sOff, destination rows dW apart from dOff. */
+function bytesParams(outer: number, w: number, sW: number, sOff: number, dW: number, dOff: number): Uint32Array {
+  const u = new Uint32Array(K.PARAM_WORDS);
+  const first = Math.floor(dOff / 4), end = dOff + (outer - 1) * dW + w;
+  u.set([w, sW, sOff, dW, dOff, outer, first, Math.ceil(end / 4) - first]);
+  return u;
+}
+
 function grid(groups: number): [number, number] {
   if (groups <= MAX_GROUPS) return [Math.max(groups, 1), 1];
   const y = Math.ceil(groups / MAX_GROUPS);
@@ -375,51 +383,55 @@ export class WebGPUBackend implements Backend {
     }
   }
 
-  /** Words per element for data movement (float32/int32: 1, float64: 2); uint8 moves in whole words only. */
-  private words(t: Tensor, elements: number, what: string): number {
-    const bytes = elements * BYTES[t.dtype];
-    if (bytes % 4) throw new RangeError(`convnet: webgpu: ${what} of ${t.dtype} rows of ${elements} elements (not whole 32-bit words) is not supported`);
-    return bytes / 4;
-  }
-
   gatherRows(x: Tensor, indices: ArrayLike<number>, out: Tensor, rowSize: number): void {
     if (!indices.length || !rowSize) return;
-    const row = this.words(x, rowSize, 'gatherRows');
+    const B = BYTES[x.dtype], row = rowSize * B;
     const idx = new Uint32Array(indices.length);
     idx.set(indices);
     const ib = this.acquire(round4(idx.byteLength));
     this.device.queue.writeBuffer(ib, 0, idx.buffer, 0, idx.byteLength);
     const { u } = this.params();
-    u[0] = indices.length * row; u[1] = row;
+    // Rows of whole 32-bit words move a word per invocation; other uint8 rows (e.g. 5x5x3 images) byte by byte.
+    const bytes = row % 4 !== 0;
+    if (bytes) { u[2] = indices.length * row; u[0] = Math.ceil(u[2] / 4); u[1] = row; } else { u[0] = indices.length * row / 4; u[1] = row / 4; }
     const [gx, gy] = grid(Math.ceil(u[0] / K.WG));
-    this.run([{ key: 'gatherRows', src: K.gatherRowsShader, params: u, groups: [gx, gy], bind: [
+    this.run([{ key: bytes ? 'gatherBytes' : 'gatherRows', src: bytes ? K.gatherBytesShader : K.gatherRowsShader, params: u, groups: [gx, gy], bind: [
       { binding: 1, ...this.loc(x, 'in') }, { binding: 2, ...this.loc(out, 'out'), write: true }, { binding: 3, buf: ib },
     ] }], [ib]);
   }
 
-  /** dst[dOff + o*dW + j] = src[sOff + o*sW + j] in 32-bit words. */
+  /**
+   * dst[dOff + o*dW + j] = src[sOff + o*sW + j] for o < outer, j < w, all in bytes: a word per
+   * invocation when every figure is whole words, else byte by byte (uint8 rows of any length).
+   */
   private copy2d(src: Tensor, dst: Tensor, outer: number, w: number, sW: number, sOff: number, dW: number, dOff: number): void {
     if (!outer || !w) return;
-    const { u } = this.params();
-    u[0] = outer * w; u[1] = w; u[2] = sW; u[3] = sOff; u[4] = dW; u[5] = dOff;
-    this.elementwise('copy2d', K.copy2dShader, u, [{ binding: 1, ...this.loc(src, 'in') }, { binding: 2, ...this.loc(dst, 'inout'), write: true }], outer * w);
+    const bind: Binding[] = [{ binding: 1, ...this.loc(src, 'in') }, { binding: 2, ...this.loc(dst, 'inout'), write: true }];
+    if ([w, sW, sOff, dW, dOff].every((v) => v % 4 === 0)) {
+      const { u } = this.params();
+      u[0] = outer * w / 4; u[1] = w / 4; u[2] = sW / 4; u[3] = sOff / 4; u[4] = dW / 4; u[5] = dOff / 4;
+      this.elementwise('copy2d', K.copy2dShader, u, bind, u[0]);
+    } else {
+      const u = bytesParams(outer, w, sW, sOff, dW, dOff);
+      this.elementwise('copyBytes', K.copyBytesShader, u, bind, u[7]);
+    }
   }
 
   concat(xs: Tensor[], out: Tensor, outer: number): void {
-    const o = Math.max(outer, 1);
-    const total = this.words(out, out.size / o, 'concat');
+    const o = Math.max(outer, 1), B = BYTES[out.dtype];
+    const total = (out.size / o) * B;
     let off = 0;
     for (const t of xs) {
-      const w = this.words(t, t.size / o, 'concat');
+      const w = (t.size / o) * B;
       this.copy2d(t, out, outer, w, w, 0, total, off);
       off += w;
     }
   }
 
   sliceColumns(x: Tensor, out: Tensor, outer: number, start: number): void {
-    const o = Math.max(outer, 1);
-    const total = this.words(x, x.size / o, 'sliceColumns'), w = this.words(out, out.size / o, 'sliceColumns');
-    this.copy2d(x, out, outer, w, total, this.words(x, start, 'sliceColumns'), w, 0);
+    const o = Math.max(outer, 1), B = BYTES[x.dtype];
+    const total = (x.size / o) * B, w = (out.size / o) * B;
+    this.copy2d(x, out, outer, w, total, start * B, w, 0);
   }
 
   randomMask(out: Tensor, rate: number, scale: number, rng: Rng): void {
@@ -619,10 +631,8 @@ export class WebGPUBackend implements Backend {
       enc.copyBufferToBuffer(src, first, tmp, 0, len);
       src = tmp; from -= first;
     }
-    const { u } = this.params();
-    const w0 = Math.floor(to / 4), words = Math.ceil((to + n) / 4) - w0;
-    u[0] = n; u[1] = from; u[2] = to; u[3] = w0; u[4] = words;
-    const [gx, gy] = grid(Math.ceil(words / K.WG));
+    const u = bytesParams(1, n, n, from, n, to);
+    const [gx, gy] = grid(Math.ceil(u[7] / K.WG));
     this.pass(enc, uniforms, 'copyBytes', K.copyBytesShader, u,
       [{ binding: 1, resource: { buffer: src } }, { binding: 2, resource: { buffer: dst } }], [gx, gy]);
   }

@@ -944,32 +944,49 @@ export function fillShader(): string {
 }
 
 /**
- * Moves n bytes from byte s of X to byte d of O (any alignment): one invocation per destination word
- * [first, first + words), so the first and last words, which may hold other tensors' bytes, are
- * read-modified-written by the one invocation that owns them and only bytes [d, d + n) change.
- * params: [n, s, d, first, words].
+ * Moves rows of bytes, any alignment: O byte dOff + o*dW + j = X byte sOff + o*sW + j (o < outer,
+ * j < w). One invocation per destination word [first, first + words); a word that also holds other
+ * bytes is read-modified-written by the one invocation that owns it, so only the rows' bytes change.
+ * params: [w, sW, sOff, dW, dOff, outer, first, words].
  */
 export function copyBytesShader(): string {
   return `${PRELUDE}
 ${io('u32')}
 ${MAIN} {
   let g = gid(wid, nwg, li);
-  if (g >= pu(4u)) { return; }
-  let w = pu(3u) + g;
-  let n = pu(0u);
-  let s = pu(1u);
-  let d = pu(2u);
+  if (g >= pu(7u)) { return; }
+  let wd = pu(6u) + g;
+  let w = pu(0u);
+  let dOff = pu(4u);
   var word = 0u;
   var mask = 0u;
   for (var k = 0u; k < 4u; k = k + 1u) {
-    let p = w * 4u + k;
-    if (p < d || p >= d + n) { continue; }
-    let q = s + (p - d);
+    let p = wd * 4u + k;
+    if (p < dOff) { continue; }
+    let o = (p - dOff) / pu(3u);
+    let j = (p - dOff) % pu(3u);
+    if (o >= pu(5u) || j >= w) { continue; }
+    let q = pu(2u) + o * pu(1u) + j;
     word = word | (((X[q / 4u] >> (8u * (q % 4u))) & 255u) << (8u * k));
     mask = mask | (255u << (8u * k));
   }
-  if (mask == 0xffffffffu) { O[w] = word; } else { O[w] = (O[w] & ~mask) | word; }
+  if (mask == 0xffffffffu) { O[wd] = word; } else if (mask != 0u) { O[wd] = (O[wd] & ~mask) | word; }
 }`;
+}
+
+/** out byte j = x byte IDX[j / row] * row + j % row: rows of `row` bytes, one invocation per output word. params: [words, row, bytes]. */
+export function gatherBytesShader(): string {
+  return elementwise(`${io('u32')}
+@group(0) @binding(3) var<storage, read> IDX: array<u32>;`, `
+  let row = pu(1u);
+  var word = 0u;
+  for (var k = 0u; k < 4u; k = k + 1u) {
+    let j = i * 4u + k;
+    if (j >= pu(2u)) { break; }
+    let q = IDX[j / row] * row + j % row;
+    word = word | (((X[q / 4u] >> (8u * (q % 4u))) & 255u) << (8u * k));
+  }
+  O[i] = word;`);
 }
 
 /** Copies rows of 32-bit words: dst[dOff + o*dW + j] = src[sOff + o*sW + j], j < w. params: [outer*w, w, sW, sOff, dW, dOff]. */
