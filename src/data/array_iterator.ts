@@ -123,9 +123,6 @@ export class ArrayIterator implements BatchIterator {
     this.lastBatch = { index, indices, params };
     let x: Tensor;
     if (this.onDevice) {
-      if (this.x.dtype === 'uint8' && (h * w * c) % 4 && this.x.store.storage !== 'heap') {
-        throw new RangeError(`convnet: flow: this backend gathers uint8 images in whole 32-bit words, and ${h}x${w}x${c} = ${h * w * c} bytes is not a multiple of 4; pass float32 images, or a size whose bytes are`);
-      }
       const rows = takeRows(this.x, indices);
       try {
         this.gen.warnUnfitted();
