@@ -137,6 +137,7 @@ const CONVS: Conv2DParams[] = [
   convParams(2, 9, 11, 4, 7, 2, 3, [1, 1], [2, 3], true, 'tanh'),
   convParams(1, 12, 13, 6, 9, 3, 3, [3, 2], [1, 1], false, 'elu', 0.7),
   convParams(3, 8, 8, 16, 8, 3, 3, [1, 1], [1, 1], true, 'relu'),
+  convParams(2, 5, 7, 16, 20, 3, 3, [1, 1], [1, 1], true, 'relu'), // native: Winograd F(2x2, 3x3) (below 8x8); 8x8 and up: F(4x4)
   convParams(1, 16, 16, 32, 24, 3, 3, [1, 1], [1, 1], false, 'leaky_relu', 0.2),
   convParams(1, 6, 150, 3, 32, 3, 3, [1, 1], [1, 1], true, 'relu'),
   convParams(2, 5, 5, 150, 7, 1, 1, [1, 1], [1, 1], false),
