@@ -6,7 +6,7 @@
 namespace cn {
 
 // Hash of every layout below (src/backend/native/layout.ts holds the same): the addon's layout().
-constexpr unsigned PARAMS_LAYOUT = 0x67a42206u;
+constexpr unsigned PARAMS_LAYOUT = 0x992bab4eu;
 
 // Kernel ids (NativeKernel): run(id) in addon.cc, the dispatch at the end of kernels.inc.
 enum Kernel {
@@ -32,6 +32,7 @@ enum Kernel {
   K_RMSPROP = 19,
   K_FILL = 20,
   K_FMA_PEAK = 21,
+  K_MAX_POOL_GRAD_RELU = 22,
 };
 
 // Parameter-block slots, one namespace per kernel block: P[slot::Conv::BATCH].

@@ -16,6 +16,14 @@ import { accumulate } from '../ops/util.js';
  */
 export type GradFn = (dy: Tensor, needs: readonly boolean[], owned: boolean) => (Tensor | null)[];
 
+/**
+ * Gradients an op has already multiplied by the ReLU derivative of the input they flow to, keyed to
+ * that input (the max-pool gradient fused with the preceding conv's relu: ops/conv.ts). The mark goes
+ * as soon as another gradient is added into the same tensor, so a consumer never skips a derivative
+ * part of its gradient has not been through.
+ */
+export const reluMaskedFor = new WeakMap<Tensor, Tensor>();
+
 interface Node {
   op: string;
   inputs: Tensor[];
@@ -119,6 +127,7 @@ function backward(tape: Tape, value: Tensor, wrt: Tensor[]): Map<number, Tensor>
       const prev = grads.get(x.id);
       if (!prev) { put(x.id, g); continue; }
       if (refs.get(prev) === 1 && prev.exclusive) {
+        reluMaskedFor.delete(prev);
         accumulate(prev, g);
       } else {
         const sum = new Tensor(x.shape, 'float32');

@@ -216,6 +216,13 @@ export interface Backend extends BackendStorage {
   maxPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void;
   /** dx (overwritten) gets each dy at the first maximal input of its window (TensorFlow's rule). */
   maxPool2dGrad(x: Tensor, dy: Tensor, dx: Tensor, p: Pool2DParams): void;
+  /**
+   * Optional fusion: maxPool2dGrad, then the ReLU derivative at x (x is a ReLU's output, e.g. a conv
+   * with a fused relu): dx[i] = x[i] > 0 ? g[i] : x[i] is NaN ? NaN : 0 * g[i], g the max-pool
+   * gradient; exactly maxPool2dGrad followed by unaryGrad('relu', x, x, g). One pass instead of three
+   * where a backend has it (ops/conv.ts uses it when the pool's input is such an output).
+   */
+  maxPool2dGradRelu?(x: Tensor, dy: Tensor, dx: Tensor, p: Pool2DParams): void;
   avgPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void;
   avgPool2dGrad(dy: Tensor, dx: Tensor, p: Pool2DParams): void;
 

@@ -289,6 +289,15 @@ export class ReferenceBackend extends HeapStorage implements Backend {
     });
   }
 
+  maxPool2dGradRelu(x: Tensor, dy: Tensor, dx: Tensor, p: Pool2DParams): void {
+    this.maxPool2dGrad(x, dy, dx, p);
+    const xv = x.view(), dxv = dx.view();
+    for (let i = 0; i < dxv.length; i++) {
+      const v = xv[i], d = dxv[i];
+      dxv[i] = v > 0 ? d : v !== v ? v : 0 * d;
+    }
+  }
+
   avgPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void {
     const xv = x.view(), ov = out.view(), C = p.channels;
     this.poolWindows(p, (b, oy, ox, y0, y1, x0, x1) => {

@@ -365,4 +365,5 @@ export const enum NativeKernel {
   RMSPROP = 19,
   FILL = 20,
   FMA_PEAK = 21,
+  MAX_POOL_GRAD_RELU = 22,
 }

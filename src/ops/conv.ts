@@ -3,7 +3,7 @@
  * and padding exactly as TensorFlow/Keras do; kernels receive one parameter object.
  */
 import { Tensor, fmtShape } from '../tensor/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record, reluMaskedFor } from '../autograd/tape.js';
 import type { Activation, Conv2DParams, Pool2DParams } from '../backend/backend.js';
 import { B, assertFloat, assertRank, out } from './util.js';
 import { activation, activationGradFromOutput, FUSABLE } from './elementwise.js';
@@ -64,6 +64,9 @@ export function conv2dParams(xShape: readonly number[], wShape: readonly number[
   };
 }
 
+/** Outputs of conv2d's fused relu (their producer's gradient applies the relu derivative: see maxPool2d). */
+const reluOutputs = new WeakSet<Tensor>();
+
 /**
  * 2-D convolution (cross-correlation, as in Keras): x [N, H, W, C], kernel [kH, kW, C, filters],
  * optional bias [filters] and activation fused into the kernel's epilogue.
@@ -84,8 +87,10 @@ export function conv2d(x: Tensor, kernel: Tensor, opts: Conv2DOptions = {}): Ten
   const fp: Conv2DParams = { ...p, activation: fused ? act : 'linear', alpha };
   const y = out([p.batch, p.outH, p.outW, p.outC]);
   B().conv2d(x, kernel, bias, y, fp);
+  if (fused && act === 'relu') reluOutputs.add(y);
   record('conv2d', bias ? [x, kernel, bias] : [x, kernel], y, (dy, needs, owned) => {
-    const dpre = activationGradFromOutput(fused ? act : 'linear', y, dy, alpha, owned);
+    // A max pool right after may have applied the relu's derivative already (maxPool2d below).
+    const dpre = reluMaskedFor.get(dy) === y ? dy : activationGradFromOutput(fused ? act : 'linear', y, dy, alpha, owned);
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
     // The first layer's input is the image: nobody wants its gradient.
     if (needs[0]) { dx = out(x.shape); B().conv2dGradInput(dpre, kernel, dx, p); }
@@ -120,8 +125,14 @@ export function maxPool2d(x: Tensor, opts: Pool2DOptions = {}): Tensor {
   const y = out([p.batch, p.outH, p.outW, p.channels]);
   B().maxPool2d(x, y, p);
   record('maxPool2d', [x], y, (dy) => {
-    const dx = out(x.shape);
-    B().maxPool2dGrad(x, dy, dx, p);
+    const dx = out(x.shape), be = B();
+    if (reluOutputs.has(x) && be.maxPool2dGradRelu) {
+      // x came out of a conv's fused relu: apply its derivative here, in the same pass (the conv then skips it).
+      be.maxPool2dGradRelu(x, dy, dx, p);
+      reluMaskedFor.set(dx, x);
+    } else {
+      be.maxPool2dGrad(x, dy, dx, p);
+    }
     return [dx];
   });
   return y;

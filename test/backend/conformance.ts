@@ -363,7 +363,7 @@ function kernelChecks(B: () => Backend, opts: ConformanceOptions): Record<string
         await dw.check(dwe, 1e-6 * p.batch * p.outH * p.outW + 1e-5, 1e-5, 'grad filter ' + what);
       }
     },
-    'max and average pooling, forward and backward': async () => {
+    'max and average pooling, forward and backward (and the max-pool gradient fused with relu\'s, where a backend has it)': async () => {
       let seed = 400;
       for (const p of POOLS) {
         // Coarse values so windows hold ties: the first maximum must win, as in the reference.
@@ -382,6 +382,21 @@ function kernelChecks(B: () => Backend, opts: ConformanceOptions): Record<string
         const ag = guarded(ishape, 'float32', 5), age = hz(ishape);
         B().avgPool2dGrad(on(dy), ag.t, p); ref.avgPool2dGrad(dy, age, p);
         await ag.check(age, 1e-6, 1e-6, 'avg grad ' + fmtPool(p));
+        const be = B();
+        if (be.maxPool2dGradRelu) {
+          // The optional fusion is exactly maxPool2dGrad then unaryGrad('relu') at x, x a ReLU's output
+          // (zeros, ties), with a NaN in x and an infinity in dy (0 * inf is NaN where x is not > 0).
+          const xv = uniform(ishape, seed++, -3, 3).map((v) => Math.max(0, Math.round(v)));
+          xv[xv.length >> 1] = NaN;
+          const dv = uniform(oshape, seed++);
+          dv[0] = Infinity;
+          const xr = host(xv, ishape), dr = host(dv, oshape);
+          const g1 = hz(ishape), fe = hz(ishape);
+          ref.maxPool2dGrad(xr, dr, g1, p); ref.unaryGrad('relu', xr, xr, g1, fe, 0);
+          const fo = guarded(ishape, 'float32', 5);
+          be.maxPool2dGradRelu(on(xr), on(dr), fo.t, p);
+          await fo.check(fe, 0, 0, 'max grad times relu\' ' + fmtPool(p));
+        }
       }
     },
     'NaN rules: pooling, relu epilogues, max/min, reductions, activation gradients, cast': async () => {

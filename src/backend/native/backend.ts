@@ -61,7 +61,7 @@ const ptr = (t: Tensor | null | undefined): number => (t ? t.offset : -1);
 /** The methods the native kernels implement; everything else on a Backend is delegated. */
 const NATIVE_METHODS = [
   'unary', 'unaryGrad', 'binary', 'binaryScalar', 'reduce', 'softmax', 'transpose', 'cast', 'matmul', 'biasAct',
-  'conv2d', 'conv2dGradInput', 'conv2dGradFilter', 'maxPool2d', 'maxPool2dGrad', 'avgPool2d', 'avgPool2dGrad',
+  'conv2d', 'conv2dGradInput', 'conv2dGradFilter', 'maxPool2d', 'maxPool2dGrad', 'maxPool2dGradRelu', 'avgPool2d', 'avgPool2dGrad',
   'adamUpdate', 'sgdUpdate', 'rmspropUpdate',
 ] as const;
 
@@ -267,6 +267,11 @@ export class NativeBackend extends HeapStorage implements Backend {
   maxPool2dGrad(x: Tensor, dy: Tensor, dx: Tensor, p: Pool2DParams): void {
     if (!f32(x, dy, dx)) return this.fallback().maxPool2dGrad(x, dy, dx, p);
     this.pool(K.MAX_POOL_GRAD, p, x.offset, dy.offset, dx.offset);
+  }
+
+  maxPool2dGradRelu(x: Tensor, dy: Tensor, dx: Tensor, p: Pool2DParams): void {
+    if (!f32(x, dy, dx)) { this.maxPool2dGrad(x, dy, dx, p); this.unaryGrad('relu', x, x, dx, dx, 0); return; }
+    this.pool(K.MAX_POOL_GRAD_RELU, p, x.offset, dy.offset, dx.offset);
   }
 
   avgPool2d(x: Tensor, out: Tensor, p: Pool2DParams): void {
