@@ -4,31 +4,17 @@
 // Chromium or an adapter.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
 import { existsSync } from 'node:fs';
-import { serve, WEBGPU_FLAGS, CHROMIUM } from './serve.js';
+import { pageRunner, CHROMIUM } from './serve.js';
 
 const chromium = existsSync(CHROMIUM);
-let browser: any;
-let served: { server: Server; origin: string } | undefined;
-after(async () => { await browser?.close(); served?.server.close(); });
+const pages = pageRunner(180000);
+after(() => pages.close());
 
 let run: Promise<any> | undefined;
 /** One page for all four parts (one device: pipelines compile once); each test reads its part. */
 function part(name: string): Promise<any> {
-  run ??= (async () => {
-    const { chromium: pw } = await import('playwright-core');
-    browser = await pw.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking', ...WEBGPU_FLAGS], timeout: 30000 });
-    served = await serve();
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e: Error) => errors.push(String(e)));
-    await page.goto(`${served.origin}/?module=async&run=all`, { timeout: 30000 });
-    await page.waitForFunction('window.done === true', null, { timeout: 180000, polling: 100 });
-    const r = await page.evaluate('window.result');
-    assert.deepEqual(errors, [], 'no uncaught errors in the page');
-    return r;
-  })();
+  run ??= pages.result('module=async&run=all');
   return run.then((r) => (typeof r.error === 'string' ? r : { adapter: r.adapter, ...r[name] }));
 }
 

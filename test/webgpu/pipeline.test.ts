@@ -4,26 +4,15 @@
 // Skips visibly without Chromium or an adapter.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
 import { existsSync } from 'node:fs';
-import { serve, WEBGPU_FLAGS, CHROMIUM } from './serve.js';
+import { pageRunner, CHROMIUM } from './serve.js';
 
-let browser: any;
-let served: { server: Server; origin: string } | undefined;
-after(async () => { await browser?.close(); served?.server.close(); });
+const pages = pageRunner(120000);
+after(() => pages.close());
 
 test('augmentOn device: a batch augmented on webgpu equals the reference backend\'s (same draws); fit() awaited on webgpu', async (t) => {
   if (!existsSync(CHROMIUM)) return t.skip(`${CHROMIUM} is absent (apt-get install chromium)`);
-  const { chromium: pw } = await import('playwright-core');
-  browser = await pw.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking', ...WEBGPU_FLAGS], timeout: 30000 });
-  served = await serve();
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e: Error) => errors.push(String(e)));
-  await page.goto(`${served.origin}/?module=pipeline&run=augment`, { timeout: 30000 });
-  await page.waitForFunction('window.done === true', null, { timeout: 120000, polling: 100 });
-  const r = await page.evaluate('window.result');
-  assert.deepEqual(errors, [], 'no uncaught errors in the page');
+  const r = await pages.result('module=pipeline&run=augment');
   if (typeof r.error === 'string' && r.error.startsWith('no WebGPU')) return t.skip(r.error);
   assert.equal(r.error, undefined, r.error);
   for (const [name, c] of Object.entries(r.cases) as [string, any][]) t.diagnostic(`${name}: max |webgpu - reference| ${c.max}, ${c.differ} of ${c.n} differ; values ${c.range[0].toFixed(3)}..${c.range[1].toFixed(3)}`);

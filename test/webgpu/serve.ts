@@ -53,3 +53,34 @@ export function serve(): Promise<{ server: Server; origin: string }> {
   }));
 }
 
+/**
+ * The page runs of one test file: one headless Chromium (WebGPU on SwiftShader) and one server, both
+ * started on the first `result(query)`, which opens `/?<query>`, waits for the page's `window.done` and
+ * returns `window.result`, failing on any uncaught error in the page. `close()` goes in the file's `after`.
+ */
+export function pageRunner(timeoutMs: number): { result(query: string): Promise<any>; close(): Promise<void> } {
+  let browser: any;
+  let served: { server: Server; origin: string } | undefined;
+  return {
+    async result(query: string): Promise<any> {
+      if (!browser) {
+        const { chromium: pw } = await import('playwright-core');
+        browser = await pw.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking', ...WEBGPU_FLAGS], timeout: 30000 });
+      }
+      served ??= await serve();
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e: Error) => errors.push(String(e)));
+      try {
+        await page.goto(`${served.origin}/?${query}`, { timeout: 30000 });
+        await page.waitForFunction('window.done === true', null, { timeout: timeoutMs, polling: 100 });
+        const r = await page.evaluate('window.result');
+        if (errors.length) throw new Error(`uncaught errors in the page: ${errors.join('; ')}`);
+        return r;
+      } finally {
+        await page.close();
+      }
+    },
+    async close(): Promise<void> { await browser?.close(); served?.server.close(); },
+  };
+}

@@ -7,36 +7,16 @@
 // trained on WebGPU, and fit/evaluate/predict against wasm. Skips visibly without Chromium or an adapter.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
 import { existsSync } from 'node:fs';
-import { serve, WEBGPU_FLAGS, CHROMIUM } from './serve.js';
+import { pageRunner, CHROMIUM } from './serve.js';
 
 const TIMEOUT_MS = 400000;
 
 const chromium = existsSync(CHROMIUM);
-let browser: any;
-let served: { server: Server; origin: string } | undefined;
-after(async () => { await browser?.close(); served?.server.close(); });
+const pages = pageRunner(TIMEOUT_MS);
+after(() => pages.close());
 
-async function runPage(what: string): Promise<any> {
-  if (!browser) {
-    const { chromium: pw } = await import('playwright-core');
-    browser = await pw.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking', ...WEBGPU_FLAGS], timeout: 30000 });
-  }
-  served ??= await serve();
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e: Error) => errors.push(String(e)));
-  try {
-    await page.goto(`${served.origin}/?run=${what}`, { timeout: 30000 });
-    await page.waitForFunction('window.done === true', null, { timeout: TIMEOUT_MS, polling: 100 });
-    const r = await page.evaluate('window.result');
-    assert.deepEqual(errors, [], 'no uncaught errors in the page');
-    return r;
-  } finally {
-    await page.close();
-  }
-}
+const runPage = (what: string): Promise<any> => pages.result(`run=${what}`);
 
 let allRuns: Promise<any> | undefined;
 /** The page checks run in one page (one device, so pipelines compile once); each test reads its part. */
