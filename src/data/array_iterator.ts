@@ -14,6 +14,7 @@ import type { ImageDataGenerator } from './generator.js';
 import type { TransformParams } from './augment.js';
 import { transformBatch } from './augment_device.js';
 import { NumpyRandomState } from './numpy_random.js';
+import { KerasIterator } from './keras_iterator.js';
 import { normalizeOptions } from './options.js';
 
 export interface FlowOptions {
@@ -33,7 +34,7 @@ const UNSUPPORTED = {
   ignoreClassSplit: 'the class check of subsets is not implemented (never made)',
 };
 
-export class ArrayIterator implements BatchIterator {
+export class ArrayIterator extends KerasIterator implements BatchIterator {
   readonly samples: number;
   readonly batchSize: number;
   readonly length: number;
@@ -42,16 +43,13 @@ export class ArrayIterator implements BatchIterator {
   readonly augmentOn: 'auto' | 'host' | 'device';
   /** [height, width, channels] of each image. */
   readonly imageShape: [number, number, number];
-  totalBatchesSeen = 0;
-  /** The current epoch's order (null until the first batch). */
-  indexArray: Int32Array | null = null;
   /** The sample indices and augmentation parameters of the batch handed out last. */
   lastBatch: { index: number; indices: Int32Array; params: TransformParams[] } | null = null;
-  private flowIndex = 0;
-  private readonly rs: NumpyRandomState;
+  protected readonly rs: NumpyRandomState;
 
   constructor(private readonly x: Tensor, private readonly y: Tensor | null, private readonly gen: ImageDataGenerator,
     options: FlowOptions | Record<string, unknown> = {}) {
+    super();
     const o = normalizeOptions<FlowOptions>(options, KNOWN, 'flow', UNSUPPORTED);
     if (x.rank !== 4) throw new RangeError(`convnet: flow: x must be images [n, height, width, channels], got shape [${x.shape.join(', ')}]`);
     if (x.dtype !== 'uint8' && x.dtype !== 'float32') throw new TypeError(`convnet: flow: x must be uint8 or float32 images, got ${x.dtype}`);
@@ -90,30 +88,17 @@ export class ArrayIterator implements BatchIterator {
     return this.augmentOn === 'device' || backend().storage !== 'heap';
   }
 
-  private setIndexArray(): void {
-    this.indexArray = this.shuffle ? this.rs.permutation(this.samples) : Int32Array.from({ length: this.samples }, (_, i) => i);
-  }
-
   /** Keras's `__getitem__`: reseed, count the batch, pick its indices and draw its augmentations. */
   async getBatch(index: number): Promise<Batch> {
     if (!Number.isInteger(index) || index < 0 || index >= this.length) {
       throw new RangeError(`convnet: getBatch(${index}): the iterator has ${this.length} batches (0 to ${this.length - 1})`);
     }
-    if (this.seed !== null) this.rs.seed((this.seed + this.totalBatchesSeen) % 4294967296);
-    this.totalBatchesSeen++;
-    if (!this.indexArray) this.setIndexArray();
-    return this.batch(index, this.indexArray!.slice(this.batchSize * index, this.batchSize * (index + 1)));
+    return this.batch(index, this.indicesOf(index));
   }
 
   /** Keras's `next(iterator)`: the next batch of the endless stream (`_flow_index`). */
   async next(): Promise<Batch> {
-    if (this.seed !== null) this.rs.seed((this.seed + this.totalBatchesSeen) % 4294967296);
-    if (this.flowIndex === 0 || !this.indexArray) this.setIndexArray();
-    const n = this.samples;
-    const start = n === 0 ? 0 : (this.flowIndex * this.batchSize) % n;
-    this.flowIndex = n > start + this.batchSize ? this.flowIndex + 1 : 0;
-    this.totalBatchesSeen++;
-    return this.batch(-1, this.indexArray!.slice(start, start + this.batchSize));
+    return this.batch(-1, this.nextIndices());
   }
 
   /** Keras's `_get_batches_of_transformed_samples`: draws per image, then transform + standardize. */

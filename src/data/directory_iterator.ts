@@ -12,6 +12,7 @@ import type { ImageDataGenerator } from './generator.js';
 import type { TransformParams } from './augment.js';
 import { transformBatch } from './augment_device.js';
 import { NumpyRandomState } from './numpy_random.js';
+import { KerasIterator } from './keras_iterator.js';
 import { listDirectory, splitRange, type ListingNote } from './listing.js';
 import { readHeader, mapLimit, DEFAULT_MAX_PIXELS } from './header.js';
 import { checkInterpolation, channelsOf, type ColorMode, type DecodeOptions, type Interpolation } from './decode.js';
@@ -87,7 +88,7 @@ interface Plan {
   onDevice: boolean;
 }
 
-export class DirectoryIterator implements BatchIterator {
+export class DirectoryIterator extends KerasIterator implements BatchIterator {
   readonly directory: string;
   readonly classIndices: Record<string, number>;
   readonly numClasses: number;
@@ -117,16 +118,11 @@ export class DirectoryIterator implements BatchIterator {
   readonly failed = new Map<number, string>();
   /** Folder-level notes from the scan (unreadable folders, links not followed, loops, hidden folders). */
   readonly notes: ListingNote[];
-  totalBatchesSeen = 0;
-  /** Keras's `batch_index` of the endless `next()` stream. */
-  private flowIndex = 0;
   /** The sample indices and augmentation parameters of the batch handed out last (for inspection and tests). */
   lastBatch: { index: number; indices: Int32Array; params: TransformParams[] } | null = null;
-  /** The current epoch's order (null until the first batch). */
-  indexArray: Int32Array | null = null;
 
   private readonly gen: ImageDataGenerator;
-  private readonly rs: NumpyRandomState;
+  protected readonly rs: NumpyRandomState;
   private readonly pool: DecodePool;
   private readonly prefetch: number;
   private readonly cache: ImageCache | null;
@@ -141,6 +137,7 @@ export class DirectoryIterator implements BatchIterator {
     o: Required<Omit<FlowFromDirectoryOptions, 'seed' | 'classes' | 'subset' | 'cache' | 'classMode' | 'log'>> & { seed: number | null; subset: 'training' | 'validation' | null; classMode: ClassMode };
     skipped: SkippedFile[]; notes: ListingNote[]; cache: ImageCache | null; log: (line: string) => void;
   }) {
+    super();
     const { o } = init;
     this.directory = init.directory;
     this.gen = init.gen;
@@ -275,16 +272,9 @@ export class DirectoryIterator implements BatchIterator {
   /** Keras's `labels`: the class index of every file. */
   get labels(): Int32Array { return this.classes; }
 
-  private setIndexArray(): void {
-    this.indexArray = this.shuffle ? this.rs.permutation(this.samples) : Int32Array.from({ length: this.samples }, (_, i) => i);
-  }
-
   /** Keras's `__getitem__` bookkeeping: reseed, count the batch, pick its indices and draw its augmentations. */
   private plan(index: number): Plan {
-    if (this.seed !== null) this.rs.seed((this.seed + this.totalBatchesSeen) % 4294967296);
-    this.totalBatchesSeen++;
-    if (!this.indexArray) this.setIndexArray();
-    const indices = this.indexArray!.slice(this.batchSize * index, this.batchSize * (index + 1));
+    const indices = this.indicesOf(index);
     const [h, w] = this.targetSize;
     const onDevice = this.onDevice;
     const aug = this.gen.augments && !onDevice;
@@ -472,13 +462,7 @@ export class DirectoryIterator implements BatchIterator {
    */
   async next(): Promise<Batch> {
     this.rewind();
-    if (this.seed !== null) this.rs.seed((this.seed + this.totalBatchesSeen) % 4294967296);
-    if (this.flowIndex === 0 || !this.indexArray) this.setIndexArray();
-    const n = this.samples;
-    const start = n === 0 ? 0 : (this.flowIndex * this.batchSize) % n;
-    this.flowIndex = n > start + this.batchSize ? this.flowIndex + 1 : 0;
-    this.totalBatchesSeen++;
-    const indices = this.indexArray!.slice(start, start + this.batchSize);
+    const indices = this.nextIndices();
     const [h, w] = this.targetSize;
     const params = Array.from(indices, () => this.gen.getRandomTransform(this.rs, h, w));
     const rngState = new NumpyRandomState(0);
