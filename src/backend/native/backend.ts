@@ -21,6 +21,7 @@ import { BYTES } from '../../tensor/dtype.js';
 import { ReferenceBackend } from '../reference.js';
 import { WasmBackend } from '../wasm/backend.js';
 import { HeapStorage } from '../heap-storage.js';
+import { mergeBroadcastAxes } from '../axes.js';
 import { UNARY_TABLE } from '../activations.js';
 import * as C from '../../kernels/constants.js';
 import {
@@ -141,17 +142,7 @@ export class NativeBackend extends HeapStorage implements Backend {
   binary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor, p: BroadcastParams): void {
     if (!f32(a, b, out)) return this.fallback().binary(op, a, b, out, p);
     if (out.size === 0) return;
-    // Drop unit axes and merge axes that are contiguous in both inputs.
-    const shape: number[] = [], as: number[] = [], bs: number[] = [];
-    for (let d = 0; d < p.outShape.length; d++) {
-      const n = p.outShape[d];
-      if (n === 1) continue;
-      const k = shape.length - 1;
-      if (k >= 0 && as[k] === p.aStrides[d] * n && bs[k] === p.bStrides[d] * n) {
-        shape[k] *= n; as[k] = p.aStrides[d]; bs[k] = p.bStrides[d];
-      } else { shape.push(n); as.push(p.aStrides[d]); bs.push(p.bStrides[d]); }
-    }
-    if (shape.length === 0) { shape.push(1); as.push(0); bs.push(0); }
+    const { shape, aStrides: as, bStrides: bs } = mergeBroadcastAxes(p);
     if (shape.length > Block.MAX_RANK) return this.fallback().binary(op, a, b, out, p);
     const P = this.P;
     P[Binary.RANK] = shape.length; P[Binary.OP] = BINARY_CODE[op]; P[Binary.A] = a.offset; P[Binary.B] = b.offset; P[Binary.OUT] = out.offset;

@@ -13,6 +13,7 @@ import type { DType } from '../../tensor/dtype.js';
 import { heap } from '../../tensor/heap.js';
 import { ReferenceBackend } from '../reference.js';
 import { HeapStorage } from '../heap-storage.js';
+import { mergeBroadcastAxes } from '../axes.js';
 import * as C from '../../kernels/constants.js';
 import {
   Block, Unary, UnaryGrad, Binary, BinaryScalar, BiasAct, Reduce, Softmax, Transpose, Cast, Fill, Matmul, Conv, GradSum,
@@ -149,17 +150,7 @@ export class WasmBackend extends HeapStorage implements Backend {
 
   binary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor, p: BroadcastParams): void {
     if (a.dtype !== 'float32' || b.dtype !== 'float32' || out.dtype !== 'float32') return this.ref.binary(op, a, b, out, p);
-    // Drop unit axes and merge axes that are contiguous in both inputs.
-    const shape: number[] = [], as: number[] = [], bs: number[] = [];
-    for (let d = 0; d < p.outShape.length; d++) {
-      const n = p.outShape[d];
-      if (n === 1) continue;
-      const k = shape.length - 1;
-      if (k >= 0 && as[k] === p.aStrides[d] * n && bs[k] === p.bStrides[d] * n) {
-        shape[k] *= n; as[k] = p.aStrides[d]; bs[k] = p.bStrides[d];
-      } else { shape.push(n); as.push(p.aStrides[d]); bs.push(p.bStrides[d]); }
-    }
-    if (shape.length === 0) { shape.push(1); as.push(0); bs.push(0); }
+    const { shape, aStrides: as, bStrides: bs } = mergeBroadcastAxes(p);
     if (shape.length > Block.MAX_RANK) return this.ref.binary(op, a, b, out, p);
     const total = out.size;
     if (total === 0) return;
