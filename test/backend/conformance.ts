@@ -593,8 +593,8 @@ export interface PytorchFixture {
   model: { x_seed: number; batch: number; size: number; x_scale: number; y: number[]; pred: string; loss: number; grads: { shape: number[]; step: number; sample: string; sum: number; norm: number }[] };
 }
 
-/** The fixture generator's counter-based uniform numbers in [-scale, scale). */
-function hashUniform(seed: number, n: number, scale = 1): Float32Array {
+/** The fixture generator's counter-based uniform numbers in [-scale, scale) (the page tests use them too). */
+export function hashUniform(seed: number, n: number, scale = 1): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let h = (Math.imul(i, 0x9e3779b1) + seed) >>> 0;

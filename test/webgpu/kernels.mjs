@@ -50,12 +50,7 @@ export async function train(c) {
   const g = await wg.initWebGPU();
   if (!g) return { error: `no WebGPU: ${wg.webgpuUnavailableReason()}` };
   const N = 16, H = 10, W = 10;
-  const r = new c.Rng(5);
-  const xs = new Float32Array(N * H * W * 3), ys = new Float32Array(N);
-  for (let i = 0; i < N; i++) {
-    ys[i] = i % 2;
-    for (let j = 0; j < H * W * 3; j++) xs[i * H * W * 3 + j] = r.uniform(0, 1) * 0.5 + (i % 2 ? (j % 3 === 0 ? 0.5 : 0) : (j % 3 === 2 ? 0.5 : 0));
-  }
+  const { xs, ys } = twoClassImages(c, N, H, W, 5);
   const loss = new c.BinaryCrossentropy();
   const makeModel = () => {
     c.clearSession();
@@ -100,6 +95,7 @@ export async function train(c) {
  * dropout mask, and the clear error of a synchronous read; each against the same op on wasm.
  */
 export async function storage(c) {
+  const { hashUniform } = await import('/test/backend/conformance.js');
   const wg = await webgpu();
   const g = await wg.initWebGPU();
   if (!g) return { error: `no WebGPU: ${wg.webgpuUnavailableReason()}` };
@@ -219,17 +215,18 @@ export async function storage(c) {
   return { failures, checks };
 }
 
-/** The fixture generator's counter-based uniform numbers in [-scale, scale) (as test/backend/conformance.ts). */
-function hashUniform(seed, n, scale = 1) {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let h = (Math.imul(i, 0x9e3779b1) + seed) >>> 0;
-    h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b) >>> 0;
-    h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35) >>> 0;
-    h ^= h >>> 16; h >>>= 0;
-    out[i] = (h / 4294967296 * 2 - 1) * scale;
+/**
+ * N images of h x w x 3 in two classes told apart by which channel is brighter (label i % 2), from a
+ * seeded Rng: the small training sets of `train` and `fit`.
+ */
+function twoClassImages(c, N, H, W, seed) {
+  const r = new c.Rng(seed);
+  const xs = new Float32Array(N * H * W * 3), ys = new Float32Array(N);
+  for (let i = 0; i < N; i++) {
+    ys[i] = i % 2;
+    for (let j = 0; j < H * W * 3; j++) xs[i * H * W * 3 + j] = r.uniform(0, 1) * 0.5 + (i % 2 ? (j % 3 === 0 ? 0.5 : 0) : (j % 3 === 2 ? 0.5 : 0));
   }
-  return out;
+  return { xs, ys };
 }
 /** Everything in one page (one device: pipelines compile once for all four). */
 export async function all(c) {
@@ -251,12 +248,7 @@ export async function fit(c) {
   const g = await wg.initWebGPU();
   if (!g) return { error: `no WebGPU: ${wg.webgpuUnavailableReason()}` };
   const N = 24, H = 8, W = 8;
-  const r = new c.Rng(7);
-  const xs = new Float32Array(N * H * W * 3), ys = new Float32Array(N);
-  for (let i = 0; i < N; i++) {
-    ys[i] = i % 2;
-    for (let j = 0; j < H * W * 3; j++) xs[i * H * W * 3 + j] = r.uniform(0, 1) * 0.5 + (i % 2 ? (j % 3 === 0 ? 0.5 : 0) : (j % 3 === 2 ? 0.5 : 0));
-  }
+  const { xs, ys } = twoClassImages(c, N, H, W, 7);
   const lines = [];
   const origLog = console.log;
   const once = async (name) => {
