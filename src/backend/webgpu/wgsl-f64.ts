@@ -6,7 +6,7 @@
  * (NaN and infinities give 0); float64 -> uint8 truncates and saturates (NaN gives 0). These are the
  * reference backend's typed-array conversions, bit for bit.
  */
-import { PRELUDE, MAIN, io, type GpuDType } from './wgsl.js';
+import { PRELUDE, MAIN, io, packBytes, type GpuDType } from './wgsl.js';
 
 const F64 = /* wgsl */ `
 // (lo, hi) shifted by s in [0, 63].
@@ -104,20 +104,7 @@ ${MAIN} {`;
   O[2u * i + 1u] = d.y;
 }`;
   }
-  if (to === 'uint8') {
-    return `${head}
-  let w = gid(wid, nwg, li);
-  let n = pu(0u);
-  if (w * 4u >= n) { return; }
-  var word = 0u;
-  for (var k = 0u; k < 4u; k = k + 1u) {
-    let i = w * 4u + k;
-    if (i >= n) { break; }
-    word = word | (u8FromF64_(X[2u * i], X[2u * i + 1u]) << (8u * k));
-  }
-  O[w] = word;
-}`;
-  }
+  if (to === 'uint8') return `${head}${packBytes('u8FromF64_(X[2u * i], X[2u * i + 1u])')}`;
   const conv = to === 'float32' ? 'f32FromF64_' : 'i32FromF64_';
   return `${head}
   let i = gid(wid, nwg, li);

@@ -509,16 +509,24 @@ export function castShader(from: GpuDType, to: GpuDType): string {
   }
   return `${PRELUDE}
 ${io('u32')}
-${MAIN} {
+${MAIN} {${packBytes(`(${conv('v')})`, `let v = ${read};`)}`;
+}
+
+/**
+ * The body of a kernel with a uint8 output, a 32-bit word per invocation (WGSL has no byte stores):
+ * byte k of word w is `byte` of element i = 4w + k, after the statement `pre` (n = params[0] elements).
+ */
+export function packBytes(byte: string, pre = ''): string {
+  return `
   let w = gid(wid, nwg, li);
   let n = pu(0u);
   if (w * 4u >= n) { return; }
   var word = 0u;
   for (var k = 0u; k < 4u; k = k + 1u) {
     let i = w * 4u + k;
-    if (i >= n) { break; }
-    let v = ${read};
-    word = word | ((${conv('v')}) << (8u * k));
+    if (i >= n) { break; }${pre ? `
+    ${pre}` : ''}
+    word = word | (${byte} << (8u * k));
   }
   O[w] = word;
 }`;
