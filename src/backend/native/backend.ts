@@ -16,14 +16,11 @@ import type {
   Pool2DParams, AdamParams, SGDParams, RMSpropParams,
 } from '../backend.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { DType } from '../../tensor/dtype.js';
 import { BYTES } from '../../tensor/dtype.js';
 import { ReferenceBackend } from '../reference.js';
 import { WasmBackend } from '../wasm/backend.js';
 import { HeapStorage } from '../heap-storage.js';
-import { mergeBroadcastAxes } from '../axes.js';
-import { UNARY_TABLE } from '../activations.js';
-import * as C from '../../kernels/constants.js';
+import { mergeBroadcastAxes, UNARY_CODE, BINARY_CODE, REDUCE_CODE, DTYPE_CODE } from '../kernel-args.js';
 import {
   Block, Unary, UnaryGrad, Binary, BinaryScalar, BiasAct, Reduce, Softmax, Transpose, Cast, Fill, Matmul, Conv, Pool, Adam,
   Sgd, Rmsprop, FmaPeak, NativeBlock, NativeKernel as K,
@@ -47,14 +44,7 @@ export interface NativeAddon {
 // Kernel ids (NativeKernel, imported as K) and each kernel's parameter slots are named in
 // src/kernels/params.ts, the same layouts as the wasm kernels'; native/src/params.h is generated from it.
 
-/** Op codes (native/src/kernels.inc, the same codes as the wasm kernels'): the `code` column of the activation table, constants.ts. */
-const UNARY_CODE = new Map<UnaryOp, number>(Object.entries(UNARY_TABLE).map(([op, r]) => [op as UnaryOp, r.code]));
-const BINARY_CODE: Record<BinaryOp, number> = {
-  add: C.BIN_ADD, sub: C.BIN_SUB, mul: C.BIN_MUL, div: C.BIN_DIV, max: C.BIN_MAX, min: C.BIN_MIN, pow: C.BIN_POW,
-  greater: C.BIN_GREATER, less: C.BIN_LESS, equal: C.BIN_EQUAL,
-};
-const REDUCE_CODE: Record<ReduceOp, number> = { sum: C.RED_SUM, max: C.RED_MAX, min: C.RED_MIN, mean: C.RED_MEAN, prod: C.RED_PROD };
-const DTYPE_CODE: Record<DType, number> = { float32: C.DT_FLOAT32, int32: C.DT_INT32, uint8: C.DT_UINT8, float64: C.DT_FLOAT64 };
+// Op and dtype codes (the same as the wasm kernels'): src/backend/kernel-args.ts.
 
 const f32 = (...ts: Tensor[]): boolean => ts.every((t) => t.dtype === 'float32');
 const ptr = (t: Tensor | null | undefined): number => (t ? t.offset : -1);

@@ -9,17 +9,16 @@ import type {
   Pool2DParams, AdamParams, SGDParams, RMSpropParams, DepthwiseConv2DParams,
 } from '../backend.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { DType } from '../../tensor/dtype.js';
 import { heap } from '../../tensor/heap.js';
 import { ReferenceBackend } from '../reference.js';
 import { HeapStorage } from '../heap-storage.js';
-import { mergeBroadcastAxes } from '../axes.js';
+import { mergeBroadcastAxes, UNARY_CODE, BINARY_CODE, REDUCE_CODE, DTYPE_CODE } from '../kernel-args.js';
 import * as C from '../../kernels/constants.js';
 import {
   Block, Unary, UnaryGrad, Binary, BinaryScalar, BiasAct, Reduce, Softmax, Transpose, Cast, Fill, Matmul, Conv, GradSum,
   Pool, Adam, Sgd, Rmsprop,
 } from '../../kernels/params.js';
-import { UNARY_OPS, UNARY_TABLE } from '../activations.js';
+import { UNARY_OPS } from '../activations.js';
 import { ThreadPool, MAX_PARTS } from './pool.js';
 
 /** Kernel exports, in the order of their ids (shared with the workers). */
@@ -35,15 +34,8 @@ export const KERNELS = [
 type KernelName = typeof KERNELS[number];
 const K = Object.fromEntries(KERNELS.map((n, i) => [n, i])) as Record<KernelName, number>;
 
-/** Unary op codes of the kernels (src/kernels/common.ts): the `code` column of the activation table. */
+/** The unary ops the kernels implement (their codes: src/backend/kernel-args.ts). */
 export { UNARY_OPS };
-const UNARY_CODE = new Map<UnaryOp, number>(Object.entries(UNARY_TABLE).map(([op, r]) => [op as UnaryOp, r.code]));
-const BINARY_CODE: Record<BinaryOp, number> = {
-  add: C.BIN_ADD, sub: C.BIN_SUB, mul: C.BIN_MUL, div: C.BIN_DIV, max: C.BIN_MAX, min: C.BIN_MIN, pow: C.BIN_POW,
-  greater: C.BIN_GREATER, less: C.BIN_LESS, equal: C.BIN_EQUAL,
-};
-const REDUCE_CODE: Record<ReduceOp, number> = { sum: C.RED_SUM, max: C.RED_MAX, min: C.RED_MIN, mean: C.RED_MEAN, prod: C.RED_PROD };
-const DTYPE_CODE: Record<DType, number> = { float32: C.DT_FLOAT32, int32: C.DT_INT32, uint8: C.DT_UINT8, float64: C.DT_FLOAT64 };
 
 /** The parameter block's address and the GEMM blocking: the kernels' own constants (src/kernels/constants.ts). */
 const { PARAMS, MR, NR, KC, MC, NC, KCMAX, KCP, CHUNK } = C;
