@@ -3,7 +3,7 @@
  * load_img) images per second over ../shared/data/pets-dev, with the decode workers, and Pillow doing
  * the same work on the same files in the same run (one core, /usr/bin/python3), when available.
  */
-import { existsSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync, mkdtempSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir, availableParallelism } from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +15,16 @@ import type { DecodeOptions } from '../data/decode.js';
 export function petsDevDir(): string | null {
   const candidates = [resolve(process.cwd(), '../shared/data/pets-dev'), resolve(new URL('../../../shared/data/pets-dev', import.meta.url).pathname)];
   return candidates.find((d) => existsSync(d)) ?? null;
+}
+
+/** A temporary folder of the first `perClass` photos of each class of `dir` (links; remove it with rmSync). */
+export function linkSubset(dir: string, perClass: number, prefix: string): string {
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  for (const c of readdirSync(dir).filter((d) => !d.startsWith('.')).sort()) {
+    mkdirSync(join(tmp, c));
+    for (const f of readdirSync(join(dir, c)).sort().slice(0, perClass)) symlinkSync(join(dir, c, f), join(tmp, c, f));
+  }
+  return tmp;
 }
 
 const PILLOW = `

@@ -12,9 +12,7 @@
  * `--quick` uses 64 photos per class (links in a temporary folder, one batch per epoch) instead of all
  * 2,000, and measures the synthetic rate once.
  */
-import { mkdtempSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { setSeed, type Tensor } from '../tensor/index.js';
 import { backend, getThreads } from '../backend/index.js';
 import { clearSession } from '../layers/index.js';
@@ -24,7 +22,7 @@ import type { Batch, BatchIterator } from '../data/types.js';
 import { ImageDataGenerator } from '../data/generator.js';
 import { compiledModelFromConfig } from '../notebook/model.js';
 import { NOTEBOOK_CONFIG } from '../notebook/space.js';
-import { petsDevDir } from './decode.js';
+import { petsDevDir, linkSubset } from './decode.js';
 
 type Figures = Record<string, number | string | null>;
 const SIZE = 150;
@@ -126,11 +124,7 @@ export async function run(opts: { quick: boolean; log: (line: string) => void })
   let tmp: string | null = null;
   if (quick) {
     // 64 photos per class: one batch per epoch.
-    tmp = mkdtempSync(join(tmpdir(), 'convnet-pipeline-'));
-    for (const c of readdirSync(dir).filter((d) => !d.startsWith('.')).sort()) {
-      mkdirSync(join(tmp, c));
-      for (const f of readdirSync(join(dir, c)).sort().slice(0, 64)) symlinkSync(join(dir, c, f), join(tmp, c, f));
-    }
+    tmp = linkSubset(dir, 64, 'convnet-pipeline-');
     root = tmp;
   }
   try {
